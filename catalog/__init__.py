@@ -1,0 +1,1 @@
+"""Iceberg catalog profiles, the one table-definition module, the Spark runtime and time travel."""

@@ -1,0 +1,160 @@
+"""The one definition of every Iceberg table in the lakehouse.
+
+Spark, pyiceberg, the local DuckDB engine, Great Expectations and the CDK app all take the
+schema, partitioning and properties from here; nothing else spells a column list. Tables are
+created (and evolved) from these objects by :func:`ensure_table`, through whichever pyiceberg
+catalog the profile gives: the SQLite catalog on one machine, the Glue Data Catalog on AWS.
+
+Adding a silver column is a one-line change to the schema below: :func:`ensure_table` adds
+any field the live table lacks (``union_by_name``), so the next job run applies it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.transforms import MonthTransform
+from pyiceberg.types import (
+    DateType,
+    IntegerType,
+    ListType,
+    LongType,
+    NestedField,
+    StringType,
+    TimestamptzType,
+)
+
+#: Glue database / Iceberg namespace of every table.
+NAMESPACE: Final = "spotify"
+
+#: Properties every table shares. Copy-on-write keeps readers simple and fast (no delete
+#: files for DuckDB or Athena to merge at read time); a daily MERGE of one day rewrites one
+#: month's small file, which costs less than every query paying for merge-on-read.
+COMMON_PROPERTIES: Final[dict[str, str]] = {
+    "format-version": "2",
+    "write.format.default": "parquet",
+    "write.parquet.compression-codec": "zstd",
+    "write.merge.mode": "copy-on-write",
+    "write.update.mode": "copy-on-write",
+    "write.delete.mode": "copy-on-write",
+    # Bounded metadata history: old metadata.json files go once 50 newer ones exist.
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "50",
+}
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    """Everything needed to create or evolve one Iceberg table."""
+
+    name: str
+    schema: Schema
+    partition_spec: PartitionSpec
+    description: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def identifier(self) -> tuple[str, str]:
+        return (NAMESPACE, self.name)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{NAMESPACE}.{self.name}"
+
+    @property
+    def all_properties(self) -> dict[str, str]:
+        return {**COMMON_PROPERTIES, "comment": self.description, **self.properties}
+
+    @property
+    def column_names(self) -> list[str]:
+        return [f.name for f in self.schema.fields]
+
+
+#: Business columns of silver: a re-load of a day updates a row only when one of these
+#: differs (null-safe). Lineage columns (fetched_at, run_id, source_file) never trigger one.
+SILVER_BUSINESS_COLUMNS: Final = (
+    "name",
+    "followers",
+    "popularity",
+    "genres",
+    "image_url",
+    "spotify_url",
+)
+
+ARTISTS_SILVER: Final = TableDefinition(
+    name="artists_silver",
+    description="One row per (artist_id, snapshot_date): followers and profile fetched that day.",
+    schema=Schema(
+        NestedField(1, "artist_id", StringType(), required=True, doc="Spotify artist id"),
+        NestedField(2, "snapshot_date", DateType(), required=True, doc="UTC day of the load"),
+        NestedField(3, "name", StringType(), required=False),
+        NestedField(4, "followers", LongType(), required=False),
+        NestedField(5, "popularity", IntegerType(), required=False),
+        NestedField(
+            6,
+            "genres",
+            ListType(element_id=12, element_type=StringType(), element_required=False),
+            required=False,
+        ),
+        NestedField(7, "image_url", StringType(), required=False),
+        NestedField(8, "spotify_url", StringType(), required=False),
+        NestedField(9, "fetched_at", TimestamptzType(), required=False),
+        NestedField(10, "run_id", StringType(), required=False, doc="Ingest run that fetched it"),
+        NestedField(11, "source_file", StringType(), required=False, doc="Bronze part read"),
+        identifier_field_ids=[1, 2],
+    ),
+    # Monthly partitions: 20 artists make ~600 rows a month, 10,000 artists ~300,000. Daily
+    # partitions would leave 365 tiny files a year for every query to open; one partition for
+    # everything would make each daily MERGE rewrite the whole table (copy-on-write). A month
+    # bounds the rewrite of a daily load to ~31 days of rows and still prunes date ranges.
+    partition_spec=PartitionSpec(
+        PartitionField(
+            source_id=2, field_id=1000, transform=MonthTransform(), name="snapshot_month"
+        )
+    ),
+)
+
+#: Every table of the lakehouse, by name.
+TABLES: Final[dict[str, TableDefinition]] = {t.name: t for t in (ARTISTS_SILVER,)}
+
+
+def ensure_namespace(catalog: Catalog) -> None:
+    """Create the ``spotify`` namespace (Glue database) if it does not exist yet."""
+    with contextlib.suppress(NamespaceAlreadyExistsError):
+        catalog.create_namespace(NAMESPACE)
+
+
+def ensure_table(catalog: Catalog, definition: TableDefinition) -> Table:
+    """Create the table from its definition, or add the columns the live table lacks.
+
+    Safe to call on every run and from concurrent processes: a table created by someone
+    else in between is loaded instead, and evolution only ever adds optional fields.
+    """
+    ensure_namespace(catalog)
+    try:
+        return catalog.create_table(
+            identifier=definition.identifier,
+            schema=definition.schema,
+            partition_spec=definition.partition_spec,
+            properties=definition.all_properties,
+        )
+    except TableAlreadyExistsError:
+        table = catalog.load_table(definition.identifier)
+    live = {f.name for f in table.schema().fields}
+    if any(name not in live for name in definition.column_names):
+        with table.update_schema() as update:
+            update.union_by_name(definition.schema)
+        table = catalog.load_table(definition.identifier)
+    return table
+
+
+def ensure_tables(catalog: Catalog) -> dict[str, Table]:
+    """Ensure every table of :data:`TABLES` exists in ``catalog``; returns them by name."""
+    return {name: ensure_table(catalog, definition) for name, definition in TABLES.items()}

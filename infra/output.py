@@ -1,0 +1,91 @@
+"""Printing rows: rich tables for people, JSON or CSV for scripts.
+
+The JSON contract (ARCHITECTURE.md): a list of objects with lower-case column names, dates
+as ``YYYY-MM-DD``, timestamps in ISO-8601 UTC. CSV has a header row and the same values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready value: dates ISO, decimals as numbers, NaN as null, lists kept."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any) -> str:
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def render(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+    console: Console | None = None,
+) -> None:
+    """Print ``rows`` to stdout in ``fmt``."""
+    names = [c.lower() for c in columns]
+    console = console or Console()
+    if fmt is OutputFormat.json:
+        records = [dict(zip(names, (plain(v) for v in row), strict=True)) for row in rows]
+        print(json.dumps(records, indent=2))
+    elif fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow(
+                [json.dumps(plain(v)) if isinstance(v, list | dict) else plain(v) for v in row]
+            )
+        print(buffer.getvalue(), end="")
+    else:
+        table = Table(title=title, show_lines=False)
+        for name, sample in zip(names, rows[0] if rows else [None] * len(names), strict=True):
+            numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
+            table.add_column(name, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)

@@ -1,0 +1,40 @@
+"""One SQLite catalog, two engines: what Spark writes pyiceberg reads, and the other way."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pytest
+
+from catalog.profiles import local_catalog
+from catalog.tables import ARTISTS_SILVER, ensure_table
+from tests.conftest import SparkLakehouse
+
+pytestmark = pytest.mark.spark
+TABLE = "lakehouse.spotify.artists_silver"
+
+
+def test_spark_writes_pyiceberg_reads(lakehouse: SparkLakehouse) -> None:
+    ensure_table(local_catalog(lakehouse.paths), ARTISTS_SILVER)
+    lakehouse.spark.sql(
+        f"INSERT INTO {TABLE} (artist_id, snapshot_date, name, followers, popularity, genres, "
+        "image_url, spotify_url, fetched_at, run_id, source_file) VALUES "
+        "('a', DATE '2026-11-01', 'Ann', 5, 9, array('pop'), null, null, null, 'r', 'f')"
+    )
+    table = local_catalog(lakehouse.paths).load_table(ARTISTS_SILVER.identifier)
+    rows = table.scan().to_arrow().to_pylist()
+    assert [(r["artist_id"], r["snapshot_date"], r["followers"]) for r in rows] == [
+        ("a", date(2026, 11, 1), 5)
+    ]
+
+
+def test_pyiceberg_writes_spark_reads(lakehouse: SparkLakehouse) -> None:
+    table = ensure_table(local_catalog(lakehouse.paths), ARTISTS_SILVER)
+    data = pa.Table.from_pylist(
+        [{"artist_id": "b", "snapshot_date": date(2026, 11, 2), "name": "Bo", "followers": 7}],
+        schema=table.schema().as_arrow(),
+    )
+    table.append(data)
+    rows = lakehouse.spark.sql(f"SELECT artist_id, name, followers FROM {TABLE}").collect()
+    assert [tuple(r) for r in rows] == [("b", "Bo", 7)]

@@ -1,0 +1,77 @@
+"""Flattening raw answers to silver rows: pure functions, no Spark."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from catalog.bronze import ManifestPart
+from catalog.tables import ARTISTS_SILVER
+from glue.rows import MalformedPartError, artist_objects, day_rows, silver_row
+from tests.bronze_days import artist
+
+DAY = date(2026, 11, 1)
+
+
+def part(key: str = "p0", fetched_at: str = "2026-11-01T06:00:00+00:00") -> ManifestPart:
+    return ManifestPart(key=key, sha256="x", bytes=0, records=0, fetched_at=fetched_at)
+
+
+def test_silver_row_has_exactly_the_table_columns() -> None:
+    row = silver_row(artist(3), day=DAY, run_id="r", part=part())
+    assert list(row) == ARTISTS_SILVER.column_names
+    assert row["followers"] == 3_000_000
+    assert row["image_url"] == "https://i.scdn.co/image/3-large"  # the largest image
+    assert row["fetched_at"] == datetime(2026, 11, 1, 6, tzinfo=UTC)
+    assert row["source_file"] == "p0"
+
+
+def test_both_answer_shapes_parse_and_nulls_are_kept() -> None:
+    batch = json.dumps({"artists": [artist(1), None]}).encode()
+    single = json.dumps(artist(2)).encode()
+    assert len(artist_objects(batch, "b")) == 2
+    assert artist_objects(single, "s")[0]["id"] == artist(2)["id"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"error": {"status": 500}}'])
+def test_a_body_that_is_not_an_artists_answer_is_refused(body: bytes) -> None:
+    with pytest.raises(MalformedPartError, match="bronze part p"):
+        artist_objects(body, "p")
+
+
+def test_unknown_fields_are_ignored_and_bad_types_do_not_become_numbers() -> None:
+    obj = artist(4, followers=True, popularity="high", new_field={"x": 1})
+    row = silver_row(obj, day=DAY, run_id="r", part=part())
+    assert row["followers"] is None
+    assert row["popularity"] is None
+
+
+def test_day_rows_rejects_unloadable_records_and_keeps_the_rest() -> None:
+    good, no_id, no_followers = artist(1), artist(2, id=None), artist(3)
+    del no_followers["followers"]
+    body = json.dumps({"artists": [good, no_id, no_followers, None, 42]}).encode()
+    prepared = day_rows([(part(), body)], day=DAY, run_id="r")
+    assert [r["artist_id"] for r in prepared.rows] == [good["id"]]
+    reasons = sorted(r.reason for r in prepared.rejected)
+    assert reasons == [
+        "artist object has no integer 'followers.total'",
+        "artist object has no string 'id'",
+        "not a JSON object",
+    ]
+
+
+def test_duplicate_artist_keeps_the_latest_fetch() -> None:
+    early = json.dumps({"artists": [artist(1, followers=10)]}).encode()
+    late = json.dumps({"artists": [artist(1, followers=20)]}).encode()
+    prepared = day_rows(
+        [
+            (part("late", "2026-11-01T07:00:00+00:00"), late),
+            (part("early", "2026-11-01T06:00:00+00:00"), early),
+        ],
+        day=DAY,
+        run_id="r",
+    )
+    assert [r["followers"] for r in prepared.rows] == [20]
+    assert prepared.duplicates == 1
