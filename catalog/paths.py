@@ -44,10 +44,6 @@ class LakehousePaths:
     def reports(self) -> Path:
         return self.home / "reports"
 
-    @property
-    def spark_tmp(self) -> Path:
-        return self.home / "tmp" / "spark"
-
     def ensure(self) -> LakehousePaths:
         for directory in (self.home, self.bronze, self.warehouse, self.reports):
             directory.mkdir(parents=True, exist_ok=True)

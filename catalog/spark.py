@@ -46,6 +46,10 @@ DEFAULT_DRIVER_MEMORY: Final = "2g"
 ICEBERG_EXTENSIONS: Final = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 
 
+class SparkSessionConflictError(RuntimeError):
+    """A SparkSession for another lakehouse home is already running in this process."""
+
+
 def _log_config() -> str:
     config = resources.files("catalog") / "log4j2.properties"
     return f"-Dlog4j2.configurationFile={Path(str(config)).as_uri()}"
@@ -73,11 +77,25 @@ def local_iceberg_conf(paths: LakehousePaths) -> dict[str, str]:
 
 
 def build_local_session(paths: LakehousePaths, app_name: str = "spotify-lakehouse") -> SparkSession:
-    """Start (or return the running) local session wired to this home's catalog."""
+    """Start (or return the running) local session wired to this home's catalog.
+
+    A process has one SparkSession and its Iceberg catalog is bound at start, so asking for
+    a second home while one runs is an error rather than a silent write to the wrong one.
+    """
     from pyspark.sql import SparkSession
 
+    running = SparkSession.getActiveSession()
+    if running is not None:
+        bound = running.conf.get(f"spark.sql.catalog.{CATALOG_NAME}.uri", None)
+        if bound != jdbc_uri(paths):
+            raise SparkSessionConflictError(
+                f"this process's SparkSession is bound to {bound}, not {jdbc_uri(paths)}; "
+                "use one lakehouse home per process"
+            )
+        return running
     paths.ensure()
-    paths.spark_tmp.mkdir(parents=True, exist_ok=True)
+    # Bind the driver to loopback: Spark otherwise picks the first non-loopback interface.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.appName(app_name)
         .master(os.environ.get(SPARK_MASTER_ENV, DEFAULT_MASTER))
@@ -90,7 +108,6 @@ def build_local_session(paths: LakehousePaths, app_name: str = "spotify-lakehous
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
-        .config("spark.local.dir", str(paths.spark_tmp))
         .config("spark.sql.warehouse.dir", str(paths.home / "tmp" / "spark-warehouse"))
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")

@@ -14,7 +14,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from catalog.paths import LakehousePaths
 from catalog.profiles import local_catalog
 from catalog.tables import ensure_tables
 from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
-from glue.transform import TransformResult, transform_day
+from glue.transform import TransformResult, load_day, prepare_day
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -76,17 +76,20 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
 
 
 def run_local_day(
-    spark: SparkSession,
+    spark: SparkSession | Callable[[], SparkSession],
     paths: LakehousePaths,
     day: date,
     *,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
 ) -> TransformResult:
-    """The local flavour: SQLite catalog, bronze folder, an existing (reused) session."""
+    """The local flavour: SQLite catalog, bronze folder, an existing (reused) session.
+
+    ``spark`` may be a factory: it is called only once bronze has passed every check.
+    """
+    prepared = prepare_day(LocalBronzeStore(paths.bronze), day)
     ensure_tables(local_catalog(paths))
-    return transform_day(
-        spark, LocalBronzeStore(paths.bronze), day, tag_retention_days=tag_retention_days
-    )
+    session = spark() if callable(spark) else spark
+    return load_day(session, prepared, tag_retention_days=tag_retention_days)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from catalog.spark import spark_schema
 from catalog.tables import ARTISTS_SILVER, TableDefinition
 from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
 from glue.merge import merge_day, repair_tags, set_load_tag
-from glue.rows import MalformedPartError, RejectedRecord, day_rows
+from glue.rows import DayRows, MalformedPartError, RejectedRecord, day_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -69,15 +69,21 @@ def spark_table_name(definition: TableDefinition) -> str:
     return f"{CATALOG_NAME}.{definition.qualified_name}"
 
 
-def transform_day(
-    spark: SparkSession,
-    store: BronzeStore,
-    day: date,
-    *,
-    definition: TableDefinition = ARTISTS_SILVER,
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
-) -> TransformResult:
-    """Load ``day`` from ``store`` into silver. Safe to re-run: nothing changed, no commit."""
+@dataclass(frozen=True)
+class PreparedDay:
+    """A day read and checked from bronze, ready to load; built without Spark."""
+
+    day: date
+    run_id: str
+    rows: DayRows
+
+
+def prepare_day(store: BronzeStore, day: date) -> PreparedDay:
+    """Read ``day``'s manifest-listed parts and flatten them; every refusal happens here.
+
+    Pure Python on purpose: an incomplete day, a followers-less day (exit 3) or a tampered
+    part is refused in milliseconds, before a SparkSession (4-10 s) is even started.
+    """
     manifest = store.read_manifest(day)
     if manifest is None:
         raise DayIncompleteError(day, store.location)
@@ -96,27 +102,54 @@ def transform_day(
         )
     for record in prepared.rejected:
         log.warning("rejected record in %s: %s", record.source_file, record.reason)
+    return PreparedDay(day=day, run_id=manifest.run_id, rows=prepared)
 
+
+def load_day(
+    spark: SparkSession,
+    prepared: PreparedDay,
+    *,
+    definition: TableDefinition = ARTISTS_SILVER,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+) -> TransformResult:
+    """MERGE a prepared day into silver and tag the load. No change, no commit."""
     table = spark_table_name(definition)
     columns = definition.column_names
     frame = spark.createDataFrame(
-        [tuple(row.get(c) for c in columns) for row in prepared.rows],
+        [tuple(row.get(c) for c in columns) for row in prepared.rows.rows],
         schema=spark_schema(definition.schema),
     )
     repaired = repair_tags(spark, table, tag_retention_days)
-    outcome = merge_day(spark, table, frame, day=day, run_id=manifest.run_id)
+    outcome = merge_day(spark, table, frame, day=prepared.day, run_id=prepared.run_id)
     tag = None
     if outcome.snapshot_id is not None:
-        tag = set_load_tag(spark, table, day, outcome.snapshot_id, tag_retention_days)
+        tag = set_load_tag(spark, table, prepared.day, outcome.snapshot_id, tag_retention_days)
     return TransformResult(
-        snapshot_date=day,
-        run_id=manifest.run_id,
-        rows=len(prepared.rows),
+        snapshot_date=prepared.day,
+        run_id=prepared.run_id,
+        rows=len(prepared.rows.rows),
         inserted=outcome.inserted,
         updated=outcome.updated,
         snapshot_id=outcome.snapshot_id,
         tag=tag,
-        rejected=prepared.rejected,
-        duplicates=prepared.duplicates,
+        rejected=prepared.rows.rejected,
+        duplicates=prepared.rows.duplicates,
         repaired_tags=repaired,
+    )
+
+
+def transform_day(
+    spark: SparkSession,
+    store: BronzeStore,
+    day: date,
+    *,
+    definition: TableDefinition = ARTISTS_SILVER,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+) -> TransformResult:
+    """Load ``day`` from ``store`` into silver. Safe to re-run: nothing changed, no commit."""
+    return load_day(
+        spark,
+        prepare_day(store, day),
+        definition=definition,
+        tag_retention_days=tag_retention_days,
     )

@@ -32,6 +32,8 @@ def silver(lh: SparkLakehouse) -> dict[tuple[str, date], dict[str, Any]]:
 
 
 def commits(lh: SparkLakehouse) -> list[dict[str, str]]:
+    if not lh.spark.catalog.tableExists(TABLE):
+        return []  # a refused day is refused before the table is even created
     rows = lh.spark.sql(f"SELECT summary FROM {TABLE}.snapshots ORDER BY committed_at").collect()
     return [dict(r["summary"]) for r in rows]
 

@@ -1,0 +1,293 @@
+"""A small Spotify Web API client for one job: fetch artist objects, raw and intact.
+
+It returns response bodies exactly as received (bronze keeps them byte for byte) together
+with where and when they came from, and handles the protocol around them: the
+client-credentials token (cached, refreshed once on 401), batches of at most 50 ids, the
+per-id fallback where the batch endpoint is gone (Development Mode apps), timeouts on every
+call, TLS verification always on, and retries (see :mod:`ingest.retry`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+import requests
+
+from ingest.errors import (
+    RateLimitTooLongError,
+    SpotifyAuthError,
+    SpotifyRequestError,
+)
+from ingest.retry import RateLimited, RetryPolicy, TransientError, call_with_retries
+from ingest.settings import SpotifySettings
+
+log = logging.getLogger(__name__)
+
+#: Spotify's limit for ``GET /artists?ids=``.
+MAX_BATCH: Final = 50
+#: (connect, read) timeouts in seconds.
+DEFAULT_TIMEOUT: Final = (5.0, 30.0)
+#: A token is replaced this long before Spotify says it expires.
+TOKEN_REFRESH_MARGIN_S: Final = 60.0
+#: Response headers that may carry the server's request id, most specific first.
+REQUEST_ID_HEADERS: Final = ("x-request-id", "x-amzn-requestid", "x-amz-request-id")
+#: Header asking the simulator for a past day (ignored by real Spotify).
+SIMULATOR_DATE_HEADER: Final = "X-Simulator-Date"
+#: Batch-endpoint answers that mean "not for this app": fall back to one call per id.
+BATCH_UNAVAILABLE_STATUSES: Final = frozenset({403, 404})
+USER_AGENT: Final = "spotify-lakehouse/0.1"
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One Spotify answer as received: what bronze stores and the manifest describes."""
+
+    url: str
+    status: int
+    body: bytes
+    fetched_at: datetime  # UTC, when the response arrived
+    request_id: str  # the server's, or a generated uuid when it sent none
+    requested_ids: tuple[str, ...]
+
+
+@dataclass
+class _Token:
+    value: str
+    refresh_at: float  # monotonic
+
+
+class SpotifyClient:
+    """Client-credentials access to the artists endpoints of the Spotify Web API."""
+
+    def __init__(
+        self,
+        settings: SpotifySettings,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._session = session or requests.Session()
+        if self._session.verify is False:
+            raise ValueError("TLS verification must stay on: pass a session with verify enabled")
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._token: _Token | None = None
+        self._batch_available = True
+
+    def close(self) -> None:
+        self._session.close()
+
+    # Artists -----------------------------------------------------------------------------
+
+    def iter_artists(
+        self, ids: Sequence[str], *, simulated_date: date | None = None
+    ) -> Iterator[RawResponse]:
+        """Answers for ``ids``, as they arrive: one per batch of at most 50 ids, or one per
+        id where the batch endpoint is unavailable (then unknown ids answer 404).
+
+        ``simulated_date`` asks the simulator for that day; real Spotify ignores it.
+        """
+        for start in range(0, len(ids), MAX_BATCH):
+            chunk = tuple(ids[start : start + MAX_BATCH])
+            if self._batch_available:
+                answer = self._get("/artists", chunk, {"ids": ",".join(chunk)}, simulated_date)
+                if answer.status not in BATCH_UNAVAILABLE_STATUSES:
+                    yield self._expect(answer, ok=(200,))
+                    continue
+                self._batch_available = False
+                log.warning(
+                    "GET /artists answered %d: this app cannot use the batch endpoint "
+                    "(Spotify Development Mode); falling back to one request per artist",
+                    answer.status,
+                )
+            for artist_id in chunk:
+                path = "/artists/" + quote(artist_id, safe="")
+                answer = self._get(path, (artist_id,), None, simulated_date)
+                yield self._expect(answer, ok=(200, 404))
+
+    def fetch_artists(
+        self, ids: Sequence[str], *, simulated_date: date | None = None
+    ) -> list[RawResponse]:
+        """All answers for ``ids`` (see :meth:`iter_artists`)."""
+        return list(self.iter_artists(ids, simulated_date=simulated_date))
+
+    # Protocol ----------------------------------------------------------------------------
+
+    def _get(
+        self,
+        path: str,
+        ids: tuple[str, ...],
+        params: dict[str, str] | None,
+        simulated_date: date | None,
+    ) -> RawResponse:
+        url = self.settings.api_url + path
+        headers = {"Accept": "application/json"}
+        if simulated_date is not None:
+            headers[SIMULATOR_DATE_HEADER] = simulated_date.isoformat()
+        response = self._api_call(url, params, headers)
+        if response.status_code == 401:
+            # The token expired early or was revoked: get a new one, once.
+            log.info("Spotify answered 401 for %s; refreshing the token and retrying", path)
+            self._token = None
+            response = self._api_call(url, params, headers)
+            if response.status_code == 401:
+                raise SpotifyAuthError(
+                    f"Spotify answered 401 for {path} even with a fresh token "
+                    f"({_error_message(response)}); check that the app in "
+                    "SPOTIFY_CLIENT_ID is active in the Spotify developer dashboard"
+                )
+        return RawResponse(
+            url=response.url,
+            status=response.status_code,
+            body=response.content,
+            fetched_at=datetime.now(UTC),
+            request_id=_request_id(response.headers),
+            requested_ids=ids,
+        )
+
+    def _api_call(
+        self, url: str, params: dict[str, str] | None, headers: dict[str, str]
+    ) -> requests.Response:
+        def attempt() -> requests.Response:
+            auth = {"Authorization": f"Bearer {self._access_token()}"}
+            return self._send("GET", url, params=params, headers=headers | auth)
+
+        return call_with_retries(attempt, policy=self._retry, sleep=self._sleep, what=f"GET {url}")
+
+    def _access_token(self) -> str:
+        if self._token is not None and time.monotonic() < self._token.refresh_at:
+            return self._token.value
+        self._token = self._request_token()
+        return self._token.value
+
+    def _request_token(self) -> _Token:
+        token_url = self.settings.token_url
+
+        def attempt() -> requests.Response:
+            return self._send(
+                "POST",
+                token_url,
+                data={"grant_type": "client_credentials"},
+                auth=(self.settings.client_id, self.settings.client_secret),
+            )
+
+        response = call_with_retries(
+            attempt, policy=self._retry, sleep=self._sleep, what=f"POST {token_url}"
+        )
+        if response.status_code in (400, 401):
+            raise SpotifyAuthError(
+                f"Spotify refused the client credentials ({response.status_code}: "
+                f"{_error_message(response)}); check SPOTIFY_CLIENT_ID and "
+                "SPOTIFY_CLIENT_SECRET against the app in the Spotify developer dashboard"
+            )
+        if response.status_code != 200:
+            raise SpotifyRequestError(
+                f"token request to {token_url} answered {response.status_code}: "
+                f"{_error_message(response)}; check SPOTIFY_TOKEN_URL"
+            )
+        try:
+            payload = response.json()
+            value = payload["access_token"]
+            lifetime = float(payload.get("expires_in", 3600))
+            if not isinstance(value, str) or not value:
+                raise TypeError("access_token is not a string")
+        except (ValueError, KeyError, TypeError) as e:
+            raise SpotifyRequestError(
+                f"token response from {token_url} is not a Spotify token ({e}); "
+                "check SPOTIFY_TOKEN_URL"
+            ) from e
+        # Short-lived tokens (tests) keep half their life rather than none.
+        margin = min(TOKEN_REFRESH_MARGIN_S, lifetime / 2)
+        return _Token(value=value, refresh_at=time.monotonic() + lifetime - margin)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange; raises the retry signals for 429, 5xx and network failures."""
+        try:
+            response = self._session.request(method, url, timeout=self._timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as e:
+            raise TransientError(f"{type(e).__name__} on {method} {url}: {e}") from e
+        if response.status_code == 429:
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            if retry_after is not None and retry_after > self._retry.max_retry_after_s:
+                raise RateLimitTooLongError(
+                    f"Spotify rate-limited {method} {url} and asks to wait {retry_after:.0f} s, "
+                    f"more than the {self._retry.max_retry_after_s:.0f} s this run accepts; "
+                    "stopped without marking the day complete: re-run it after that wait"
+                )
+            raise RateLimited(f"429 on {method} {url}", retry_after)
+        if response.status_code >= 500:
+            raise TransientError(
+                f"{response.status_code} on {method} {url}: {_error_message(response)}"
+            )
+        return response
+
+    def _expect(self, answer: RawResponse, *, ok: tuple[int, ...]) -> RawResponse:
+        if answer.status in ok:
+            return answer
+        raise SpotifyRequestError(
+            f"Spotify answered {answer.status} for {answer.url}: "
+            f"{_error_message_from(answer.body)}; "
+            + (
+                "check the roster's artist ids"
+                if answer.status == 400
+                else "this app may lack access to the artists endpoints"
+            )
+        )
+
+
+def _request_id(headers: requests.structures.CaseInsensitiveDict[str]) -> str:
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return str(uuid.uuid4())
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: Spotify sends an integer; HTTP also allows a date."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _error_message(response: requests.Response) -> str:
+    return _error_message_from(response.content)
+
+
+def _error_message_from(body: bytes) -> str:
+    """The message of a Spotify error body (either shape), else a short raw excerpt."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body[:200].decode("utf-8", "replace") or "(empty body)"
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", error))
+    if isinstance(error, str):
+        description = payload.get("error_description")
+        return f"{error}: {description}" if description else error
+    return body[:200].decode("utf-8", "replace")

@@ -1,0 +1,81 @@
+"""One place that decides where ingest talks to: the built-in simulator or the real API.
+
+The CLI (``--simulator`` or not), the demo and the Lambda handler all need a client plus the
+``source`` to record in the manifest; building both here keeps the choice consistent (the
+simulator source sends ``X-Simulator-Date`` and may serve past days; the real one may not).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import requests
+
+from catalog.bronze import Source
+from ingest.client import SpotifyClient
+from ingest.retry import RetryPolicy
+from ingest.roster import Roster
+from ingest.settings import SpotifySettings
+from ingest.simulated_artists import Mode
+from ingest.simulator import SpotifySimulator
+
+
+@dataclass(frozen=True)
+class SpotifyConnection:
+    """A ready client, the source to record, and the simulator when there is one."""
+
+    client: SpotifyClient
+    source: Source
+    simulator: SpotifySimulator | None = None
+
+
+def client_for(
+    settings: SpotifySettings,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SpotifyClient:
+    """A client for ``settings``. Loopback endpoints (the simulator) get a session that
+    ignores proxy variables, so HTTP(S)_PROXY cannot route 127.0.0.1 traffic elsewhere."""
+    session = requests.Session()
+    if settings.is_loopback:
+        session.trust_env = False
+    return SpotifyClient(settings, session=session, retry=retry, sleep=sleep)
+
+
+@contextmanager
+def open_real_api(
+    environ: Mapping[str, str] | None = None, *, retry: RetryPolicy | None = None
+) -> Iterator[SpotifyConnection]:
+    """Spotify as configured by the ``SPOTIFY_*`` environment variables (source "spotify").
+
+    Raises :class:`~ingest.errors.MissingCredentialsError` when credentials are not set.
+    """
+    client = client_for(SpotifySettings.from_env(environ), retry=retry)
+    try:
+        yield SpotifyConnection(client=client, source="spotify")
+    finally:
+        client.close()
+
+
+@contextmanager
+def open_simulator(
+    *,
+    seed: int = 0,
+    mode: Mode = "extended",
+    roster: Roster | None = None,
+    retry: RetryPolicy | None = None,
+) -> Iterator[SpotifyConnection]:
+    """Start a simulator that knows ``roster`` (plus the default 20) and connect to it
+    (source "simulator"); both stop when the block ends."""
+    with SpotifySimulator(
+        seed=seed, mode=mode, extra_artists=roster.artists if roster else ()
+    ) as sim:
+        client = client_for(sim.settings(), retry=retry)
+        try:
+            yield SpotifyConnection(client=client, source="simulator", simulator=sim)
+        finally:
+            client.close()

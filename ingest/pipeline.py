@@ -1,0 +1,242 @@
+"""Ingest one UTC day: Spotify answers -> bronze parts -> the day's manifest, written last.
+
+The manifest is the commit point: parts and envelopes are written first under a fresh
+``run_id=`` folder (never overwriting anything), and only a run that got every answer writes
+``_manifest.json``. A run that fails half-way leaves an orphan run folder that no transform
+reads, and the day stays incomplete until a run finishes it.
+
+Before fetching the whole roster, a preflight fetches one artist and looks at the answer: if
+the app's artist objects carry no ``followers`` (Spotify Development Mode), the raw answer
+is kept, the day is recorded with ``followers_available: false`` and
+:class:`~ingest.errors.FollowersUnavailableError` (exit 3) is raised, rather than writing
+days of empty numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from catalog.bronze import (
+    BronzeStore,
+    Manifest,
+    ManifestPart,
+    Source,
+    envelope_key,
+    manifest_key,
+    part_key,
+    sha256_hex,
+)
+from ingest.answers import combine_followers, summarize
+from ingest.client import RawResponse, SpotifyClient
+from ingest.errors import (
+    BackdatedRefusedError,
+    FollowersUnavailableError,
+    FutureDayError,
+    NoArtistsFoundError,
+)
+from ingest.roster import Roster
+
+log = logging.getLogger(__name__)
+
+#: How many artists the preflight asks for before committing to the whole roster.
+PREFLIGHT_ARTISTS = 1
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What :func:`ingest_day` did (or found already done)."""
+
+    day: date
+    run_id: str  # the run whose parts the manifest lists
+    records: int  # artist objects in those parts
+    parts: tuple[str, ...]  # their keys, relative to the bronze root
+    missing_ids: tuple[str, ...]  # roster ids Spotify answered null/404 for
+    followers_available: bool
+    already_complete: bool  # True: the day had a manifest and nothing was fetched
+    manifest_key: str
+    backdated: bool = False
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """``YYYYMMDDTHHMMSSZ-<6 hex>``: sorts by start time, unique across concurrent runs."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def check_day(day: date, *, today: date, source: Source, allow_backdated: bool) -> bool:
+    """Refuse a day real Spotify cannot serve; return whether the day is backdated.
+
+    Spotify has no history: whatever day is asked, it returns today's numbers. Filing them
+    under a past day is allowed only on purpose (``--allow-backdated``, recorded in the
+    manifest); a future day is always refused. The simulator serves any day.
+    """
+    if source == "spotify" and day > today:
+        raise FutureDayError(
+            f"{day.isoformat()} is after today's UTC date {today.isoformat()}: Spotify cannot "
+            "report followers for a day that has not started; ingest today or an earlier day"
+        )
+    if source == "spotify" and day != today and not allow_backdated:
+        raise BackdatedRefusedError(
+            f"refusing to ingest {day.isoformat()} from the real Spotify API: it returns "
+            f"today's ({today.isoformat()}) numbers only, so they would be filed under the "
+            "wrong day. Ingest today's date, use --simulator for past days, or pass "
+            "--allow-backdated to record today's numbers under that day deliberately"
+        )
+    return day != today
+
+
+def ingest_day(
+    day: date,
+    *,
+    store: BronzeStore,
+    client: SpotifyClient,
+    roster: Roster,
+    source: Source,
+    allow_backdated: bool,
+    force: bool = False,
+    run_id: str | None = None,
+    today: date | None = None,
+) -> IngestResult:
+    """Fetch ``roster`` for ``day`` into ``store`` and complete the day with a manifest.
+
+    A day that already has a manifest is left alone (``already_complete=True``) unless
+    ``force``, which writes a new run folder and replaces the manifest (the old one is kept:
+    bucket versioning on S3, a renamed copy locally).
+
+    Raises :class:`~ingest.errors.BackdatedRefusedError` / :class:`~ingest.errors.FutureDayError`
+    before any request, :class:`~ingest.errors.FollowersUnavailableError` after recording a
+    day the app cannot read followers for, :class:`~ingest.errors.NoArtistsFoundError` when
+    Spotify knows none of the ids, and the client's errors when Spotify fails.
+    """
+    backdated = check_day(
+        day, today=today or utc_today(), source=source, allow_backdated=allow_backdated
+    )
+    existing = store.read_manifest(day)
+    if existing is not None and not force:
+        return _already_complete(existing, store)
+
+    run = _RunWriter(store, day, run_id or new_run_id())
+    simulated_date = day if source == "simulator" else None
+    ids = roster.ids
+    for response in client.iter_artists(ids[:PREFLIGHT_ARTISTS], simulated_date=simulated_date):
+        run.write(response)
+    if run.followers_available is not False:
+        for response in client.iter_artists(ids[PREFLIGHT_ARTISTS:], simulated_date=simulated_date):
+            run.write(response)
+
+    available = run.followers_available
+    if available is None:
+        raise NoArtistsFoundError(
+            f"Spotify knows none of the {len(ids)} artist ids of {roster.origin} "
+            f"(answers kept in bronze run {run.run_id}, day left incomplete); "
+            "check the roster's ids"
+        )
+    manifest = Manifest(
+        snapshot_date=day,
+        run_id=run.run_id,
+        completed_at=datetime.now(UTC).isoformat(),
+        source=source,
+        parts=tuple(run.parts),
+        followers_available=available,
+        backdated=backdated,
+        roster_size=len(ids),
+        missing_ids=tuple(run.missing_ids),
+        api_url=client.settings.api_url,
+    )
+    store.put_manifest(manifest, replace=force)
+    if not available:
+        raise FollowersUnavailableError(day, f"bronze run {run.run_id}")
+    log.info(
+        "ingested %s: %d artists in %d parts (run %s, %d missing)",
+        day.isoformat(),
+        manifest.record_count,
+        len(run.parts),
+        run.run_id,
+        len(run.missing_ids),
+    )
+    return _result(manifest, already_complete=False)
+
+
+class _RunWriter:
+    """Writes one run's parts and envelopes and keeps what the manifest will say."""
+
+    def __init__(self, store: BronzeStore, day: date, run_id: str) -> None:
+        self.store = store
+        self.day = day
+        self.run_id = run_id
+        self.parts: list[ManifestPart] = []
+        self.missing_ids: list[str] = []
+        self._verdicts: list[bool | None] = []
+
+    @property
+    def followers_available(self) -> bool | None:
+        return combine_followers(self._verdicts)
+
+    def write(self, response: RawResponse) -> None:
+        summary = summarize(response)
+        self.missing_ids.extend(summary.missing_ids)
+        self._verdicts.append(summary.followers_available)
+        if response.status != 200:
+            # A 404 for one unknown id: no artist data, its id is in missing_ids.
+            return
+        key = part_key(self.day, self.run_id, len(self.parts))
+        fetched_at = response.fetched_at.isoformat()
+        self.store.put_new(key, response.body)
+        envelope = {
+            "url": response.url,
+            "status": response.status,
+            "fetched_at": fetched_at,
+            "request_id": response.request_id,
+            "run_id": self.run_id,
+            "snapshot_date": self.day.isoformat(),
+            "requested_ids": list(response.requested_ids),
+        }
+        self.store.put_new(envelope_key(key), json.dumps(envelope, indent=2).encode())
+        self.parts.append(
+            ManifestPart(
+                key=key,
+                sha256=sha256_hex(response.body),
+                bytes=len(response.body),
+                records=summary.records,
+                url=response.url,
+                status=response.status,
+                fetched_at=fetched_at,
+            )
+        )
+
+
+def _result(manifest: Manifest, *, already_complete: bool) -> IngestResult:
+    return IngestResult(
+        day=manifest.snapshot_date,
+        run_id=manifest.run_id,
+        records=manifest.record_count,
+        parts=tuple(p.key for p in manifest.parts),
+        missing_ids=manifest.missing_ids,
+        followers_available=manifest.followers_available,
+        already_complete=already_complete,
+        manifest_key=manifest_key(manifest.snapshot_date),
+        backdated=manifest.backdated,
+    )
+
+
+def _already_complete(manifest: Manifest, store: BronzeStore) -> IngestResult:
+    if not manifest.followers_available:
+        raise FollowersUnavailableError(
+            manifest.snapshot_date,
+            f"recorded by bronze run {manifest.run_id} in {store.location}; "
+            "re-run with --force once the app can read followers",
+        )
+    log.info(
+        "%s is already complete in bronze (run %s); nothing fetched (use --force to re-fetch)",
+        manifest.snapshot_date.isoformat(),
+        manifest.run_id,
+    )
+    return _result(manifest, already_complete=True)

@@ -1,0 +1,71 @@
+"""Fixtures for the ingest tests: a real simulator on 127.0.0.1 and a bronze folder.
+
+Nothing here replaces our own code: the client talks HTTP to the simulator, and the
+pipeline writes to a real LocalBronzeStore in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog.bronze import LocalBronzeStore
+from ingest.client import SpotifyClient
+from ingest.connection import client_for
+from ingest.retry import RetryPolicy
+from ingest.roster import Roster, default_roster, synthetic_artists
+from ingest.simulator import SpotifySimulator
+
+SEED = 7
+#: Fast retries for tests: tiny exponential backoff; Retry-After is still honoured in full.
+FAST_RETRY = RetryPolicy(max_attempts=4, max_retry_after_s=5, backoff_initial_s=0.01)
+
+MakeClient = Callable[..., SpotifyClient]
+
+
+@pytest.fixture
+def fast_retry() -> RetryPolicy:
+    return FAST_RETRY
+
+
+@pytest.fixture
+def large_roster() -> Roster:
+    """The default 20 plus 100 synthetic artists: 120 ids, more than two batches of 50."""
+    extra = tuple(synthetic_artists(100, seed=SEED))
+    return Roster(default_roster().artists + extra, origin="test roster")
+
+
+@pytest.fixture
+def sim(large_roster: Roster) -> Iterator[SpotifySimulator]:
+    with SpotifySimulator(seed=SEED, extra_artists=large_roster.artists) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def make_client(sim: SpotifySimulator) -> Iterator[MakeClient]:
+    """Build clients for the simulator, with fast retries unless told otherwise."""
+    clients: list[SpotifyClient] = []
+
+    def make(
+        *, retry: RetryPolicy = FAST_RETRY, sleep: Callable[[float], None] = time.sleep
+    ) -> SpotifyClient:
+        made = client_for(sim.settings(), retry=retry, sleep=sleep)
+        clients.append(made)
+        return made
+
+    yield make
+    for made in clients:
+        made.close()
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> SpotifyClient:
+    return make_client()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalBronzeStore:
+    return LocalBronzeStore(tmp_path / "bronze")

@@ -1,0 +1,286 @@
+"""ingest_day end to end: simulator over HTTP -> LocalBronzeStore, manifest written last."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from catalog.bronze import (
+    LocalBronzeStore,
+    Manifest,
+    Source,
+    envelope_key,
+    manifest_key,
+    sha256_hex,
+)
+from catalog.errors import LakehouseError
+from ingest.client import SpotifyClient
+from ingest.connection import open_real_api, open_simulator
+from ingest.errors import (
+    BackdatedRefusedError,
+    FollowersUnavailableError,
+    FutureDayError,
+    MissingCredentialsError,
+    NoArtistsFoundError,
+)
+from ingest.pipeline import IngestResult, ingest_day, new_run_id
+from ingest.roster import Roster, default_roster, parse_roster
+from ingest.simulated_artists import followers
+from ingest.simulator import SpotifySimulator
+
+TODAY = datetime.now(UTC).date()
+PAST = TODAY - timedelta(days=10)
+UNKNOWN = "0000000000000000000000"
+
+
+def run(
+    day: date,
+    store: LocalBronzeStore,
+    client: SpotifyClient,
+    roster: Roster,
+    *,
+    source: Source = "simulator",
+    allow_backdated: bool = False,
+    force: bool = False,
+    run_id: str | None = None,
+    today: date | None = None,
+) -> IngestResult:
+    return ingest_day(
+        day,
+        store=store,
+        client=client,
+        roster=roster,
+        source=source,
+        allow_backdated=allow_backdated,
+        force=force,
+        run_id=run_id,
+        today=today,
+    )
+
+
+def manifest_of(store: LocalBronzeStore, day: date) -> Manifest:
+    manifest = store.read_manifest(day)
+    assert manifest is not None
+    return manifest
+
+
+def test_a_day_lands_in_bronze_with_a_manifest_written_last(
+    sim: SpotifySimulator,
+    store: LocalBronzeStore,
+    client: SpotifyClient,
+    large_roster: Roster,
+) -> None:
+    result = run(PAST, store, client, large_roster)
+
+    assert not result.already_complete
+    assert result.followers_available
+    assert result.records == 120
+    assert result.missing_ids == ()
+    assert result.manifest_key == manifest_key(PAST)
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", result.run_id)
+    # The preflight asks for one artist, then the rest goes in batches of at most 50.
+    batches = [len(r.ids) for r in sim.requests if r.path == "/v1/artists"]
+    assert batches == [1, 50, 50, 19]
+    assert all(r.headers["X-Simulator-Date"] == PAST.isoformat() for r in sim.requests[1:])
+
+    manifest = manifest_of(store, PAST)
+    assert manifest.run_id == result.run_id
+    assert manifest.source == "simulator"
+    assert manifest.followers_available
+    assert manifest.backdated
+    assert manifest.roster_size == 120
+    assert manifest.api_url == sim.api_url
+    assert [p.key for p in manifest.parts] == list(result.parts)
+    assert [p.records for p in manifest.parts] == [1, 50, 50, 19]
+    assert sim.client_secret not in store.get(manifest_key(PAST)).decode()
+    # The manifest is the newest object of the day: written after every part.
+    folder = store.root / manifest_key(PAST)
+    newest_part = max((store.root / p.key).stat().st_mtime_ns for p in manifest.parts)
+    assert folder.stat().st_mtime_ns >= newest_part
+
+
+def test_parts_are_the_bodies_byte_for_byte_and_match_their_sha256(
+    sim: SpotifySimulator,
+    store: LocalBronzeStore,
+    client: SpotifyClient,
+    make_client: Callable[[], SpotifyClient],
+    large_roster: Roster,
+) -> None:
+    result = run(PAST, store, client, large_roster)
+    manifest = manifest_of(store, PAST)
+    # The simulator is deterministic, so asking again gives the same bytes.
+    again = make_client().fetch_artists(large_roster.ids[:1], simulated_date=PAST)
+    assert store.get(result.parts[0]) == again[0].body
+    objects = []
+    for part in manifest.parts:
+        body = store.read_part(part)  # checks sha256 and length against the manifest
+        assert sha256_hex(body) == part.sha256
+        assert len(body) == part.bytes
+        assert part.status == 200
+        assert part.url.startswith(sim.api_url + "/artists?ids=")
+        objects.extend(json.loads(body)["artists"])
+    assert [o["id"] for o in objects] == large_roster.ids
+    assert all(o["followers"]["total"] == followers(o["id"], PAST, sim.seed) for o in objects)
+
+
+def test_each_part_has_a_json_envelope(
+    store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
+) -> None:
+    result = run(PAST, store, client, large_roster)
+    manifest = manifest_of(store, PAST)
+    for part in manifest.parts:
+        envelope = json.loads(store.get(envelope_key(part.key)))
+        assert envelope["url"] == part.url
+        assert envelope["status"] == 200
+        assert envelope["fetched_at"] == part.fetched_at
+        assert envelope["run_id"] == result.run_id
+        assert envelope["request_id"]
+        assert datetime.fromisoformat(envelope["fetched_at"]).tzinfo is not None
+    assert len(store.list_keys(f"{manifest_key(PAST).rsplit('/', 1)[0]}/run_id=")) == 8
+
+
+def test_unknown_ids_are_reported_and_the_rest_is_fetched(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    ids = default_roster().ids[:3]
+    roster = parse_roster("\n".join([ids[0], UNKNOWN, *ids[1:]]), origin="test")
+    result = run(PAST, store, client, roster)
+    assert result.missing_ids == (UNKNOWN,)
+    assert result.records == 3
+    assert manifest_of(store, PAST).missing_ids == (UNKNOWN,)
+
+
+def test_a_roster_spotify_does_not_know_leaves_the_day_incomplete(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    with pytest.raises(NoArtistsFoundError, match="check the roster"):
+        run(PAST, store, client, parse_roster(UNKNOWN, origin="test"))
+    assert store.read_manifest(PAST) is None
+
+
+def test_development_mode_records_the_day_and_raises_followers_unavailable(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    sim.mode = "development"
+    with pytest.raises(FollowersUnavailableError) as caught:
+        run(PAST, store, client, default_roster())
+    message = str(caught.value)
+    assert "'followers'" in message
+    assert "Development Mode" in message
+    assert "2026-03-09" in message
+    assert "Extended Quota Mode" in message
+    assert "another source" in message
+    assert caught.value.exit_code == 3
+
+    manifest = manifest_of(store, PAST)
+    assert manifest.followers_available is False
+    assert len(manifest.parts) == 1  # the preflight's raw answer, kept
+    body = store.read_part(manifest.parts[0])
+    assert "followers" not in json.loads(body)
+    # The preflight stopped the run: no request for the other 19 artists.
+    assert len([r for r in sim.requests if r.path.startswith("/v1/artists/")]) == 1
+
+    # A re-run finds the recorded day and says the same, without asking Spotify again.
+    sim.clear_requests()
+    with pytest.raises(FollowersUnavailableError, match="--force"):
+        run(PAST, store, client, default_roster())
+    assert sim.requests == []
+
+
+def test_real_spotify_refuses_a_past_day_unless_allowed(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    roster = parse_roster(default_roster().ids[0], origin="test")
+    with pytest.raises(BackdatedRefusedError, match="--allow-backdated") as caught:
+        run(PAST, store, client, roster, source="spotify")
+    assert isinstance(caught.value, LakehouseError)
+    assert caught.value.exit_code == 1
+    assert sim.requests == []  # refused before any request
+    with pytest.raises(FutureDayError):
+        run(TODAY + timedelta(days=1), store, client, roster, source="spotify")
+
+    result = run(PAST, store, client, roster, source="spotify", allow_backdated=True)
+    assert result.backdated
+    manifest = manifest_of(store, PAST)
+    assert manifest.backdated
+    assert manifest.source == "spotify"
+    # Real Spotify has no dates: the simulator date header is not sent.
+    assert all("X-Simulator-Date" not in r.headers for r in sim.requests)
+
+
+def test_today_is_not_backdated(store: LocalBronzeStore, client: SpotifyClient) -> None:
+    result = run(TODAY, store, client, default_roster(), source="spotify")
+    assert not result.backdated
+    assert not manifest_of(store, TODAY).backdated
+
+
+def test_the_today_rule_uses_the_given_today(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    result = run(PAST, store, client, default_roster(), source="spotify", today=PAST)
+    assert not result.backdated
+
+
+def test_a_completed_day_is_a_no_op(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    first = run(PAST, store, client, default_roster())
+    sim.clear_requests()
+    second = run(PAST, store, client, default_roster())
+    assert second.already_complete
+    assert second.run_id == first.run_id
+    assert second.parts == first.parts
+    assert second.records == 20
+    assert sim.requests == []
+
+
+def test_force_writes_a_new_run_and_replaces_the_manifest_keeping_the_old_one(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    first = run(PAST, store, client, default_roster(), run_id="20260101T000000Z-aaaaaa")
+    second = run(
+        PAST, store, client, default_roster(), force=True, run_id="20260101T000001Z-bbbbbb"
+    )
+    assert not second.already_complete
+    assert manifest_of(store, PAST).run_id == second.run_id
+    # The old run's parts are untouched and the old manifest is kept beside the new one.
+    for key in first.parts:
+        assert store.exists(key)
+    assert all("run_id=20260101T000001Z-bbbbbb" in key for key in second.parts)
+    kept = [k for k in store.list_keys("spotify/") if "_manifest." in k and first.run_id in k]
+    assert len(kept) == 1
+    assert Manifest.from_json(store.get(kept[0])).run_id == first.run_id
+
+
+def test_run_ids_sort_by_time_and_differ() -> None:
+    moment = datetime(2026, 11, 24, 6, 5, 4, tzinfo=UTC)
+    assert new_run_id(moment).startswith("20261124T060504Z-")
+    assert new_run_id(moment) != new_run_id(moment)
+
+
+def test_open_simulator_serves_a_users_roster_for_past_days(store: LocalBronzeStore) -> None:
+    roster = parse_roster("1234567890abcdefghijAB\n06HL4z0CvFAxyc27GXpf02\n", origin="mine")
+    with open_simulator(seed=11, roster=roster) as connection:
+        assert connection.simulator is not None
+        result = ingest_day(
+            PAST,
+            store=store,
+            client=connection.client,
+            roster=roster,
+            source=connection.source,
+            allow_backdated=False,
+        )
+    assert result.records == 2
+    assert result.missing_ids == ()
+    body = store.get(result.parts[0])
+    artist = json.loads(body)["artists"][0]
+    assert artist["followers"]["total"] == followers("1234567890abcdefghijAB", PAST, 11)
+
+
+def test_open_real_api_needs_credentials() -> None:
+    with pytest.raises(MissingCredentialsError), open_real_api({}):
+        pass

@@ -1,0 +1,60 @@
+"""The query-engine seam: one interface, a local DuckDB engine now, Athena later.
+
+The CLI's ``query`` command, ``demo`` and the tests talk to :class:`QueryEngine` only, so
+the same Athena SQL runs on one machine (:class:`views.local.LocalEngine`) or on AWS (an
+Athena engine through pyathena, to come) without the caller knowing which.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import date
+
+from catalog.timetravel import AsOf
+
+
+@dataclass(frozen=True)
+class TableRead:
+    """Which version of an Iceberg table a query read: for the record, and for ``--as-of``.
+
+    ``snapshot_id`` is ``None`` for a table with no snapshot yet (read as empty); ``as_of``
+    is set when the read followed the snapshot-date rule.
+    """
+
+    table: str
+    snapshot_id: int | None
+    as_of: AsOf | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of a query, with lower-case column names (the CLI's json contract)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    reads: tuple[TableRead, ...] = ()
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One dict per row keyed by lower-case column name (a repeated name keeps its last)."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def column(self, name: str) -> list[object]:
+        """The values of one column, by (case-insensitive) name."""
+        index = self.columns.index(name.lower())
+        return [row[index] for row in self.rows]
+
+
+class QueryEngine(ABC):
+    """Runs one Athena (Trino) SQL query, optionally as of a snapshot date.
+
+    ``as_of=D`` reads every Iceberg table the query touches, through views too, at the
+    snapshot the time-travel rule picks (:func:`catalog.timetravel.resolve_as_of`) with
+    ``snapshot_date <= D`` applied; a table without a load tag at or before D raises
+    :class:`catalog.timetravel.NoSnapshotAsOfError` rather than reading the current state.
+    Dates come back as :class:`datetime.date`, timestamps as aware UTC datetimes.
+    """
+
+    @abstractmethod
+    def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
+        """Run ``sql`` and return all its rows."""
