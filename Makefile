@@ -49,7 +49,7 @@ unit: deps
 test: deps lint typecheck unit
 
 bench: deps
-	$(BIN)/pytest -q tests/perf -p no:randomly -s
+	$(BIN)/pytest -q tests/perf -s
 
 clean:
 	rm -rf $(VENV) lakehouse cdk.out .mypy_cache .ruff_cache

@@ -9,6 +9,8 @@ that SQL written against one runs against the other.
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from typing import Final
 
 from pyiceberg.catalog import Catalog
@@ -34,9 +36,24 @@ def warehouse_uri(paths: LakehousePaths) -> str:
     return paths.warehouse.as_uri()
 
 
+def prepare_catalog_db(paths: LakehousePaths) -> None:
+    """Put the catalog database in WAL mode (persistent in the file; idempotent).
+
+    Spark's JDBC connection and pyiceberg's SQLAlchemy engine share the file. In SQLite's
+    default rollback-journal mode a connection that has read and not yet closed its
+    statement blocks every other connection's commit ("database is locked"); in WAL mode
+    readers never block the writer, and writers wait their turn through the busy timeout.
+    """
+    paths.ensure()
+    with closing(sqlite3.connect(paths.catalog_db, timeout=30)) as connection:
+        mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+    if mode is None or str(mode[0]).lower() != "wal":
+        raise RuntimeError(f"{paths.catalog_db} cannot use WAL journal mode (got {mode})")
+
+
 def local_catalog(paths: LakehousePaths) -> Catalog:
     """The pyiceberg side of the shared SQLite catalog (created on first use)."""
-    paths.ensure()
+    prepare_catalog_db(paths)
     return SqlCatalog(
         CATALOG_NAME,
         uri=sqlite_uri(paths),

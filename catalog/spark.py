@@ -28,7 +28,7 @@ from pyiceberg.types import (
 
 from catalog.jars import local_spark_jars
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME, jdbc_uri, warehouse_uri
+from catalog.profiles import CATALOG_NAME, jdbc_uri, local_catalog, warehouse_uri
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -65,6 +65,11 @@ def local_iceberg_conf(paths: LakehousePaths) -> dict[str, str]:
         f"{prefix}.uri": jdbc_uri(paths),
         # V1 is the schema pyiceberg's SqlCatalog reads and writes (it has views columns).
         f"{prefix}.jdbc.schema-version": "V1",
+        # pyiceberg's SqlCatalog creates the catalog tables (prepare + local_catalog run first).
+        # Iceberg's own check leaves a metadata ResultSet open on its pooled connection, which
+        # pins a read transaction forever: Spark then sees a stale catalog and its commits fail
+        # with SQLITE_BUSY_SNAPSHOT once pyiceberg has written.
+        f"{prefix}.jdbc.init-catalog-tables": "false",
         f"{prefix}.warehouse": warehouse_uri(paths),
         # pyiceberg commits to the same catalog (tables, schema evolution); a cached Spark
         # table would start every MERGE from stale metadata and pay a commit retry.
@@ -93,7 +98,7 @@ def build_local_session(paths: LakehousePaths, app_name: str = "spotify-lakehous
                 "use one lakehouse home per process"
             )
         return running
-    paths.ensure()
+    local_catalog(paths)  # WAL mode and the catalog tables, created by pyiceberg
     # Bind the driver to loopback: Spark otherwise picks the first non-loopback interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (

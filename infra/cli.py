@@ -24,7 +24,7 @@ from catalog.errors import LakehouseError
 from catalog.paths import HOME_ENV, LakehousePaths
 from glue.transform import TransformResult
 from infra.local import LocalRunner, days_between
-from infra.output import OutputFormat, render
+from infra.output import OutputFormat, render, result_console
 
 app = typer.Typer(
     name="spotify-lakehouse",
@@ -33,7 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)  # progress and notes; results go to stdout
+console = Console(stderr=True, soft_wrap=True)  # progress and notes; results go to stdout
 
 DayOption = Annotated[
     str, typer.Option("--date", help="UTC day, YYYY-MM-DD (default: today)", show_default=False)
@@ -197,14 +197,9 @@ def run(
     seed: SeedOption = 42,
 ) -> None:
     """Ingest and transform one day."""
-    paths, chosen, artists = _paths(ctx), _day(day), _roster(roster)
-    with _connection(simulator, seed, artists) as connection:
-        _ingest(paths, connection, chosen, artists, allow_backdated=allow_backdated, force=force)
-    runner = LocalRunner(paths)
-    try:
-        _report(runner.transform(chosen))
-    finally:
-        runner.close()
+    chosen = _day(day).isoformat()  # resolve "today" once for both stages
+    ingest(ctx, chosen, simulator, roster, allow_backdated, force, seed)
+    transform(ctx, chosen)
 
 
 @app.command()
@@ -326,7 +321,7 @@ def demo(
     finally:
         runner.close()
     engine = LocalEngine(paths)
-    out = Console()
+    out = result_console()
     for name, title in BUSINESS_QUESTIONS.items():
         result = engine.execute(load_sql(name))
         render(result.columns, result.rows, OutputFormat.table, title=title, console=out)

@@ -58,6 +58,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: Width of tables written to a file or pipe (rich would otherwise cut them at 80 columns).
+PIPE_WIDTH = 200
+
+
+def result_console() -> Console:
+    """Console for results on stdout: terminal width on a terminal, wide when piped."""
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+    return console
+
+
 def render(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
@@ -68,7 +80,7 @@ def render(
 ) -> None:
     """Print ``rows`` to stdout in ``fmt``."""
     names = [c.lower() for c in columns]
-    console = console or Console()
+    console = console or result_console()
     if fmt is OutputFormat.json:
         records = [dict(zip(names, (plain(v) for v in row), strict=True)) for row in rows]
         print(json.dumps(records, indent=2))

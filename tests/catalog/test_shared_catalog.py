@@ -38,3 +38,30 @@ def test_pyiceberg_writes_spark_reads(lakehouse: SparkLakehouse) -> None:
     table.append(data)
     rows = lakehouse.spark.sql(f"SELECT artist_id, name, followers FROM {TABLE}").collect()
     assert [tuple(r) for r in rows] == [("b", "Bo", 7)]
+
+
+def test_interleaved_commits_from_both_engines_see_each_other(lakehouse: SparkLakehouse) -> None:
+    """Spark commits, pyiceberg commits, Spark reads both and commits again.
+
+    Regression: Iceberg's JDBC catalog used to pin a read transaction on its pooled SQLite
+    connection, so Spark saw a stale catalog and failed with SQLITE_BUSY_SNAPSHOT.
+    """
+    catalog = local_catalog(lakehouse.paths)
+    table = ensure_table(catalog, ARTISTS_SILVER)
+    insert = (
+        f"INSERT INTO {TABLE} (artist_id, snapshot_date, name, followers, popularity, genres, "
+        "image_url, spotify_url, fetched_at, run_id, source_file) VALUES "
+        "('{id}', DATE '2026-11-01', 'x', 1, 1, array('pop'), null, null, null, 'r', 'f')"
+    )
+    lakehouse.spark.sql(insert.format(id="spark-1"))
+    table = catalog.load_table(ARTISTS_SILVER.identifier)
+    table.append(
+        pa.Table.from_pylist(
+            [{"artist_id": "pyiceberg", "snapshot_date": date(2026, 11, 1)}],
+            schema=table.schema().as_arrow(),
+        )
+    )
+    lakehouse.spark.sql(insert.format(id="spark-2"))
+    ids = {r["artist_id"] for r in lakehouse.spark.sql(f"SELECT artist_id FROM {TABLE}").collect()}
+    assert ids == {"spark-1", "pyiceberg", "spark-2"}
+    assert len(catalog.load_table(ARTISTS_SILVER.identifier).snapshots()) == 3

@@ -219,3 +219,17 @@ def test_followers_unavailable_exits_3_and_transform_refuses_too(
     assert code == 3
     assert "Development Mode" in err
     assert err.count("\n") == 1
+
+
+def test_demo_runs_the_days_and_answers_both_questions(cli: Cli) -> None:
+    out = cli.ok("demo", "--days", "3", "--artists", "5", "--seed", "3")
+    assert "Top 5 most followed artists today" in out
+    assert "Average daily followers gained per artist" in out
+    commits = load_commits(cli)
+    today = utc_today()
+    assert [c["snapshot_date"] for c in commits] == [
+        (today - timedelta(days=n)).isoformat() for n in (2, 1, 0)
+    ]
+    # a second demo over the same home changes nothing: bronze complete, no new commit
+    cli.ok("demo", "--days", "3", "--artists", "5", "--seed", "3")
+    assert load_commits(cli) == commits
