@@ -17,7 +17,7 @@ deps: $(STAMP) system-deps jars
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,infra]"
 	touch $(STAMP)
 
 # Java 17 runs Spark; Debian's xerial driver is the JDBC side of the SQLite Iceberg catalog.

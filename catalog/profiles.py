@@ -3,8 +3,8 @@
 ``local`` is the embedded default: one SQLite file ``<home>/catalog.db`` that pyiceberg opens
 as a ``SqlCatalog`` and Spark opens as Iceberg's ``JdbcCatalog`` (schema version V1). Both
 must use the same catalog name, because the SQL catalog stores it in every row; that name
-is :data:`CATALOG_NAME`. The ``glue`` profile (AWS Glue Data Catalog) shares the same name so
-that SQL written against one runs against the other.
+is :data:`CATALOG_NAME`. The ``glue`` profile (AWS Glue Data Catalog, :func:`glue_catalog`)
+shares the same name so that SQL written against one runs against the other.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from contextlib import closing
 from typing import Final
 
 from pyiceberg.catalog import Catalog
+from pyiceberg.catalog.glue import GLUE_CATALOG_ENDPOINT, GLUE_REGION, GlueCatalog
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.io import S3_ENDPOINT, S3_FORCE_VIRTUAL_ADDRESSING, S3_REGION
 
 from catalog.paths import LakehousePaths
 
@@ -59,3 +61,26 @@ def local_catalog(paths: LakehousePaths) -> Catalog:
         uri=sqlite_uri(paths),
         warehouse=warehouse_uri(paths),
     )
+
+
+def glue_catalog(
+    *,
+    warehouse: str,
+    region: str,
+    glue_endpoint: str | None = None,
+    s3_endpoint: str | None = None,
+) -> Catalog:
+    """The pyiceberg side of the AWS Glue Data Catalog (profile ``glue``).
+
+    ``warehouse`` is the S3 URI under which new tables get their location
+    (``s3://bucket/warehouse``). Credentials come from the standard AWS chain (the Glue
+    job's or Lambda's role, or the environment). The endpoints are for tests against
+    moto's server on 127.0.0.1 and are never set on AWS.
+    """
+    properties = {"warehouse": warehouse, GLUE_REGION: region, S3_REGION: region}
+    if glue_endpoint:
+        properties[GLUE_CATALOG_ENDPOINT] = glue_endpoint
+    if s3_endpoint:
+        properties[S3_ENDPOINT] = s3_endpoint
+        properties[S3_FORCE_VIRTUAL_ADDRESSING] = "false"  # path-style, as moto serves it
+    return GlueCatalog(CATALOG_NAME, **properties)

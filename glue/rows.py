@@ -9,7 +9,7 @@ bronze, byte for byte, and never breaks the job.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -145,9 +145,3 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 def _fetch_order(row: dict[str, Any]) -> tuple[datetime, str]:
     fetched: datetime | None = row["fetched_at"]
     return (fetched or _NEVER, row["source_file"])
-
-
-def iter_parts(parts: Iterable[ManifestPart], read: Any) -> Iterator[tuple[ManifestPart, bytes]]:
-    """Pair each manifest part with its verified body (``read`` checks the sha256)."""
-    for part in parts:
-        yield part, read(part)
