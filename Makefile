@@ -11,7 +11,7 @@ HOME_DIR ?= ./lakehouse
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: demo test lint typecheck unit bench deps system-deps jars clean
+.PHONY: demo test lint typecheck unit bench deps system-deps jars clean package synth deploy
 
 deps: $(STAMP) system-deps jars
 
@@ -20,13 +20,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,infra]"
 	touch $(STAMP)
 
-# Java 17 runs Spark; Debian's xerial driver is the JDBC side of the SQLite Iceberg catalog.
+# Java 17 runs Spark; Debian's xerial driver is the JDBC side of the SQLite Iceberg catalog;
+# Node runs the CDK library (jsii) behind `make synth` and the template tests.
 system-deps:
 	@if ! command -v java >/dev/null 2>&1 || [ ! -f $(SQLITE_JDBC) ]; then \
 	  echo "installing Debian packages: openjdk-17-jre-headless libxerial-sqlite-jdbc-java"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    openjdk-17-jre-headless libxerial-sqlite-jdbc-java >/dev/null; \
+	fi
+	@if ! command -v node >/dev/null 2>&1; then \
+	  echo "installing Debian package: nodejs"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; \
 	fi
 
 # The Iceberg runtime from PyPI lacks its relocated Jackson classes; build them once.
@@ -50,6 +56,33 @@ test: deps lint typecheck unit
 
 bench: deps
 	$(BIN)/pytest -q tests/perf -s
+
+# --- AWS -------------------------------------------------------------------------------------
+# The npm CLI for deploy only: 2.1148.x reads the assemblies aws-cdk-lib 2.275 writes (3.x not).
+CDK_CLI := aws-cdk@2.1148.1
+CDK_OUT := cdk.out
+# Extra settings for synth, e.g. make synth CDK_CONTEXT="glueFlex=true alertEmail=ops@example.com"
+CDK_CONTEXT ?=
+# Extra flags for deploy, e.g. make deploy CDK_DEPLOY_FLAGS="--profile prod"
+CDK_DEPLOY_FLAGS ?=
+
+# The Lambda zip and the Glue script + wheel the stack deploys, in dist/ (infra/package.py).
+package: $(STAMP)
+	$(BIN)/python -m infra.package
+
+# Synthesize to cdk.out/ with cdk-nag AwsSolutions (any unacknowledged finding fails), then
+# cfn-lint: its exit status is a bitmask (2 errors, 4 warnings, 8 informational); fail on 2.
+synth: package system-deps
+	rm -rf $(CDK_OUT)
+	$(BIN)/python -m infra.cdk.app --outdir $(CDK_OUT) $(foreach c,$(CDK_CONTEXT),-c $(c))
+	@rc=0; $(BIN)/cfn-lint $(CDK_OUT)/*.template.json || rc=$$?; \
+	if (( rc & 2 )); then echo "cfn-lint: errors (exit $$rc)"; exit 1; fi; \
+	echo "cfn-lint: no errors (exit $$rc: warnings/informational only)"
+
+# Deploy exactly the assembly `make synth` checked. Needs AWS credentials and a bootstrapped
+# account/region (docs/runbook.md).
+deploy: synth
+	npx --yes $(CDK_CLI) deploy --app $(CDK_OUT) --require-approval broadening $(CDK_DEPLOY_FLAGS)
 
 clean:
 	rm -rf $(VENV) lakehouse cdk.out .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 from pyiceberg.transforms import MonthTransform
 from pyiceberg.types import (
+    BooleanType,
     DateType,
     IntegerType,
     ListType,
@@ -121,8 +122,73 @@ ARTISTS_SILVER: Final = TableDefinition(
     ),
 )
 
+ARTISTS_QUARANTINE: Final = TableDefinition(
+    name="artists_quarantine",
+    description=(
+        "Records of a day that failed a critical data-quality expectation: the raw record as "
+        "received and the names of the expectations it failed. A re-run replaces the day's rows."
+    ),
+    schema=Schema(
+        NestedField(1, "snapshot_date", DateType(), required=True, doc="UTC day of the load"),
+        NestedField(2, "run_id", StringType(), required=True, doc="Ingest run that fetched it"),
+        NestedField(3, "row_id", LongType(), required=True, doc="Position of the record that day"),
+        NestedField(4, "artist_id", StringType(), required=False, doc="As received, if any"),
+        NestedField(5, "source_file", StringType(), required=False, doc="Bronze part read"),
+        NestedField(
+            6, "raw_record", StringType(), required=False, doc="The JSON record as received"
+        ),
+        NestedField(
+            7,
+            "failed_expectations",
+            # Element id 10: pyiceberg assigns fresh ids at creation, nested after top-level.
+            ListType(element_id=10, element_type=StringType(), element_required=False),
+            required=False,
+        ),
+        NestedField(8, "validation_id", StringType(), required=False, doc="Job run that judged it"),
+        NestedField(9, "validated_at", TimestamptzType(), required=False),
+    ),
+    # Monthly, like silver and for the same reason: a re-run replaces one day's rows, which
+    # with copy-on-write rewrites only the files of that day's month. Quarantine is usually
+    # empty or a handful of rows a day; daily partitions would leave a file per bad day.
+    partition_spec=PartitionSpec(
+        PartitionField(
+            source_id=1, field_id=1000, transform=MonthTransform(), name="snapshot_month"
+        )
+    ),
+)
+
+DQ_RESULTS: Final = TableDefinition(
+    name="dq_results",
+    description=(
+        "One row per data-quality run and expectation: what was checked on a day, whether it "
+        "held, how many records broke it and what was observed."
+    ),
+    schema=Schema(
+        NestedField(1, "snapshot_date", DateType(), required=True, doc="UTC day validated"),
+        NestedField(2, "run_id", StringType(), required=True, doc="Ingest run validated"),
+        NestedField(3, "validation_id", StringType(), required=True, doc="This job run"),
+        NestedField(4, "validated_at", TimestamptzType(), required=True),
+        NestedField(5, "suite", StringType(), required=True, doc="bronze or silver"),
+        NestedField(6, "expectation", StringType(), required=True, doc="Stable check name"),
+        NestedField(7, "severity", StringType(), required=True, doc="critical or warning"),
+        NestedField(8, "success", BooleanType(), required=True),
+        NestedField(9, "evaluated_rows", LongType(), required=False),
+        NestedField(10, "unexpected_count", LongType(), required=False),
+        NestedField(11, "observed_value", StringType(), required=False, doc="JSON text"),
+        NestedField(12, "engine", StringType(), required=False, doc="pandas or spark"),
+        NestedField(13, "quarantined_rows", LongType(), required=False, doc="Whole run"),
+        NestedField(14, "report", StringType(), required=False, doc="Where the HTML report is"),
+    ),
+    # Unpartitioned: about a dozen rows per run, a few thousand a year, appended once per
+    # run and read whole by `quality`. Any partition transform would only multiply the
+    # number of tiny files; maintenance compacts the appends.
+    partition_spec=PartitionSpec(),
+)
+
 #: Every table of the lakehouse, by name.
-TABLES: Final[dict[str, TableDefinition]] = {t.name: t for t in (ARTISTS_SILVER,)}
+TABLES: Final[dict[str, TableDefinition]] = {
+    t.name: t for t in (ARTISTS_SILVER, ARTISTS_QUARANTINE, DQ_RESULTS)
+}
 
 
 def ensure_namespace(catalog: Catalog) -> None:

@@ -2,8 +2,14 @@
 
 On Glue, arguments come through ``awsglue.utils.getResolvedOptions`` (``--snapshot_date``
 is always explicit: the UTC day of the schedule's scheduled time, never "today" computed
-here); elsewhere through argparse with the same names. Both paths end in
-:func:`glue.transform.transform_day`, the one transform.
+here); elsewhere through argparse with the same names (docs/aws-contracts.md). Both paths
+end in :func:`glue.transform.transform_day`, the one transform.
+
+* ``--catalog local`` (default): the home's SQLite catalog, bronze folder and reports folder.
+* ``--catalog glue``: the Glue Data Catalog through Iceberg's GlueCatalog and S3FileIO in
+  Spark and pyiceberg's GlueCatalog for table creation and the quality tables; bronze
+  through :func:`catalog.bronze_s3.open_bronze_store`; reports under ``--reports_uri``.
+* ``--action maintain`` runs :func:`catalog.maintenance.maintain` instead of a day's load.
 
 Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``.
 """
@@ -17,29 +23,62 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
-from catalog.bronze import LocalBronzeStore
 from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ensure_tables
+from catalog.profiles import CATALOG_NAME, glue_catalog, local_catalog
 from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
-from glue.transform import TransformResult, load_day, prepare_day
+from expectations.store import LocalReportStore, open_report_store
+from expectations.suites import QualitySettings
+from glue.transform import JobContext, TransformResult, transform_day
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
 
-REQUIRED_ARGUMENTS = ("snapshot_date",)
-OPTIONAL_ARGUMENTS = ("home", "tag_retention_days")
+Action = Literal["transform", "maintain"]
+CatalogKind = Literal["local", "glue"]
+ACTIONS: Final = ("transform", "maintain")
+CATALOGS: Final = ("local", "glue")
+
+REQUIRED_ARGUMENTS: Final = ("snapshot_date",)
+#: Optional job arguments (docs/aws-contracts.md), plus ``home`` for local runs. Glue's
+#: resolver fails on an option it was not asked for and on one asked for but absent, so
+#: only the ones present in argv are requested.
+OPTIONAL_ARGUMENTS: Final = (
+    "bronze_uri",
+    "warehouse",
+    "reports_uri",
+    "catalog",
+    "region",
+    "action",
+    "tag_retention_days",
+    "home",
+)
+#: What ``--catalog glue`` cannot run without.
+GLUE_REQUIRED: Final = ("bronze_uri", "warehouse", "reports_uri", "region")
+
+ICEBERG_EXTENSIONS: Final = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+
+
+class JobArgumentError(LakehouseError):
+    """The job was started with arguments it cannot run with (exit 2, like bad CLI usage)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
 class JobArguments:
     snapshot_date: date
+    action: Action = "transform"
+    catalog: CatalogKind = "local"
     home: str | None = None
+    bronze_uri: str | None = None
+    warehouse: str | None = None
+    reports_uri: str | None = None
+    region: str | None = None
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
 
 
@@ -51,6 +90,22 @@ def _glue_resolver() -> Any:
     return getResolvedOptions
 
 
+def _argparse(argv: Sequence[str]) -> dict[str, str]:
+    parser = argparse.ArgumentParser(prog="glue.job", description=__doc__)
+    parser.add_argument("--snapshot_date", required=True, help="UTC day to load, YYYY-MM-DD")
+    parser.add_argument("--action", choices=ACTIONS, default=None, help="default: transform")
+    parser.add_argument("--catalog", choices=CATALOGS, default=None, help="default: local")
+    parser.add_argument("--home", default=None, help="lakehouse home (local runs)")
+    parser.add_argument("--bronze_uri", default=None, help="s3://bucket/bronze (glue)")
+    parser.add_argument("--warehouse", default=None, help="s3://bucket/warehouse (glue)")
+    parser.add_argument("--reports_uri", default=None, help="s3://bucket/reports (glue)")
+    parser.add_argument("--region", default=None, help="AWS region of the Glue catalog")
+    parser.add_argument("--tag_retention_days", default=None)
+    parser.add_argument("--JOB_NAME", default=None)  # Glue passes it; harmless locally
+    parsed = vars(parser.parse_args(list(argv)))
+    return {k: v for k, v in parsed.items() if v is not None}
+
+
 def parse_arguments(argv: Sequence[str]) -> JobArguments:
     """Job arguments from Glue's resolver when running on Glue, argparse otherwise."""
     resolver = _glue_resolver()
@@ -58,21 +113,80 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
         present = [a for a in OPTIONAL_ARGUMENTS if f"--{a}" in argv]
         raw: dict[str, str] = resolver(list(argv), [*REQUIRED_ARGUMENTS, *present])
     else:
-        parser = argparse.ArgumentParser(prog="glue.job", description=__doc__)
-        parser.add_argument("--snapshot_date", required=True, help="UTC day to load, YYYY-MM-DD")
-        parser.add_argument("--home", default=None, help="lakehouse home (local runs)")
-        parser.add_argument("--tag_retention_days", default=str(DEFAULT_TAG_RETENTION_DAYS))
-        parser.add_argument("--JOB_NAME", default=None)  # Glue passes it; harmless locally
-        raw = {k: v for k, v in vars(parser.parse_args(list(argv))).items() if v is not None}
+        raw = _argparse(argv)
     try:
         day = date.fromisoformat(raw["snapshot_date"])
     except ValueError as e:
-        raise SystemExit(f"--snapshot_date must be YYYY-MM-DD, got {raw['snapshot_date']!r}") from e
-    return JobArguments(
+        raise JobArgumentError(
+            f"--snapshot_date must be YYYY-MM-DD, got {raw['snapshot_date']!r}"
+        ) from e
+    action = raw.get("action", "transform")
+    kind = raw.get("catalog", "local")
+    if action not in ACTIONS or kind not in CATALOGS:
+        raise JobArgumentError(
+            f"--action must be one of {', '.join(ACTIONS)} and --catalog one of "
+            f"{', '.join(CATALOGS)}; got --action {action!r} --catalog {kind!r}"
+        )
+    try:
+        retention = int(raw.get("tag_retention_days", DEFAULT_TAG_RETENTION_DAYS))
+    except ValueError as e:
+        raise JobArgumentError(
+            f"--tag_retention_days must be a whole number of days, got "
+            f"{raw['tag_retention_days']!r}"
+        ) from e
+    arguments = JobArguments(
         snapshot_date=day,
+        action=cast(Action, action),
+        catalog=cast(CatalogKind, kind),
         home=raw.get("home"),
-        tag_retention_days=int(raw.get("tag_retention_days", DEFAULT_TAG_RETENTION_DAYS)),
+        bronze_uri=raw.get("bronze_uri"),
+        warehouse=raw.get("warehouse"),
+        reports_uri=raw.get("reports_uri"),
+        region=raw.get("region"),
+        tag_retention_days=retention,
     )
+    missing = [a for a in GLUE_REQUIRED if arguments.catalog == "glue" and not raw.get(a)]
+    if missing:
+        raise JobArgumentError(
+            f"--catalog glue needs {', '.join('--' + m for m in missing)} "
+            "(docs/aws-contracts.md lists what the stack passes)"
+        )
+    return arguments
+
+
+def glue_spark_conf(warehouse: str) -> dict[str, str]:
+    """Spark conf of the ``lakehouse`` catalog over the Glue Data Catalog and S3."""
+    prefix = f"spark.sql.catalog.{CATALOG_NAME}"
+    return {
+        prefix: "org.apache.iceberg.spark.SparkCatalog",
+        f"{prefix}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+        f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        f"{prefix}.warehouse": warehouse,
+        "spark.sql.session.timeZone": "UTC",
+    }
+
+
+def glue_session(warehouse: str) -> SparkSession:
+    """Glue's session with the catalog conf set where the stack's ``--conf`` did not.
+
+    Catalog settings are read when a catalog is first used, so they can be set on the
+    running session; ``spark.sql.extensions`` is fixed when the session starts and must
+    come from the job's ``--conf`` / ``--datalake-formats iceberg``.
+    """
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.getOrCreate()
+    for key, value in glue_spark_conf(warehouse).items():
+        if session.conf.get(key, None) is None:
+            session.conf.set(key, value)
+    extensions = session.conf.get("spark.sql.extensions", "") or ""
+    if ICEBERG_EXTENSIONS not in extensions:
+        raise LakehouseError(
+            f"the Glue job's Spark session lacks {ICEBERG_EXTENSIONS} (MERGE INTO needs it); "
+            "start the job with --datalake-formats iceberg and --conf "
+            f"spark.sql.extensions={ICEBERG_EXTENSIONS}"
+        )
+    return session
 
 
 def run_local_day(
@@ -81,33 +195,92 @@ def run_local_day(
     day: date,
     *,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    settings: QualitySettings | None = None,
 ) -> TransformResult:
-    """The local flavour: SQLite catalog, bronze folder, an existing (reused) session.
+    """The local flavour: SQLite catalog, bronze and reports folders, a reused session.
 
-    ``spark`` may be a factory: it is called only once bronze has passed every check.
+    ``spark`` may be a factory: it is called only once the day has rows to load.
     """
-    prepared = prepare_day(LocalBronzeStore(paths.bronze), day)
-    ensure_tables(local_catalog(paths))
-    session = spark() if callable(spark) else spark
-    return load_day(session, prepared, tag_retention_days=tag_retention_days)
+    from catalog.bronze import LocalBronzeStore
+
+    context = JobContext(
+        catalog=local_catalog(paths),
+        reports=LocalReportStore(paths.reports),
+        settings=settings or QualitySettings.from_env(),
+        tag_retention_days=tag_retention_days,
+    )
+    return transform_day(spark, LocalBronzeStore(paths.bronze), day, context)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Script entry point; returns the process exit status (0, 1, or 3)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+def _required(value: str | None, name: str) -> str:
+    if not value:
+        raise JobArgumentError(f"--catalog glue needs --{name} (docs/aws-contracts.md)")
+    return value
+
+
+def _glue_context(arguments: JobArguments) -> JobContext:
+    return JobContext(
+        catalog=glue_catalog(
+            warehouse=_required(arguments.warehouse, "warehouse"),
+            region=_required(arguments.region, "region"),
+        ),
+        reports=open_report_store(_required(arguments.reports_uri, "reports_uri")),
+        settings=QualitySettings.from_env(),
+        tag_retention_days=arguments.tag_retention_days,
+    )
+
+
+def run_glue(arguments: JobArguments) -> dict[str, Any]:
+    """The AWS flavour: Glue catalog, S3 bronze and reports, Glue's own session."""
+    spark = glue_session(_required(arguments.warehouse, "warehouse"))
+    if arguments.action == "maintain":
+        from catalog.maintenance import maintain
+
+        done = maintain(
+            spark,
+            tag_retention_days=arguments.tag_retention_days,
+            today=arguments.snapshot_date,
+            catalog_name=CATALOG_NAME,
+        )
+        return {"action": "maintain", "tables": [asdict(t) for t in done]}
+    from catalog.bronze_s3 import open_bronze_store
+
+    store = open_bronze_store(_required(arguments.bronze_uri, "bronze_uri"))
+    result = transform_day(spark, store, arguments.snapshot_date, _glue_context(arguments))
+    return asdict(result)
+
+
+def run_local(arguments: JobArguments) -> dict[str, Any]:
+    """The one-machine flavour of :func:`run_glue`, with a session of its own."""
     from catalog.spark import build_local_session
 
     paths = LakehousePaths.resolve(arguments.home)
-    spark = build_local_session(paths, app_name=f"glue-job-{arguments.snapshot_date}")
-    try:
-        result = run_local_day(
-            spark, paths, arguments.snapshot_date, tag_retention_days=arguments.tag_retention_days
+    if arguments.action == "maintain":
+        from catalog.maintenance import maintain_local
+
+        done = maintain_local(
+            paths, tag_retention_days=arguments.tag_retention_days, today=arguments.snapshot_date
         )
+        return {"action": "maintain", "tables": [asdict(t) for t in done]}
+    result = run_local_day(
+        lambda: build_local_session(paths, app_name=f"glue-job-{arguments.snapshot_date}"),
+        paths,
+        arguments.snapshot_date,
+        tag_retention_days=arguments.tag_retention_days,
+    )
+    return asdict(result)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Script entry point; returns the process exit status (0, 1, 2 or 3)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+        outcome = run_glue(arguments) if arguments.catalog == "glue" else run_local(arguments)
     except LakehouseError as e:
         log.error("%s", e)
         return e.exit_code
-    print(json.dumps(asdict(result), default=str))
+    print(json.dumps(outcome, default=str))
     return 0
 
 

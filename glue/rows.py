@@ -1,9 +1,14 @@
-"""From raw bronze bodies to silver rows: parsing, flattening, de-duplication.
+"""From raw bronze bodies to candidate silver rows: parsing and flattening, no judging.
 
 Pure Python on purpose: a day is at most a few thousand small JSON bodies, which the driver
 parses faster than Spark can plan a JSON scan, and the same code runs on Glue and locally.
 Anything the API may add later (a new optional field) is simply not read here: it stays in
 bronze, byte for byte, and never breaks the job.
+
+Every artist record becomes a :class:`expectations.frame.Candidate`, however broken: the
+data-quality suite decides what loads, and what does not is quarantined with its raw JSON.
+Only ``null`` entries (Spotify's answer for an unknown id, named in the manifest's
+``missing_ids``) are not records.
 """
 
 from __future__ import annotations
@@ -12,22 +17,18 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 
 from catalog.bronze import ManifestPart
+from expectations.frame import Candidate, json_type
+
+#: Longest raw record kept in quarantine (characters). Spotify artist objects are ~1 KB;
+#: anything far larger is garbage whose head is enough to see what went wrong.
+MAX_RAW_CHARS: Final = 16_000
 
 
 class MalformedPartError(Exception):
     """A bronze part is not a Spotify artists answer (``{"artists": [...]}`` or one artist)."""
-
-
-@dataclass(frozen=True)
-class RejectedRecord:
-    """A record that cannot become a silver row, with the reason; it stays in bronze."""
-
-    source_file: str
-    reason: str
-    raw: str
 
 
 def artist_objects(body: bytes, source: str) -> list[Any]:
@@ -65,17 +66,36 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def silver_row(
-    obj: dict[str, Any], *, day: date, run_id: str, part: ManifestPart
-) -> dict[str, Any]:
-    """Flatten one Spotify artist object to the silver columns (names from the table)."""
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def day_of_key(key: str) -> date | None:
+    """The day a bronze key is filed under (its ``snapshot_date=D`` folder), if any."""
+    for segment in key.split("/"):
+        if segment.startswith("snapshot_date="):
+            try:
+                return date.fromisoformat(segment.removeprefix("snapshot_date="))
+            except ValueError:
+                return None
+    return None
+
+
+def silver_row(obj: Any, *, day: date, run_id: str, part: ManifestPart) -> dict[str, Any]:
+    """Flatten one Spotify artist object to the silver columns (names from the table).
+
+    A field of the wrong type becomes ``None`` (a JSON ``true`` is not a follower count);
+    ``snapshot_date`` is the day the part is filed under, which the suite checks against
+    the day being loaded.
+    """
+    obj = obj if isinstance(obj, dict) else {}
     followers = obj.get("followers")
     genres = obj.get("genres")
     urls = obj.get("external_urls")
     return {
-        "artist_id": obj.get("id") if isinstance(obj.get("id"), str) else None,
-        "snapshot_date": day,
-        "name": obj.get("name") if isinstance(obj.get("name"), str) else None,
+        "artist_id": _str_or_none(obj.get("id")),
+        "snapshot_date": day_of_key(part.key) or day,
+        "name": _str_or_none(obj.get("name")),
         "followers": _int_or_none(followers.get("total")) if isinstance(followers, dict) else None,
         "popularity": _int_or_none(obj.get("popularity")),
         "genres": [g for g in genres if isinstance(g, str)] if isinstance(genres, list) else None,
@@ -87,61 +107,46 @@ def silver_row(
     }
 
 
-def _structural_problem(row: dict[str, Any]) -> str | None:
-    """The reason a row cannot be loaded at all, before any data-quality suite runs."""
-    if not row["artist_id"]:
-        return "artist object has no string 'id'"
-    if row["followers"] is None:
-        return "artist object has no integer 'followers.total'"
-    return None
+def _followers_type(obj: Any) -> str | None:
+    followers = obj.get("followers") if isinstance(obj, dict) else None
+    return json_type(followers.get("total")) if isinstance(followers, dict) else None
 
 
 @dataclass
 class DayRows:
-    """The rows of one day, ready to merge, and what was set aside."""
+    """The candidate rows of one day, in bronze order (part, then record)."""
 
-    rows: list[dict[str, Any]]
-    rejected: list[RejectedRecord]
-    duplicates: int = 0
+    candidates: list[Candidate]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The candidates' silver columns (unjudged: for benchmarks and diagnostics)."""
+        return [c.row for c in self.candidates]
 
 
 def day_rows(bodies: Iterable[tuple[ManifestPart, bytes]], *, day: date, run_id: str) -> DayRows:
-    """Flatten every listed part and keep one row per artist_id.
-
-    When an artist appears twice in a day (a roster listing it twice, or a fallback fetch),
-    the later fetch wins: it is the fresher answer, and the choice is deterministic.
-    """
-    latest: dict[str, dict[str, Any]] = {}
-    rejected: list[RejectedRecord] = []
-    duplicates = 0
+    """Flatten every record of every listed part into a candidate with a stable row id."""
+    candidates: list[Candidate] = []
     for part, body in bodies:
         for obj in artist_objects(body, part.key):
             if obj is None:
                 continue  # unknown id: the manifest's missing_ids names it
-            if not isinstance(obj, dict):
-                rejected.append(RejectedRecord(part.key, "not a JSON object", json.dumps(obj)))
-                continue
-            row = silver_row(obj, day=day, run_id=run_id, part=part)
-            problem = _structural_problem(row)
-            if problem:
-                rejected.append(RejectedRecord(part.key, problem, json.dumps(obj)[:4000]))
-                continue
-            key = row["artist_id"]
-            if key in latest:
-                duplicates += 1
-                if _fetch_order(row) < _fetch_order(latest[key]):
-                    continue
-            latest[key] = row
-    return DayRows(
-        rows=sorted(latest.values(), key=lambda r: r["artist_id"]),
-        rejected=rejected,
-        duplicates=duplicates,
-    )
+            candidates.append(
+                Candidate(
+                    row_id=len(candidates),
+                    row=silver_row(obj, day=day, run_id=run_id, part=part),
+                    raw=json.dumps(obj, sort_keys=True)[:MAX_RAW_CHARS],
+                    source_file=part.key,
+                    followers_json_type=_followers_type(obj),
+                )
+            )
+    return DayRows(candidates)
 
 
-_NEVER = datetime.min.replace(tzinfo=UTC)
+_NEVER: Final = datetime.min.replace(tzinfo=UTC)
 
 
-def _fetch_order(row: dict[str, Any]) -> tuple[datetime, str]:
-    fetched: datetime | None = row["fetched_at"]
-    return (fetched or _NEVER, row["source_file"])
+def fetch_order(candidate: Candidate) -> tuple[datetime, str, int]:
+    """Rank of a copy among an artist's duplicates: the latest fetch wins (deterministic)."""
+    fetched: datetime | None = candidate.row.get("fetched_at")
+    return (fetched or _NEVER, candidate.source_file, candidate.row_id)

@@ -14,10 +14,10 @@ from typer.exceptions import TyperException
 
 from catalog.errors import LakehouseError
 from infra.cli_app import app
-from infra.commands import demo, ingest, query, transform
+from infra.commands import chart, cost, demo, ingest, query, transform
 
 #: Importing the command modules registers their commands on ``app``.
-COMMAND_MODULES = (ingest, transform, query, demo)
+COMMAND_MODULES = (ingest, transform, query, demo, chart, cost)
 
 
 def _fail(message: str, code: int) -> None:

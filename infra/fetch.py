@@ -1,18 +1,34 @@
-"""The CLI's way into ingest: pick the Spotify endpoint and the roster, fetch a day, say so."""
+"""The CLI's way into ingest: pick the Spotify endpoint and the roster, fetch a day, say so.
+
+Also the two ingest-side commands that are not a day's fetch: ``doctor`` (what this machine
+and this Spotify app can do) and ``import-legacy`` (the original project's history).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Final, Literal
 
-from catalog.bronze import LocalBronzeStore
+from catalog.bronze import BronzeStore, LocalBronzeStore
+from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
 from infra.cli_app import console
+from ingest.capabilities import AppCapabilities, probe
 from ingest.connection import SpotifyConnection, open_real_api, open_simulator
+from ingest.errors import FollowersUnavailableError
 from ingest.pipeline import IngestResult, ingest_day
 from ingest.roster import Roster, default_roster, load_roster
+
+#: ``--top`` when not given: the 20 most followed (a roster of 20 or fewer is kept whole).
+DEFAULT_TOP: Final = 20
+JAVA_VERSION_TIMEOUT_S: Final = 20
 
 
 @contextmanager
@@ -27,8 +43,9 @@ def open_connection(simulator: bool, seed: int, roster: Roster) -> Iterator[Spot
 
 
 def roster_from(path: Path | None) -> Roster:
-    """The roster file given with ``--roster``, or the 20 default artists."""
-    return load_roster(path) if path else default_roster()
+    """The roster file given with ``--roster`` (malformed ids set aside and reported, the
+    rest fetched), or the 20 default artists."""
+    return load_roster(path, strict=False) if path else default_roster()
 
 
 def ingest_and_report(
@@ -39,6 +56,7 @@ def ingest_and_report(
     *,
     allow_backdated: bool,
     force: bool,
+    top: int | None = None,
 ) -> IngestResult:
     """Ingest ``day`` into the local bronze folder and print one line about it on stderr."""
     result = ingest_day(
@@ -49,13 +67,171 @@ def ingest_and_report(
         source=connection.source,
         allow_backdated=allow_backdated,
         force=force,
+        top=top,
     )
     if result.already_complete:
         console.print(f"{day}: bronze already complete (run {result.run_id}); --force re-fetches")
-    else:
-        missing = f", unknown ids: {', '.join(result.missing_ids)}" if result.missing_ids else ""
+        return result
+    unknown = [i for i in result.missing_ids if i not in result.invalid_ids]
+    missing = f", unknown ids: {', '.join(unknown)}" if unknown else ""
+    console.print(
+        f"{day}: {result.records} artists in {len(result.parts)} parts, "
+        f"run {result.run_id}{missing}"
+    )
+    if result.invalid_ids:
         console.print(
-            f"{day}: {result.records} artists in {len(result.parts)} parts, "
-            f"run {result.run_id}{missing}"
+            f"{day}: roster error: {len(result.invalid_ids)} malformed artist id(s) skipped: "
+            f"{', '.join(repr(i) for i in result.invalid_ids)} (a Spotify id is 22 letters and "
+            "digits); the other artists were fetched"
         )
     return result
+
+
+# doctor -------------------------------------------------------------------------------------
+
+CheckStatus = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+
+
+class DoctorFoundProblemsError(LakehouseError):
+    """At least one doctor check failed (exit 1); the report says which and why."""
+
+
+def doctor_checks(
+    paths: LakehousePaths,
+    connection: Callable[[], SpotifyConnection],
+    *,
+    jars: Callable[[], list[Path]] | None = None,
+) -> tuple[list[Check], FollowersUnavailableError | None]:
+    """Run every check; returns the report and, if the app cannot read followers, the error
+    the caller exits 3 with. ``connection`` opens the Spotify connection (it may raise)."""
+    checks: list[Check] = []
+    unavailable: FollowersUnavailableError | None = None
+    try:
+        conn = connection()
+    except LakehouseError as e:
+        checks.append(Check("credentials", "fail", str(e)))
+        checks.append(Check("token", "fail", "not tried: no credentials"))
+    else:
+        where = conn.client.settings.api_url
+        checks.append(Check("credentials", "ok", f"{conn.source} at {where}"))
+        checks.extend(_spotify_checks(conn))
+        if any(c.name == "followers" and c.status == "fail" for c in checks):
+            unavailable = FollowersUnavailableError(None, "found by doctor")
+    checks.append(_java_check())
+    checks.append(_jars_check(jars))
+    checks.append(_catalog_check(paths))
+    return checks, unavailable
+
+
+def _spotify_checks(conn: SpotifyConnection) -> list[Check]:
+    try:
+        conn.client.authenticate()
+    except LakehouseError as e:
+        return [Check("token", "fail", str(e))]
+    checks = [
+        Check("token", "ok", f"client-credentials token from {conn.client.settings.token_url}")
+    ]
+    try:
+        found = probe(conn.client)
+    except LakehouseError as e:
+        return [*checks, Check("artist", "fail", str(e))]
+    return checks + _capability_checks(found)
+
+
+def _capability_checks(found: AppCapabilities) -> list[Check]:
+    batch = {
+        True: Check("batch endpoint", "ok", "GET /artists?ids= (50 artists per request)"),
+        False: Check(
+            "batch endpoint",
+            "warn",
+            "GET /artists is not available to this app (Development Mode): one request per artist",
+        ),
+        None: Check("batch endpoint", "warn", "not determined"),
+    }[found.batch_endpoint]
+    if found.followers is None:
+        return [
+            batch,
+            Check("artist", "fail", f"Spotify does not know the probe artist {found.artist_id}"),
+        ]
+    artist = Check("artist", "ok", f"{found.artist_name or found.artist_id} ({found.artist_id})")
+    if found.followers:
+        followers = Check("followers", "ok", f"readable ({found.followers_total} for the probe)")
+    else:
+        followers = Check(
+            "followers",
+            "fail",
+            "absent from artist objects: this app cannot read follower counts "
+            "(Spotify Development Mode since 2026-03-09)",
+        )
+    return [batch, artist, followers]
+
+
+def _java_check() -> Check:
+    java = shutil.which("java")
+    if java is None:
+        return Check("java", "fail", "java not on PATH: install Java 17 (make deps does)")
+    try:
+        answer = subprocess.run(
+            [java, "-version"],
+            capture_output=True,
+            text=True,
+            timeout=JAVA_VERSION_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return Check("java", "fail", f"{java} does not run: {e}")
+    first = (answer.stderr or answer.stdout).strip().splitlines()
+    if answer.returncode != 0 or not first:
+        return Check("java", "fail", f"{java} -version exited {answer.returncode}")
+    return Check("java", "ok", f"{first[0]} ({java})")
+
+
+def _jars_check(jars: Callable[[], list[Path]] | None) -> Check:
+    try:
+        if jars is None:
+            from catalog.jars import local_spark_jars
+
+            jars = local_spark_jars
+        found = jars()
+    except Exception as e:  # JarSetupError, or an unreadable pyspark/jar cache: all reportable
+        return Check("jars", "fail", str(e))
+    missing = [p for p in found if not p.exists()]
+    if missing:
+        return Check("jars", "fail", f"missing: {', '.join(map(str, missing))}")
+    return Check("jars", "ok", ", ".join(p.name for p in found))
+
+
+def _catalog_check(paths: LakehousePaths) -> Check:
+    db = paths.catalog_db
+    if not db.exists():
+        return Check("catalog", "warn", f"{db} not created yet (the first transform creates it)")
+    try:
+        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5)) as conn:
+            rows = conn.execute(
+                "SELECT table_namespace, table_name FROM iceberg_tables ORDER BY 1, 2"
+            ).fetchall()
+    except sqlite3.Error as e:
+        return Check("catalog", "fail", f"{db} is not a readable Iceberg SQL catalog: {e}")
+    tables = ", ".join(f"{ns}.{name}" for ns, name in rows) or "no tables yet"
+    return Check("catalog", "ok", f"{db}: {tables}")
+
+
+# import-legacy -------------------------------------------------------------------------------
+
+
+def bronze_store_for(paths: LakehousePaths, uri: str | None) -> BronzeStore:
+    """``--bronze URI`` (a folder or s3://bucket/prefix), or the home's bronze folder."""
+    if uri:
+        from catalog.bronze_s3 import open_bronze_store
+
+        return open_bronze_store(uri)
+    return LocalBronzeStore(paths.ensure().bronze)

@@ -50,12 +50,22 @@ def has_followers(obj: dict[str, Any]) -> bool:
     return isinstance(total, int) and not isinstance(total, bool)
 
 
+def offers_followers(obj: dict[str, Any]) -> bool:
+    """True when the object has a ``followers`` field at all: what the app may read.
+
+    Development Mode objects lack the field; an object whose ``followers.total`` is present
+    but malformed still shows the app can read followers (that object is a data problem,
+    quarantined by the transform, not a capability problem).
+    """
+    return obj.get("followers") is not None
+
+
 def summarize(response: RawResponse) -> AnswerSummary:
     """Describe one answer. A 404 for a single id counts that id as missing."""
     objects = artist_objects(response.body) if response.status == 200 else []
     returned = {obj.get("id") for obj in objects}
     missing = tuple(i for i in response.requested_ids if i not in returned)
-    available = any(has_followers(o) for o in objects) if objects else None
+    available = any(offers_followers(o) for o in objects) if objects else None
     return AnswerSummary(records=len(objects), missing_ids=missing, followers_available=available)
 
 

@@ -3,34 +3,43 @@
 It returns response bodies exactly as received (bronze keeps them byte for byte) together
 with where and when they came from, and handles the protocol around them: the
 client-credentials token (cached, refreshed once on 401), batches of at most 50 ids, the
-per-id fallback where the batch endpoint is gone (Development Mode apps), timeouts on every
-call, TLS verification always on, and retries (see :mod:`ingest.retry`).
+per-id fallback where the batch endpoint is gone (Development Mode apps), bounded
+concurrency with one shared rate-limit pause (see :mod:`ingest.ratelimit`), timeouts on
+every call, TLS verification always on, and retries (see :mod:`ingest.retry`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
-from urllib.parse import quote
+from typing import Any, Final, TypeVar
+from urllib.parse import quote, urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from ingest.errors import (
     RateLimitTooLongError,
     SpotifyAuthError,
     SpotifyRequestError,
 )
+from ingest.ratelimit import RateLimitGate
 from ingest.retry import RateLimited, RetryPolicy, TransientError, call_with_retries
 from ingest.settings import SpotifySettings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Spotify's limit for ``GET /artists?ids=``.
 MAX_BATCH: Final = 50
@@ -45,6 +54,9 @@ SIMULATOR_DATE_HEADER: Final = "X-Simulator-Date"
 #: Batch-endpoint answers that mean "not for this app": fall back to one call per id.
 BATCH_UNAVAILABLE_STATUSES: Final = frozenset({403, 404})
 USER_AGENT: Final = "spotify-lakehouse/0.1"
+#: Requests in flight at once. Spotify counts requests per app in a rolling 30-second
+#: window, so more workers only reach the limit sooner; 8 hides network latency well.
+DEFAULT_MAX_WORKERS: Final = 8
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,12 @@ class _Token:
 
 
 class SpotifyClient:
-    """Client-credentials access to the artists endpoints of the Spotify Web API."""
+    """Client-credentials access to the artists endpoints of the Spotify Web API.
+
+    Thread-safe: requests run on up to ``max_workers`` threads (bounded concurrency), share
+    one token (fetched once, under a lock) and one :class:`~ingest.ratelimit.RateLimitGate`
+    (a 429 pauses every worker). ``sleep`` and ``clock`` are injectable together for tests.
+    """
 
     def __init__(
         self,
@@ -76,54 +93,138 @@ class SpotifyClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_workers: int = DEFAULT_MAX_WORKERS,
     ) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         self.settings = settings
         self._session = session or requests.Session()
         if self._session.verify is False:
             raise ValueError("TLS verification must stay on: pass a session with verify enabled")
         self._session.headers["User-Agent"] = USER_AGENT
+        self._gate = RateLimitGate(clock=clock, sleep=sleep)
+        # One pooled connection per worker (requests keeps 10 per host by default), behind
+        # the rate-limit gate: the last step before the socket, so a request that has not
+        # left yet when a 429 arrives waits instead of going out early.
+        adapter = _GatedAdapter(self._gate, pool_connections=2, pool_maxsize=max(max_workers, 10))
+        for scheme in ("https://", "http://"):
+            self._session.mount(scheme, adapter)
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._clock = clock
+        self._max_workers = max_workers
+        self._token_lock = threading.Lock()
         self._token: _Token | None = None
-        self._batch_available = True
+        self._batch_available: bool | None = None  # unknown until the first batch request
 
     def close(self) -> None:
         self._session.close()
+
+    @property
+    def batch_available(self) -> bool | None:
+        """Whether this app may use ``GET /artists?ids=`` (None: not tried yet)."""
+        return self._batch_available
+
+    @property
+    def rate_limit_pauses(self) -> int:
+        """How many 429s paused this client's requests so far."""
+        return self._gate.pauses
+
+    def authenticate(self) -> None:
+        """Get a token now (cached for later calls); raises what a token request raises."""
+        self._access_token()
 
     # Artists -----------------------------------------------------------------------------
 
     def iter_artists(
         self, ids: Sequence[str], *, simulated_date: date | None = None
     ) -> Iterator[RawResponse]:
-        """Answers for ``ids``, as they arrive: one per batch of at most 50 ids, or one per
+        """Answers for ``ids``, in roster order: one per batch of at most 50 ids, or one per
         id where the batch endpoint is unavailable (then unknown ids answer 404).
+
+        Requests run on up to ``max_workers`` threads; answers are yielded in order as soon
+        as they and every answer before them have arrived. The first batch request is made
+        alone: it tells whether this app may use the batch endpoint at all.
 
         ``simulated_date`` asks the simulator for that day; real Spotify ignores it.
         """
-        for start in range(0, len(ids), MAX_BATCH):
-            chunk = tuple(ids[start : start + MAX_BATCH])
-            if self._batch_available:
-                answer = self._get("/artists", chunk, {"ids": ",".join(chunk)}, simulated_date)
-                if answer.status not in BATCH_UNAVAILABLE_STATUSES:
-                    yield self._expect(answer, ok=(200,))
-                    continue
-                self._batch_available = False
-                log.warning(
-                    "GET /artists answered %d: this app cannot use the batch endpoint "
-                    "(Spotify Development Mode); falling back to one request per artist",
-                    answer.status,
-                )
-            for artist_id in chunk:
-                path = "/artists/" + quote(artist_id, safe="")
-                answer = self._get(path, (artist_id,), None, simulated_date)
-                yield self._expect(answer, ok=(200, 404))
+        chunks = [tuple(ids[i : i + MAX_BATCH]) for i in range(0, len(ids), MAX_BATCH)]
+        if not chunks:
+            return
+        if self._batch_available is None:
+            first = self._batch_probe(chunks[0], simulated_date)
+            if first is not None:
+                yield first
+                chunks = chunks[1:]
+        if self._batch_available:
+            yield from self._bounded(lambda c: self._batch(c, simulated_date), chunks)
+        else:
+            singles = [i for chunk in chunks for i in chunk]
+            yield from self._bounded(lambda i: self._single(i, simulated_date), singles)
 
     def fetch_artists(
         self, ids: Sequence[str], *, simulated_date: date | None = None
     ) -> list[RawResponse]:
         """All answers for ``ids`` (see :meth:`iter_artists`)."""
         return list(self.iter_artists(ids, simulated_date=simulated_date))
+
+    def _batch_probe(
+        self, chunk: tuple[str, ...], simulated_date: date | None
+    ) -> RawResponse | None:
+        """The first batch request: its answer, or None when the app cannot use batches."""
+        answer = self._get("/artists", chunk, {"ids": ",".join(chunk)}, simulated_date)
+        if answer.status in BATCH_UNAVAILABLE_STATUSES:
+            self._batch_available = False
+            log.warning(
+                "GET /artists answered %d: this app cannot use the batch endpoint "
+                "(Spotify Development Mode); falling back to one request per artist "
+                "(%d at a time)",
+                answer.status,
+                self._max_workers,
+            )
+            return None
+        self._batch_available = True
+        return self._expect(answer, ok=(200,))
+
+    def _batch(self, chunk: tuple[str, ...], simulated_date: date | None) -> RawResponse:
+        answer = self._get("/artists", chunk, {"ids": ",".join(chunk)}, simulated_date)
+        return self._expect(answer, ok=(200,))
+
+    def _single(self, artist_id: str, simulated_date: date | None) -> RawResponse:
+        path = "/artists/" + quote(artist_id, safe="")
+        answer = self._get(path, (artist_id,), None, simulated_date)
+        return self._expect(answer, ok=(200, 404))
+
+    def _bounded(
+        self, fetch: Callable[[T], RawResponse], items: Sequence[T]
+    ) -> Iterator[RawResponse]:
+        """``fetch`` every item on at most ``max_workers`` threads, yielding in item order.
+
+        At most ``2 * workers`` requests are queued ahead of the consumer. The first failure
+        cancels everything not yet started and is raised; requests already running finish
+        (each is bounded by the timeouts and the retry budget) and their answers are dropped.
+        """
+        workers = min(self._max_workers, len(items))
+        if workers <= 1:
+            for item in items:
+                yield fetch(item)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spotify") as pool:
+            queue = iter(items)
+            pending: deque[Future[RawResponse]] = deque(
+                pool.submit(fetch, item) for item in itertools.islice(queue, 2 * workers)
+            )
+            try:
+                while pending:
+                    answer = pending.popleft().result()
+                    for item in itertools.islice(queue, 1):
+                        pending.append(pool.submit(fetch, item))
+                    yield answer
+            finally:
+                for future in pending:
+                    future.cancel()
 
     # Protocol ----------------------------------------------------------------------------
 
@@ -138,12 +239,12 @@ class SpotifyClient:
         headers = {"Accept": "application/json"}
         if simulated_date is not None:
             headers[SIMULATOR_DATE_HEADER] = simulated_date.isoformat()
-        response = self._api_call(url, params, headers)
+        response, token = self._api_call(url, params, headers)
         if response.status_code == 401:
             # The token expired early or was revoked: get a new one, once.
             log.info("Spotify answered 401 for %s; refreshing the token and retrying", path)
-            self._token = None
-            response = self._api_call(url, params, headers)
+            self._invalidate(token)
+            response, _ = self._api_call(url, params, headers)
             if response.status_code == 401:
                 raise SpotifyAuthError(
                     f"Spotify answered 401 for {path} even with a fresh token "
@@ -161,18 +262,43 @@ class SpotifyClient:
 
     def _api_call(
         self, url: str, params: dict[str, str] | None, headers: dict[str, str]
-    ) -> requests.Response:
-        def attempt() -> requests.Response:
-            auth = {"Authorization": f"Bearer {self._access_token()}"}
-            return self._send("GET", url, params=params, headers=headers | auth)
+    ) -> tuple[requests.Response, str]:
+        """One Web API GET with retries; also returns the token it was sent with."""
+        used = ""
+        # Named with its ids in errors, so a failure says which artists it concerns.
+        target = f"{url}?{urlencode(params, safe=',')}" if params else url
 
-        return call_with_retries(attempt, policy=self._retry, sleep=self._sleep, what=f"GET {url}")
+        def attempt() -> requests.Response:
+            nonlocal used
+            used = self._access_token()
+            auth = {"Authorization": f"Bearer {used}"}
+            response = self._send("GET", url, params=params, headers=headers | auth, gated=True)
+            if response.status_code == 200 and not _is_json(response.content):
+                raise TransientError(
+                    f"GET {target} answered 200 with a body that is not JSON "
+                    f"({len(response.content)} bytes: {response.content[:40]!r})"
+                )
+            return response
+
+        response = call_with_retries(
+            attempt, policy=self._retry, sleep=self._sleep, what=f"GET {target}"
+        )
+        return response, used
 
     def _access_token(self) -> str:
-        if self._token is not None and time.monotonic() < self._token.refresh_at:
+        # One lock: concurrent workers wait for a single token request instead of each
+        # asking for their own.
+        with self._token_lock:
+            if self._token is not None and self._clock() < self._token.refresh_at:
+                return self._token.value
+            self._token = self._request_token()
             return self._token.value
-        self._token = self._request_token()
-        return self._token.value
+
+    def _invalidate(self, token: str) -> None:
+        """Forget ``token`` unless another worker already replaced it."""
+        with self._token_lock:
+            if self._token is not None and self._token.value == token:
+                self._token = None
 
     def _request_token(self) -> _Token:
         token_url = self.settings.token_url
@@ -212,22 +338,30 @@ class SpotifyClient:
             ) from e
         # Short-lived tokens (tests) keep half their life rather than none.
         margin = min(TOKEN_REFRESH_MARGIN_S, lifetime / 2)
-        return _Token(value=value, refresh_at=time.monotonic() + lifetime - margin)
+        return _Token(value=value, refresh_at=self._clock() + lifetime - margin)
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP exchange; raises the retry signals for 429, 5xx and network failures."""
+    def _send(
+        self, method: str, url: str, *, gated: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """One HTTP exchange; raises the retry signals for 429, 5xx and network failures.
+
+        ``gated``: a 429 closes the shared rate-limit gate (Web API calls).
+        """
         try:
             response = self._session.request(method, url, timeout=self._timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as e:
             raise TransientError(f"{type(e).__name__} on {method} {url}: {e}") from e
         if response.status_code == 429:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-            if retry_after is not None and retry_after > self._retry.max_retry_after_s:
+            header = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = self._retry.missing_retry_after_s if header is None else header
+            if retry_after > self._retry.max_retry_after_s:
                 raise RateLimitTooLongError(
                     f"Spotify rate-limited {method} {url} and asks to wait {retry_after:.0f} s, "
                     f"more than the {self._retry.max_retry_after_s:.0f} s this run accepts; "
                     "stopped without marking the day complete: re-run it after that wait"
                 )
+            if gated:
+                self._gate.close_for(retry_after)
             raise RateLimited(f"429 on {method} {url}", retry_after)
         if response.status_code >= 500:
             raise TransientError(
@@ -247,6 +381,28 @@ class SpotifyClient:
                 else "this app may lack access to the artists endpoints"
             )
         )
+
+
+class _GatedAdapter(HTTPAdapter):
+    """An HTTPAdapter that waits at the rate-limit gate before every request it sends."""
+
+    def __init__(self, gate: RateLimitGate, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._gate = gate
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        self._gate.wait()
+        return super().send(request, *args, **kwargs)
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 def _request_id(headers: requests.structures.CaseInsensitiveDict[str]) -> str:

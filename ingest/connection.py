@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import requests
 
 from catalog.bronze import Source
-from ingest.client import SpotifyClient
+from ingest.client import DEFAULT_MAX_WORKERS, DEFAULT_TIMEOUT, SpotifyClient
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster
 from ingest.settings import SpotifySettings
@@ -37,13 +37,24 @@ def client_for(
     *,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> SpotifyClient:
     """A client for ``settings``. Loopback endpoints (the simulator) get a session that
     ignores proxy variables, so HTTP(S)_PROXY cannot route 127.0.0.1 traffic elsewhere."""
     session = requests.Session()
     if settings.is_loopback:
         session.trust_env = False
-    return SpotifyClient(settings, session=session, retry=retry, sleep=sleep)
+    return SpotifyClient(
+        settings,
+        session=session,
+        retry=retry,
+        sleep=sleep,
+        clock=clock,
+        max_workers=max_workers,
+        timeout=timeout,
+    )
 
 
 @contextmanager

@@ -18,10 +18,12 @@ __all__ = [
     "FutureDayError",
     "IngestError",
     "InsecureEndpointError",
+    "LegacySourceError",
     "MissingCredentialsError",
     "NoArtistsFoundError",
     "RateLimitTooLongError",
     "RosterError",
+    "SecretError",
     "SettingsError",
     "SpotifyAuthError",
     "SpotifyRequestError",
@@ -76,6 +78,14 @@ class BackdatedRefusedError(IngestError):
 
 class FutureDayError(IngestError):
     """Real Spotify cannot provide numbers for a day that has not started yet (UTC)."""
+
+
+class LegacySourceError(IngestError):
+    """The original project's history (folder or bucket) cannot be listed or read."""
+
+
+class SecretError(SettingsError):
+    """The Spotify credentials secret (Secrets Manager) is unreadable or not the expected JSON."""
 
 
 class NoArtistsFoundError(IngestError):

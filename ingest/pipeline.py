@@ -10,6 +10,10 @@ the app's artist objects carry no ``followers`` (Spotify Development Mode), the 
 is kept, the day is recorded with ``followers_available: false`` and
 :class:`~ingest.errors.FollowersUnavailableError` (exit 3) is raised, rather than writing
 days of empty numbers.
+
+Idempotent per day: a completed day is a no-op, and when two runs of one day race (a
+duplicate Lambda invocation), the store's conditional manifest write lets exactly one
+complete it; the other returns the winner's result as ``already_complete``.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from catalog.bronze import (
     BronzeStore,
     Manifest,
+    ManifestExistsError,
     ManifestPart,
     Source,
     envelope_key,
@@ -38,6 +45,7 @@ from ingest.errors import (
     FutureDayError,
     NoArtistsFoundError,
 )
+from ingest.ranking import top_followed
 from ingest.roster import Roster
 
 log = logging.getLogger(__name__)
@@ -59,6 +67,7 @@ class IngestResult:
     already_complete: bool  # True: the day had a manifest and nothing was fetched
     manifest_key: str
     backdated: bool = False
+    invalid_ids: tuple[str, ...] = ()  # malformed roster entries, skipped (also in missing_ids)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -104,12 +113,18 @@ def ingest_day(
     force: bool = False,
     run_id: str | None = None,
     today: date | None = None,
+    notes: Mapping[str, Any] | None = None,
+    top: int | None = None,
 ) -> IngestResult:
     """Fetch ``roster`` for ``day`` into ``store`` and complete the day with a manifest.
 
     A day that already has a manifest is left alone (``already_complete=True``) unless
     ``force``, which writes a new run folder and replaces the manifest (the old one is kept:
-    bucket versioning on S3, a renamed copy locally).
+    bucket versioning on S3, a renamed copy locally). Malformed ids the roster set aside
+    (``roster.invalid``) are listed in the manifest's ``missing_ids`` and
+    ``extra.invalid_ids``; ``notes`` are added to the manifest's ``extra``. ``top`` keeps the
+    ``top`` most followed artists of the roster (:mod:`ingest.ranking`; recorded in
+    ``extra.top``), ranked only when the day is actually fetched.
 
     Raises :class:`~ingest.errors.BackdatedRefusedError` / :class:`~ingest.errors.FutureDayError`
     before any request, :class:`~ingest.errors.FollowersUnavailableError` after recording a
@@ -123,8 +138,13 @@ def ingest_day(
     if existing is not None and not force:
         return _already_complete(existing, store)
 
-    run = _RunWriter(store, day, run_id or new_run_id())
     simulated_date = day if source == "simulator" else None
+    extra = dict(notes or {})
+    if top is not None and len(roster) > top:
+        ranked_from = roster
+        roster = top_followed(client, roster, top, simulated_date=simulated_date)
+        extra["top"] = {"n": top, "ranked_from": len(ranked_from), "roster": ranked_from.origin}
+    run = _RunWriter(store, day, run_id or new_run_id())
     ids = roster.ids
     for response in client.iter_artists(ids[:PREFLIGHT_ARTISTS], simulated_date=simulated_date):
         run.write(response)
@@ -139,6 +159,8 @@ def ingest_day(
             f"(answers kept in bronze run {run.run_id}, day left incomplete); "
             "check the roster's ids"
         )
+    if roster.invalid:
+        extra["invalid_ids"] = list(roster.invalid)
     manifest = Manifest(
         snapshot_date=day,
         run_id=run.run_id,
@@ -147,11 +169,26 @@ def ingest_day(
         parts=tuple(run.parts),
         followers_available=available,
         backdated=backdated,
-        roster_size=len(ids),
-        missing_ids=tuple(run.missing_ids),
+        roster_size=len(ids) + len(roster.invalid),
+        missing_ids=tuple(run.missing_ids) + roster.invalid,
         api_url=client.settings.api_url,
+        extra=extra,
     )
-    store.put_manifest(manifest, replace=force)
+    try:
+        store.put_manifest(manifest, replace=force)
+    except ManifestExistsError:
+        # Another run completed the day while this one fetched (a duplicate invocation):
+        # its manifest stands; this run's parts stay as an unlisted orphan folder.
+        winner = store.read_manifest(day)
+        if winner is None:  # pragma: no cover - the store just said it exists
+            raise
+        log.warning(
+            "%s was completed by run %s while run %s fetched; keeping that run",
+            day.isoformat(),
+            winner.run_id,
+            run.run_id,
+        )
+        return _already_complete(winner, store)
     if not available:
         raise FollowersUnavailableError(day, f"bronze run {run.run_id}")
     log.info(
@@ -224,6 +261,7 @@ def _result(manifest: Manifest, *, already_complete: bool) -> IngestResult:
         already_complete=already_complete,
         manifest_key=manifest_key(manifest.snapshot_date),
         backdated=manifest.backdated,
+        invalid_ids=tuple(manifest.extra.get("invalid_ids", ())),
     )
 
 

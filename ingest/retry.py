@@ -37,6 +37,8 @@ DEFAULT_MAX_ATTEMPTS: Final = 6
 DEFAULT_MAX_RETRY_AFTER_S: Final = 120.0
 DEFAULT_BACKOFF_INITIAL_S: Final = 1.0
 DEFAULT_BACKOFF_MAX_S: Final = 30.0
+#: The wait assumed for a 429 without a (readable) Retry-After header.
+DEFAULT_MISSING_RETRY_AFTER_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class RetryPolicy:
     max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S
     backoff_initial_s: float = DEFAULT_BACKOFF_INITIAL_S
     backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
+    #: Wait for a 429 that names none (Spotify always sends Retry-After; proxies may not).
+    missing_retry_after_s: float = DEFAULT_MISSING_RETRY_AFTER_S
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -59,7 +63,7 @@ class TransientError(Exception):
 
 
 class RateLimited(TransientError):
-    """Internal signal: Spotify answered 429; ``retry_after`` is its Retry-After, if any."""
+    """Internal signal: Spotify answered 429; ``retry_after`` is the wait it asks for."""
 
     def __init__(self, message: str, retry_after: float | None) -> None:
         super().__init__(message)

@@ -1,7 +1,10 @@
 """Which artists to track: the default 20, a user's file, or a synthetic roster for demos.
 
 Ids are validated before any request is made: Spotify answers a whole batch with
-``400 invalid id`` when one id is malformed, so one typo would otherwise fail the day.
+``400 invalid id`` when one id is malformed, so one typo would otherwise fail the day. A
+strict parse refuses such a roster; a lenient one (what ingest uses) sets the malformed
+entries aside in :attr:`Roster.invalid`, so the rest is still fetched and the day's manifest
+and the command's message name them.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class Roster:
 
     artists: tuple[Artist, ...]
     origin: str
+    #: Malformed entries set aside by a lenient parse, as written in the roster.
+    invalid: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -66,9 +71,10 @@ def default_roster() -> Roster:
     return parse_roster(raw, origin="the default roster")
 
 
-def load_roster(path: Path) -> Roster:
+def load_roster(path: Path, *, strict: bool = True) -> Roster:
     """Read a roster file: a JSON list of ids or of ``{"id", "name"}`` objects, or text with
-    one id per line (blank lines and ``#`` comments ignored)."""
+    one id per line (blank lines and ``#`` comments ignored). ``strict``: see
+    :func:`parse_roster`."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -78,14 +84,19 @@ def load_roster(path: Path) -> Roster:
         ) from e
     except UnicodeDecodeError as e:
         raise RosterError(f"roster file {path} is not UTF-8 text: {e}") from e
-    return parse_roster(text, origin=str(path))
+    return parse_roster(text, origin=str(path), strict=strict)
 
 
-def parse_roster(text: str, *, origin: str) -> Roster:
-    """Parse roster text (JSON when it starts with ``[``, else one id per line)."""
+def parse_roster(text: str, *, origin: str, strict: bool = True) -> Roster:
+    """Parse roster text (JSON when it starts with ``[``, else one id per line).
+
+    ``strict``: a malformed id is a :class:`~ingest.errors.RosterError` naming every one;
+    otherwise malformed ids are logged, kept in :attr:`Roster.invalid` and skipped (a roster
+    with no well-formed id is refused either way).
+    """
     stripped = text.lstrip()
     entries = _json_entries(stripped, origin) if stripped.startswith("[") else _text_entries(text)
-    return _build(entries, origin)
+    return _build(entries, origin, strict=strict)
 
 
 def synthetic_artists(count: int, *, seed: int = 0) -> list[Artist]:
@@ -150,31 +161,41 @@ def _text_entries(text: str) -> list[_Entry]:
     return entries
 
 
-def _build(entries: Iterable[_Entry], origin: str) -> Roster:
+def _build(entries: Iterable[_Entry], origin: str, *, strict: bool = True) -> Roster:
     artists: list[Artist] = []
     seen: set[str] = set()
     problems: list[str] = []
+    invalid: list[str] = []
     duplicates = 0
     for where, value, name in entries:
         if not is_artist_id(value):
             problems.append(f"{where}: {value!r}")
+            invalid.append(str(value))
             continue
         if value in seen:
             duplicates += 1
             continue
         seen.add(value)
         artists.append(Artist(id=value, name=name))
-    if problems:
-        shown = "; ".join(problems[:MAX_REPORTED_PROBLEMS])
-        more = len(problems) - MAX_REPORTED_PROBLEMS
-        tail = f"; and {more} more" if more > 0 else ""
-        raise RosterError(
-            f"roster {origin} has {len(problems)} malformed artist id(s): {shown}{tail}. "
-            "A Spotify artist id is 22 letters and digits, e.g. 06HL4z0CvFAxyc27GXpf02 "
-            "(the part after /artist/ in an open.spotify.com link); fix or remove these entries"
-        )
+    if problems and (strict or not artists):
+        raise RosterError(malformed_ids_message(origin, problems))
     if not artists:
         raise RosterError(f"roster {origin} lists no artists; add at least one artist id")
+    if problems:
+        log.warning("%s", malformed_ids_message(origin, problems, skipped=True))
     if duplicates:
         log.warning("roster %s: ignored %d duplicate artist id(s)", origin, duplicates)
-    return Roster(tuple(artists), origin=origin)
+    return Roster(tuple(artists), origin=origin, invalid=tuple(invalid))
+
+
+def malformed_ids_message(origin: str, problems: list[str], *, skipped: bool = False) -> str:
+    """One line naming malformed roster entries (at most a few, then a count)."""
+    shown = "; ".join(problems[:MAX_REPORTED_PROBLEMS])
+    more = len(problems) - MAX_REPORTED_PROBLEMS
+    tail = f"; and {more} more" if more > 0 else ""
+    action = "skipped, the other artists are fetched; " if skipped else ""
+    return (
+        f"roster {origin} has {len(problems)} malformed artist id(s): {shown}{tail} "
+        f"({action}a Spotify artist id is 22 letters and digits, e.g. 06HL4z0CvFAxyc27GXpf02, "
+        "the part after /artist/ in an open.spotify.com link; fix or remove these entries)"
+    )

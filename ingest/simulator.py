@@ -11,7 +11,10 @@ can serve past days, which real Spotify cannot. Served endpoints:
 
 The day served is today's UTC date unless the request has ``X-Simulator-Date: YYYY-MM-DD``.
 Every request is recorded (minus its Authorization header) for tests to inspect, and a
-:class:`~ingest.simulator_faults.FaultPlan` injects 429s and 5xx on demand.
+:class:`~ingest.simulator_faults.FaultPlan` injects faults on demand: 429 with Retry-After,
+5xx, slow answers, expiring tokens, malformed bodies and objects. ``latency_s`` delays every
+answer (benchmarks), and ``batch_endpoint=False`` takes ``GET /artists`` away from an app
+that still reads followers, to exercise the per-artist path with real numbers.
 """
 
 from __future__ import annotations
@@ -42,7 +45,16 @@ from ingest.settings import (
     SpotifySettings,
 )
 from ingest.simulated_artists import MODES, Mode, artist_object, followers
-from ingest.simulator_faults import Fault, FaultPlan, RateLimited, ServerError
+from ingest.simulator_faults import (
+    Fault,
+    FaultPlan,
+    MalformedBody,
+    MalformedObject,
+    RateLimited,
+    ServerError,
+    Slow,
+    TokenExpired,
+)
 
 __all__ = [
     "DATE_HEADER",
@@ -79,6 +91,8 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     status: int  # the status the simulator answered
+    #: time.monotonic() when the answer was about to be written (after any delay).
+    answered_monotonic: float = 0.0
 
     @property
     def ids(self) -> list[str]:
@@ -90,11 +104,19 @@ class RecordedRequest:
 class _Answer(Exception):
     """Internal: stop handling and send this status, body and headers."""
 
-    def __init__(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        payload: Any,
+        headers: Mapping[str, str] | None = None,
+        *,
+        raw: bytes | None = None,
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.payload = payload
         self.headers = dict(headers or {})
+        self.raw = raw  # sent as is instead of the JSON of ``payload`` (malformed answers)
 
 
 def _api_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> _Answer:
@@ -118,9 +140,13 @@ class _SimulatorState:
         client_secret: str,
         token_lifetime_s: int,
         artists: Mapping[str, str],
+        latency_s: float,
+        batch_endpoint: bool,
     ) -> None:
         self.seed = seed
         self.mode: Mode = mode
+        self.latency_s = latency_s
+        self.batch_endpoint = batch_endpoint
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_lifetime_s = token_lifetime_s
@@ -134,6 +160,7 @@ class _SimulatorState:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many concurrent client connections (benchmarks)
 
     def __init__(self, address: tuple[str, int], state: _SimulatorState) -> None:
         super().__init__(address, _Handler)
@@ -142,6 +169,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API; every answer has a length
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms on Linux), which would dwarf any latency a benchmark sets.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -159,32 +189,61 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         body = self._read_body()
+        fault = state.faults.take(method, url.path)
         try:
-            fault = state.faults.take(method, url.path)
             if fault is not None:
-                raise _fault_answer(fault)
+                self._early_fault(fault)
             payload = self._route(method, url.path, query, body)
-            answer = _Answer(200, payload)
+            answer = _late_fault(fault, _Answer(200, payload))
         except _Answer as a:
             answer = a
         except Exception:  # a simulator bug still gets an answer, as a real 500 would
             log.exception("simulator failed on %s %s", method, self.path)
             answer = _api_error(500, "Internal simulator error")
+        if state.latency_s > 0:
+            time.sleep(state.latency_s)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
         with state.lock:
             state.requests.append(
                 RecordedRequest(
-                    arrived, arrived_mono, method, url.path, query, headers, answer.status
+                    arrived,
+                    arrived_mono,
+                    method,
+                    url.path,
+                    query,
+                    headers,
+                    answer.status,
+                    answered_monotonic=time.monotonic(),
                 )
             )
         self._send(answer)
+
+    def _early_fault(self, fault: Fault) -> None:
+        """Apply a fault that replaces or delays the normal answer."""
+        if isinstance(fault, RateLimited):
+            wait = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            raise _api_error(429, "API rate limit exceeded", wait)
+        if isinstance(fault, ServerError):
+            raise _api_error(fault.status, "Service unavailable")
+        if isinstance(fault, TokenExpired):
+            presented = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            state = self.server.state
+            with state.lock:
+                if presented in state.tokens:
+                    state.tokens[presented] = 0.0
+            raise _api_error(401, "The access token expired")
+        if isinstance(fault, Slow):
+            time.sleep(fault.delay_s)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
     def _send(self, answer: _Answer) -> None:
-        data = json.dumps(answer.payload, separators=(",", ":")).encode()
+        if answer.raw is not None:
+            data = answer.raw
+        else:
+            data = json.dumps(answer.payload, separators=(",", ":")).encode()
         self.send_response(answer.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -192,7 +251,11 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (its read timeout, e.g. on a Slow fault): nothing to do.
+            log.debug("simulator: client left before the answer to %s", self.path)
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> Any:
         if path == TOKEN_PATH:
@@ -254,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _artists(self, query: dict[str, list[str]]) -> dict[str, Any]:
         state = self.server.state
-        if state.mode == "development":
+        if state.mode == "development" or not state.batch_endpoint:
             # What Spotify answers Development Mode apps since 2026-02-11/03-09.
             raise _api_error(403, "Forbidden")
         raw = query.get("ids", [""])[0]
@@ -283,12 +346,19 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-def _fault_answer(fault: Fault) -> _Answer:
-    if isinstance(fault, RateLimited):
-        return _api_error(429, "API rate limit exceeded", {"Retry-After": str(fault.retry_after)})
-    if isinstance(fault, ServerError):
-        return _api_error(fault.status, "Service unavailable")
-    raise TypeError(f"unknown simulator fault {fault!r}")  # pragma: no cover
+def _late_fault(fault: Fault | None, answer: _Answer) -> _Answer:
+    """Apply a fault that spoils a normal answer (the others were applied before routing)."""
+    if isinstance(fault, MalformedBody):
+        data = json.dumps(answer.payload, separators=(",", ":")).encode()
+        return _Answer(200, None, raw=data[: fault.keep])
+    if isinstance(fault, MalformedObject):
+        payload = answer.payload
+        objects = payload.get("artists", []) if "artists" in payload else [payload]
+        for obj in objects:
+            if isinstance(obj, dict) and isinstance(obj.get("followers"), dict):
+                obj["followers"]["total"] = fault.value
+        return _Answer(200, payload)
+    return answer
 
 
 def _names(artists: Iterable[Artist]) -> dict[str, str]:
@@ -313,6 +383,8 @@ class SpotifySimulator:
         token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S,
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str | None = None,
+        latency_s: float = 0.0,
+        batch_endpoint: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"simulator mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -325,6 +397,8 @@ class SpotifySimulator:
             client_secret=client_secret or secrets.token_hex(16),
             token_lifetime_s=token_lifetime_s,
             artists=artists,
+            latency_s=latency_s,
+            batch_endpoint=batch_endpoint,
         )
         self._port = port
         self._server: _Server | None = None
@@ -415,6 +489,26 @@ class SpotifySimulator:
         if mode not in MODES:
             raise ValueError(f"simulator mode must be one of {', '.join(MODES)}, not {mode!r}")
         self._state.mode = mode
+
+    @property
+    def latency_s(self) -> float:
+        """Delay added to every answer, in seconds."""
+        return self._state.latency_s
+
+    @latency_s.setter
+    def latency_s(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"latency must not be negative, got {seconds}")
+        self._state.latency_s = seconds
+
+    @property
+    def batch_endpoint(self) -> bool:
+        """Whether ``GET /artists?ids=`` is served (else 403, as for Development Mode)."""
+        return self._state.batch_endpoint
+
+    @batch_endpoint.setter
+    def batch_endpoint(self, enabled: bool) -> None:
+        self._state.batch_endpoint = enabled
 
     @property
     def faults(self) -> FaultPlan:

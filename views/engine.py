@@ -1,8 +1,8 @@
-"""The query-engine seam: one interface, a local DuckDB engine now, Athena later.
+"""The query-engine seam: one interface, a local DuckDB engine and an Athena engine.
 
 The CLI's ``query`` command, ``demo`` and the tests talk to :class:`QueryEngine` only, so
-the same Athena SQL runs on one machine (:class:`views.local.LocalEngine`) or on AWS (an
-Athena engine through pyathena, to come) without the caller knowing which.
+the same Athena SQL runs on one machine (:class:`views.local.LocalEngine`) or on AWS
+(:class:`views.athena.AthenaEngine`, through pyathena) without the caller knowing which.
 """
 
 from __future__ import annotations
@@ -10,8 +10,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Literal
 
 from catalog.timetravel import AsOf
+
+if TYPE_CHECKING:
+    from views.plan import ViewDefinition
+
+#: The engines ``query --engine`` and ``views deploy --engine`` choose between.
+EngineName = Literal["local", "athena"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +65,7 @@ class QueryEngine(ABC):
     @abstractmethod
     def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
         """Run ``sql`` and return all its rows."""
+
+    @abstractmethod
+    def deploy_view(self, view: ViewDefinition) -> None:
+        """Create or replace ``view`` from its ``views/sql`` file (its Athena DDL as is)."""

@@ -12,3 +12,36 @@ class QueryError(LakehouseError):
 
 class UnknownTableError(QueryError):
     """The query names a table or view that the lakehouse does not have."""
+
+
+class AthenaQueryError(QueryError):
+    """Athena ran the query and it ended FAILED or CANCELLED.
+
+    Carries the query execution id (to look it up in the console or CloudTrail), the final
+    state, Athena's reason and its error category (1 system, 2 user, 3 other).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        query_id: str | None,
+        state: str | None,
+        reason: str | None,
+        error_category: int | None = None,
+        data_scanned_bytes: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.query_id = query_id
+        self.state = state
+        self.reason = reason
+        self.error_category = error_category
+        self.data_scanned_bytes = data_scanned_bytes
+
+
+class ScanLimitExceededError(AthenaQueryError):
+    """Athena cancelled the query: it scanned more than the workgroup's per-query limit."""
+
+
+class AthenaUnavailableError(QueryError):
+    """The query never ran: Athena refused the request (workgroup, permissions, settings)."""

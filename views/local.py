@@ -7,7 +7,12 @@ How a query runs (:meth:`LocalEngine.execute`):
 2. Each of those tables is loaded from the local pyiceberg catalog and scanned to Arrow:
    at the current snapshot, or with ``as_of`` at the snapshot :func:`resolve_as_of` picks
    with ``snapshot_date <= D`` applied. Only referenced tables are read, only the columns
-   the query mentions (a ``*`` reads them all).
+   the query mentions (a ``*`` reads them all), and only the rows the query's own ``WHERE``
+   can keep when it compares the table's columns with constants (``snapshot_date >=
+   DATE '...'``, ``BETWEEN``, ``IN``, ``CURRENT_DATE - INTERVAL ...``): pushed into the
+   pyiceberg scan as a row filter, they prune monthly partitions and files by their stats.
+   Metadata tables (``"artists_silver$snapshots"`` ...) come from pyiceberg's
+   ``table.inspect`` with Athena's column names.
 3. A fresh in-memory DuckDB gets schema ``spotify`` (also the search path, so unqualified
    names resolve there as they do in Athena's ``spotify`` database), one relation per
    table, and the views created from the same Athena DDL translated by sqlglot.
@@ -20,27 +25,63 @@ relation registered by an earlier query at another version.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from functools import reduce
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+from pyiceberg.expressions import (
+    AlwaysTrue,
+    And,
+    BooleanExpression,
+    EqualTo,
+    GreaterThan,
+    GreaterThanOrEqual,
+    In,
+    LessThan,
+    LessThanOrEqual,
+    Or,
+    Reference,
+)
+from pyiceberg.expressions.literals import Literal as IcebergLiteral
+from pyiceberg.expressions.literals import literal
 from pyiceberg.table import DataScan, Table
+from pyiceberg.types import DateType, IcebergType, IntegerType, LongType, StringType
+from sqlglot import exp
 
 from catalog.paths import LakehousePaths
 from catalog.profiles import local_catalog
 from catalog.tables import NAMESPACE
 from catalog.timetravel import (
+    SNAPSHOT_DATE_COLUMN,
     TimeTravelError,
     resolve_as_of,
-    scan_as_of,
     snapshot_at,
     snapshot_for_version,
 )
 from views.engine import QueryEngine, QueryResult, TableRead
 from views.errors import QueryError, UnknownTableError
-from views.plan import QueryPlan, VersionedRead, generate, plan_query, view_definitions
+from views.plan import (
+    MetadataRead,
+    Predicate,
+    QueryPlan,
+    VersionedRead,
+    ViewDefinition,
+    generate,
+    plan_query,
+    view_definitions,
+)
+
+#: Athena's (Trino's) columns of ``$partitions``, from pyiceberg's names.
+_PARTITIONS_COLUMNS = {
+    "partition": "partition",
+    "record_count": "record_count",
+    "file_count": "file_count",
+    "total_data_file_size_in_bytes": "total_size",
+}
 
 
 class LocalEngine(QueryEngine):
@@ -64,12 +105,11 @@ class LocalEngine(QueryEngine):
 
     def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
         plan = plan_query(sql)
-        connection = duckdb.connect(":memory:")
+        connection = _connect()
         try:
-            connection.execute("SET TimeZone = 'UTC'")
-            connection.execute(f"CREATE SCHEMA {NAMESPACE}")
-            connection.execute(f"SET search_path = '{NAMESPACE}'")
             reads = self._register_tables(connection, plan, as_of)
+            for metadata in plan.metadata:
+                _register_arrow(connection, metadata.relation, self._metadata(metadata))
             for view in plan.views:
                 _ddl(connection, generate(view.create, "duckdb"), f"creating view {view.name}")
             arrow = _run(connection, plan.to_sql("duckdb"), "running the query")
@@ -79,6 +119,25 @@ class LocalEngine(QueryEngine):
         values = [column.to_pylist() for column in arrow.columns]
         rows = tuple(zip(*values, strict=True)) if values else ()
         return QueryResult(columns=columns, rows=rows, reads=tuple(reads))
+
+    def deploy_view(self, view: ViewDefinition) -> None:
+        """Check the view's DDL against the live tables (nothing is stored locally).
+
+        The local engine creates views from ``views/sql`` for every query, so deploying is
+        translating the same file, creating it over empty relations of the tables it reads
+        and selecting from it: a broken view fails here, not in the first query.
+        """
+        plan = plan_query(f"SELECT * FROM {view.qualified_name}")
+        connection = _connect()
+        try:
+            for name in plan.tables:
+                schema = self._load(name).schema().as_arrow()
+                _register_arrow(connection, name, schema.empty_table())
+            for needed in plan.views:
+                _ddl(connection, generate(needed.create, "duckdb"), f"creating view {needed.name}")
+            _run(connection, plan.to_sql("duckdb"), f"selecting from view {view.name}")
+        finally:
+            connection.close()
 
     def _load(self, name: str) -> Table:
         try:
@@ -103,15 +162,20 @@ class LocalEngine(QueryEngine):
         for name, columns in plan.tables.items():
             table = self._load(name)
             fields = _projection(table, columns)
+            row_filter = _row_filter(connection, table, plan.pushable(name))
             if as_of is None:
                 snapshot = table.current_snapshot()
                 snapshot_id = snapshot.snapshot_id if snapshot is not None else None
-                scan = table.scan(selected_fields=fields, snapshot_id=snapshot_id)
                 reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id))
             else:
                 resolved = resolve_as_of(table, as_of)
-                scan = scan_as_of(table, resolved, fields)
-                reads.append(TableRead(f"{NAMESPACE}.{name}", resolved.snapshot_id, resolved))
+                _require_snapshot_date(table)
+                snapshot_id = resolved.snapshot_id
+                row_filter = And(resolved.row_filter, row_filter)
+                reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id, resolved))
+            scan = table.scan(
+                row_filter=row_filter, selected_fields=fields, snapshot_id=snapshot_id
+            )
             _register(connection, name, scan)
         for versioned in plan.versioned:
             table = self._load(versioned.table)
@@ -124,6 +188,121 @@ class LocalEngine(QueryEngine):
             )
             reads.append(TableRead(f"{NAMESPACE}.{versioned.table}", snapshot_id))
         return reads
+
+    def _metadata(self, read: MetadataRead) -> pa.Table:
+        """A metadata table from ``table.inspect``, with Athena's column names."""
+        inspect = self._load(read.table).inspect
+        if read.kind == "snapshots":
+            return inspect.snapshots()
+        if read.kind == "history":
+            return inspect.history()
+        if read.kind == "files":
+            return inspect.files()
+        if read.kind == "manifests":
+            return inspect.manifests()
+        if read.kind == "refs":
+            return inspect.refs()
+        partitions = inspect.partitions()
+        return partitions.select(list(_PARTITIONS_COLUMNS)).rename_columns(
+            list(_PARTITIONS_COLUMNS.values())
+        )
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB: UTC, schema ``spotify`` first on the search path."""
+    connection = duckdb.connect(":memory:")
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"CREATE SCHEMA {NAMESPACE}")
+    connection.execute(f"SET search_path = '{NAMESPACE}'")
+    return connection
+
+
+def _require_snapshot_date(table: Table) -> None:
+    if SNAPSHOT_DATE_COLUMN not in {f.name for f in table.schema().fields}:
+        raise TimeTravelError(
+            f"{NAMESPACE}.{table.name()[-1]} has no {SNAPSHOT_DATE_COLUMN} column, so it "
+            "cannot be read by snapshot date: query it without --as-of."
+        )
+
+
+def _row_filter(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    references: list[tuple[Predicate, ...]] | None,
+) -> BooleanExpression:
+    """The pyiceberg row filter implied by every reference's pushable predicates.
+
+    Each reference contributes the AND of its predicates that can be typed for the column;
+    the references are OR-ed (a self-join needs the rows of both). Anything uncertain is
+    dropped, which only widens the scan: DuckDB applies the full WHERE afterwards.
+    """
+    if references is None:
+        return AlwaysTrue()
+    types = {f.name.lower(): (f.name, f.field_type) for f in table.schema().fields}
+    alternatives: list[BooleanExpression] = []
+    for predicates in references:
+        terms = [t for p in predicates if (t := _term(connection, types, p)) is not None]
+        if not terms:
+            return AlwaysTrue()
+        alternatives.append(reduce(And, terms))
+    return reduce(Or, alternatives)
+
+
+def _term(
+    connection: duckdb.DuckDBPyConnection,
+    types: dict[str, tuple[str, IcebergType]],
+    predicate: Predicate,
+) -> BooleanExpression | None:
+    if predicate.column not in types:
+        return None
+    name, field_type = types[predicate.column]
+    values: list[IcebergLiteral[Any]] = []
+    for expression in predicate.values:
+        constant = _typed_constant(connection, expression, field_type)
+        if constant is None:
+            return None
+        values.append(constant)
+    term = Reference(name)
+    if predicate.op == "in":
+        return In(term=term, values=set(values))
+    value = values[0]
+    if predicate.op == "=":
+        return EqualTo(term=term, value=value)
+    if predicate.op == "<":
+        return LessThan(term=term, value=value)
+    if predicate.op == "<=":
+        return LessThanOrEqual(term=term, value=value)
+    if predicate.op == ">":
+        return GreaterThan(term=term, value=value)
+    return GreaterThanOrEqual(term=term, value=value)
+
+
+def _typed_constant(
+    connection: duckdb.DuckDBPyConnection, expression: exp.Expr, field_type: IcebergType
+) -> IcebergLiteral[Any] | None:
+    """Evaluate a constant (DuckDB, UTC) and keep it only if it types exactly as the column."""
+    try:
+        evaluated = _run(connection, f"SELECT {generate(expression, 'duckdb')} AS v", "a constant")
+    except QueryError:
+        return None
+    constant = evaluated.column(0)[0].as_py() if evaluated.num_rows == 1 else None
+    if isinstance(field_type, DateType):
+        if isinstance(constant, str):
+            try:
+                return literal(date.fromisoformat(constant))
+            except ValueError:
+                return None
+        if isinstance(constant, datetime):
+            # DuckDB's date +/- interval is a timestamp (Trino's date_add keeps a date); at
+            # midnight it compares with a date column exactly as that date does
+            midnight = constant.time() == time() and constant.utcoffset() in (None, timedelta())
+            return literal(constant.date()) if midnight else None
+        return literal(constant) if isinstance(constant, date) else None
+    if isinstance(field_type, StringType) and isinstance(constant, str):
+        return literal(constant)
+    if isinstance(field_type, IntegerType | LongType) and type(constant) is int:
+        return literal(constant)
+    return None
 
 
 def _projection(table: Table, columns: frozenset[str] | None) -> tuple[str, ...]:
@@ -147,6 +326,10 @@ def _register(connection: duckdb.DuckDBPyConnection, relation: str, scan: DataSc
             f"cannot read Iceberg data for {NAMESPACE}.{relation}: {e}. Check that the "
             "warehouse files under --home are intact (spotify-lakehouse maintain lists orphans)."
         ) from e
+    _register_arrow(connection, relation, arrow)
+
+
+def _register_arrow(connection: duckdb.DuckDBPyConnection, relation: str, arrow: pa.Table) -> None:
     arrow_name = f"__iceberg_{relation}"
     connection.register(arrow_name, arrow)
     connection.execute(
@@ -168,15 +351,35 @@ def _versioned_snapshot(
 
 
 def _run(connection: duckdb.DuckDBPyConnection, sql: str, doing: str) -> pa.Table:
-    """Run a query and fetch it as Arrow (no pytz needed for timestamptz, unlike fetchall)."""
+    """Run a query and fetch it as Arrow (no pytz needed for timestamptz, unlike fetchall).
+
+    DuckDB sums integers into HUGEINT (128 bits) where Trino keeps BIGINT; those columns
+    are cast back to BIGINT, so ``sum(followers_gained)`` is an int on both engines (an
+    overflow fails, as it does on Athena).
+    """
     try:
         relation = connection.sql(sql)
         if relation is None:
             raise QueryError(f"{doing}: the statement returned no rows to fetch: {sql}")
+        types = [str(t).upper() for t in relation.dtypes]
+        if "HUGEINT" in types:
+            relation = relation.project(
+                ", ".join(
+                    _quoted(name)
+                    if kind != "HUGEINT"
+                    else f"CAST({_quoted(name)} AS BIGINT) AS {_quoted(name)}"
+                    for name, kind in zip(relation.columns, types, strict=True)
+                )
+            )
         result: pa.Table = relation.to_arrow_table()
     except duckdb.Error as e:
         raise _duckdb_error(e, sql, doing) from e
     return result
+
+
+def _quoted(name: str) -> str:
+    escaped = name.replace('"', '""')
+    return f'"{escaped}"'
 
 
 def _ddl(connection: duckdb.DuckDBPyConnection, sql: str, doing: str) -> None:

@@ -26,6 +26,26 @@ BUSINESS_QUESTIONS: Final[dict[str, str]] = {
     AVG_DAILY_FOLLOWERS_GAINED: "Average daily followers gained per artist",
 }
 
+#: The query library beyond the two questions (docs/queries.md explains each).
+TOP_GAINERS_7D: Final = "top_gainers_7d"
+TOP_GAINERS_30D: Final = "top_gainers_30d"
+RANK_CHANGES: Final = "rank_changes"
+ARTISTS_LOST_FOLLOWERS: Final = "artists_lost_followers"
+POPULARITY_VS_GROWTH: Final = "popularity_vs_growth"
+DATA_FRESHNESS: Final = "data_freshness"
+
+#: Every read-only query shipped in ``views/sql``, by file name, with a one-line title.
+#: ``spotify-lakehouse query NAME`` runs one by name on either engine.
+QUERY_LIBRARY: Final[dict[str, str]] = {
+    **BUSINESS_QUESTIONS,
+    TOP_GAINERS_7D: "Top 10 gainers per day over the last 7 days",
+    TOP_GAINERS_30D: "Top 10 gainers per day over the last 30 days",
+    RANK_CHANGES: "Follower rank changes on the latest day",
+    ARTISTS_LOST_FOLLOWERS: "Artist-days that lost followers",
+    POPULARITY_VS_GROWTH: "Popularity against follower growth, last 30 days",
+    DATA_FRESHNESS: "Latest loaded day per artist and overall",
+}
+
 
 def sql_names() -> list[str]:
     """Names (file stems) of every SQL file in the package, sorted."""

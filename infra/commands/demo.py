@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
+from catalog.paths import LakehousePaths
 from infra.cli_app import SeedOption, app, console, paths_of, utc_today
 from infra.commands.transform import report
 from infra.fetch import ingest_and_report, open_connection
@@ -23,6 +25,7 @@ def demo(
 ) -> None:
     """Start the simulator, run the pipeline for the last N days, answer the two questions."""
     from ingest.roster import demo_roster
+    from views.chart import write_chart
     from views.local import LocalEngine
     from views.sqlfiles import BUSINESS_QUESTIONS, load_sql
 
@@ -48,11 +51,33 @@ def demo(
     for name, title in BUSINESS_QUESTIONS.items():
         result = engine.execute(load_sql(name))
         render(result.columns, result.rows, OutputFormat.table, title=title, console=out)
+    chart = write_chart(engine, paths.reports / "charts" / "followers.png", days=days)
+    _print_quality(out, paths, window)
     cli = ".venv/bin/spotify-lakehouse"
     out.print(
+        f"\nChart: {chart.png}\n       {chart.html}"
         f"\nLakehouse: {paths.home}\nTry:\n"
         f'  {cli} --home {paths.home} query "SELECT * FROM Spotify_Gold_View LIMIT 5"\n'
         f"  {cli} --home {paths.home} query --as-of {window[len(window) // 2]} "
         '"SELECT date, count(*) FROM Spotify_Gold_View GROUP BY date ORDER BY date"\n'
         f"  {cli} --home {paths.home} snapshots"
     )
+
+
+def _print_quality(out: Console, paths: LakehousePaths, window: list[date]) -> None:
+    """One paragraph on the demo window's data quality, and where the reports are."""
+    from catalog.profiles import local_catalog
+    from expectations.persist import latest_runs
+
+    runs = [r for r in latest_runs(local_catalog(paths), None) if r.snapshot_date in window]
+    failed = sorted({name for r in runs for name in r.failed_expectations})
+    quarantined = sum(r.quarantined_rows for r in runs)
+    passed = sum(r.success for r in runs)
+    out.print(
+        f"\nData quality: {passed}/{len(runs)} days passed every check, "
+        f"{sum(r.evaluated_rows for r in runs)} rows evaluated, {quarantined} quarantined"
+        + (f", failed or warned: {', '.join(failed)}" if failed else "")
+    )
+    latest = max(runs, key=lambda r: r.snapshot_date, default=None)
+    if latest is not None and latest.report:
+        out.print(f"Reports: {paths.reports / 'quality'} (latest: {latest.report})")

@@ -1,32 +1,53 @@
-"""Commands that read the lakehouse: query, snapshots."""
+"""Commands that read and look after the lakehouse: query, snapshots, views deploy, maintain."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from infra.cli_app import FormatOption, app, parse_day, paths_of
+from infra.cli_app import FormatOption, app, console, parse_day, paths_of
 from infra.output import OutputFormat, render
+from views.engine import EngineName
+
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="local: DuckDB over the home's tables; athena: Amazon Athena (ATHENA_WORKGROUP, "
+        "ATHENA_OUTPUT_LOCATION, LAKEHOUSE_WAREHOUSE, AWS_REGION)",
+    ),
+]
+
+views_app = typer.Typer(help="The views defined in views/sql.", no_args_is_help=True)
+app.add_typer(views_app, name="views")
 
 
 @app.command()
 def query(
     ctx: typer.Context,
-    sql: Annotated[str, typer.Argument(help="Athena SQL; unqualified names are in `spotify`")],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="Athena SQL (unqualified names are in `spotify`), or the name of a library "
+            "query in views/sql, e.g. top_gainers_7d"
+        ),
+    ],
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="Read every Iceberg table as of this load date"),
     ] = None,
-    engine: Annotated[
-        Literal["local"], typer.Option("--engine", help="local: DuckDB over the lakehouse")
-    ] = "local",
+    engine: EngineOption = "local",
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Run Athena SQL against the lakehouse (time travel with --as-of)."""
-    from views.local import LocalEngine
+    from views.engines import open_engine
+    from views.sqlfiles import QUERY_LIBRARY, load_sql
 
-    result = LocalEngine(paths_of(ctx)).execute(sql, as_of=parse_day(as_of) if as_of else None)
+    text = load_sql(sql) if sql.strip() in QUERY_LIBRARY else sql
+    result = open_engine(engine, paths_of(ctx)).execute(
+        text, as_of=parse_day(as_of) if as_of else None
+    )
     render(result.columns, result.rows, fmt)
 
 
@@ -41,3 +62,49 @@ def snapshots(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> Non
     rows = load_snapshots(table)
     columns = ["snapshot_id", "snapshot_date", "committed_at", "operation", "run_id", "rows", "tag"]
     render(columns, [[getattr(r, c) for c in columns] for r in rows], fmt, title="artists_silver")
+
+
+@views_app.command("deploy")
+def views_deploy(ctx: typer.Context, engine: EngineOption = "local") -> None:
+    """Ensure the Iceberg tables exist, then CREATE OR REPLACE every view from views/sql."""
+    from views.deploy import deploy_views
+    from views.engines import open_catalog, open_engine
+
+    paths = paths_of(ctx)
+    for name in deploy_views(open_engine(engine, paths), open_catalog(engine, paths)):
+        console.print(f"deployed {name} ({engine})")
+
+
+@app.command()
+def maintain(
+    ctx: typer.Context,
+    snapshot_retention_days: Annotated[
+        int, typer.Option("--snapshot-retention-days", min=0, help="Expire older snapshots")
+    ] = 7,
+    tag_retention_days: Annotated[
+        int, typer.Option("--tag-retention-days", min=1, help="Keep daily tags this long")
+    ] = 400,
+    compact: Annotated[bool, typer.Option("--compact/--no-compact", help="Compact files")] = True,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Expire snapshots (keeping daily tags within retention), compact, remove orphans."""
+    from catalog.maintenance import maintain_local
+
+    results = maintain_local(
+        paths_of(ctx),
+        snapshot_retention_days=snapshot_retention_days,
+        tag_retention_days=tag_retention_days,
+        compact=compact,
+    )
+    columns = [
+        "table",
+        "dropped_tags",
+        "extended_tags",
+        "rewritten_data_files",
+        "added_data_files",
+        "expired_snapshots",
+        "deleted_files",
+        "orphan_files",
+    ]
+    rows = [[getattr(r, c) for c in columns] for r in results]
+    render(columns, [[list(v) if isinstance(v, tuple) else v for v in row] for row in rows], fmt)

@@ -1,4 +1,4 @@
-"""Commands that run the Glue job locally: transform, backfill."""
+"""Commands that run the Glue job locally (transform, backfill) and read its checks (quality)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,23 @@ from typing import Annotated
 import typer
 
 from glue.transform import TransformResult
-from infra.cli_app import DayOption, SeedOption, SimulatorOption, app, console, parse_day, paths_of
+from infra.cli_app import (
+    DayOption,
+    FormatOption,
+    SeedOption,
+    SimulatorOption,
+    app,
+    console,
+    parse_day,
+    paths_of,
+)
 from infra.fetch import ingest_and_report, open_connection, roster_from
 from infra.local import LocalRunner, days_between
+from infra.output import OutputFormat, render
 
 
 def report(result: TransformResult) -> None:
-    """One line per loaded day on stderr, plus the records set aside."""
+    """One line per loaded day on stderr, plus its data-quality verdict."""
     if result.committed:
         console.print(
             f"{result.snapshot_date}: {result.inserted} inserted, {result.updated} updated, "
@@ -21,13 +31,19 @@ def report(result: TransformResult) -> None:
         )
     else:
         console.print(f"{result.snapshot_date}: {result.rows} rows unchanged, no commit")
-    for record in result.rejected:
-        console.print(f"  rejected ({record.source_file}): {record.reason}")
+    quality = result.quality
+    if quality.failed_expectations or quality.quarantined_rows:
+        verdict = "passed" if quality.success else "FAILED"
+        console.print(
+            f"  data quality {verdict}: {quality.quarantined_rows} of "
+            f"{quality.evaluated_rows} rows quarantined, failed "
+            f"{', '.join(quality.failed_expectations) or 'none'}; report {quality.report}"
+        )
 
 
 @app.command()
 def transform(ctx: typer.Context, day: DayOption = "") -> None:
-    """Run the Glue job locally for one day: bronze -> MERGE into silver -> tag."""
+    """Run the Glue job locally for one day: bronze -> validate -> MERGE into silver -> tag."""
     runner = LocalRunner(paths_of(ctx))
     try:
         report(runner.transform(parse_day(day)))
@@ -45,7 +61,8 @@ def backfill(
 ) -> None:
     """Transform every day of a range from bronze, in order, in one Spark session.
 
-    With --simulator each day is ingested from the simulator first.
+    With --simulator each day is ingested from the simulator first. A failed day stops
+    the run; the days before it stay loaded.
     """
     paths = paths_of(ctx)
     try:
@@ -68,3 +85,35 @@ def backfill(
             runner.backfill(days, after_each=report)
     finally:
         runner.close()
+
+
+@app.command()
+def quality(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="Only this UTC day, YYYY-MM-DD [default: every day]"),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The latest data-quality run of each day: verdict, failures, quarantine, report."""
+    from catalog.profiles import local_catalog
+    from expectations.persist import latest_runs
+    from expectations.results import RunSummary
+
+    paths = paths_of(ctx)
+    chosen = parse_day(day) if day else None
+    runs = latest_runs(local_catalog(paths), chosen) if paths.catalog_db.exists() else []
+    if not runs and fmt is OutputFormat.table:
+        where = f"for {chosen.isoformat()} " if chosen else ""
+        console.print(
+            f"no data-quality runs {where}in {paths.home}: run "
+            "`spotify-lakehouse transform --date D` (or demo) first"
+        )
+        return
+    render(
+        list(RunSummary.FIELDS),
+        [run.values() for run in runs],
+        fmt,
+        title="data quality (latest run per day)",
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from catalog.bronze import ManifestPart
 from catalog.tables import ARTISTS_SILVER
-from glue.rows import MalformedPartError, artist_objects, day_rows, silver_row
+from glue.rows import MalformedPartError, artist_objects, day_rows, fetch_order, silver_row
 from tests.bronze_days import artist
 
 DAY = date(2026, 11, 1)
@@ -48,30 +48,41 @@ def test_unknown_fields_are_ignored_and_bad_types_do_not_become_numbers() -> Non
     assert row["popularity"] is None
 
 
-def test_day_rows_rejects_unloadable_records_and_keeps_the_rest() -> None:
+def test_every_record_becomes_a_candidate_with_its_raw_json() -> None:
     good, no_id, no_followers = artist(1), artist(2, id=None), artist(3)
     del no_followers["followers"]
     body = json.dumps({"artists": [good, no_id, no_followers, None, 42]}).encode()
-    prepared = day_rows([(part(), body)], day=DAY, run_id="r")
-    assert [r["artist_id"] for r in prepared.rows] == [good["id"]]
-    reasons = sorted(r.reason for r in prepared.rejected)
-    assert reasons == [
-        "artist object has no integer 'followers.total'",
-        "artist object has no string 'id'",
-        "not a JSON object",
-    ]
+    candidates = day_rows([(part(), body)], day=DAY, run_id="r").candidates
+    assert [c.row_id for c in candidates] == [0, 1, 2, 3]  # the null (unknown id) is no record
+    assert [c.artist_id for c in candidates] == [good["id"], None, no_followers["id"], None]
+    assert [c.followers_json_type for c in candidates] == ["integer", "integer", None, None]
+    assert json.loads(candidates[2].raw) == no_followers
+    assert candidates[3].raw == "42"
 
 
-def test_duplicate_artist_keeps_the_latest_fetch() -> None:
+def test_followers_type_tells_a_fraction_from_a_missing_count() -> None:
+    body = json.dumps({"artists": [artist(1, followers=1.5), artist(2, followers="12")]})
+    candidates = day_rows([(part(), body.encode())], day=DAY, run_id="r").candidates
+    assert [c.followers_json_type for c in candidates] == ["number", "string"]
+    assert [c.row["followers"] for c in candidates] == [None, None]
+
+
+def test_snapshot_date_comes_from_the_folder_the_part_is_filed_under() -> None:
+    filed = part("spotify/artists/snapshot_date=2026-10-31/run_id=r/part-00000.json")
+    assert silver_row(artist(1), day=DAY, run_id="r", part=filed)["snapshot_date"] == date(
+        2026, 10, 31
+    )
+
+
+def test_the_latest_fetch_ranks_first_among_duplicates() -> None:
     early = json.dumps({"artists": [artist(1, followers=10)]}).encode()
     late = json.dumps({"artists": [artist(1, followers=20)]}).encode()
-    prepared = day_rows(
+    candidates = day_rows(
         [
             (part("late", "2026-11-01T07:00:00+00:00"), late),
             (part("early", "2026-11-01T06:00:00+00:00"), early),
         ],
         day=DAY,
         run_id="r",
-    )
-    assert [r["followers"] for r in prepared.rows] == [20]
-    assert prepared.duplicates == 1
+    ).candidates
+    assert max(candidates, key=fetch_order).row["followers"] == 20

@@ -134,14 +134,17 @@ def test_followers_unavailable_day_exits_3_and_writes_nothing(lakehouse: SparkLa
     assert commits(lakehouse) == []
 
 
-def test_unloadable_records_are_set_aside_and_the_rest_merged(lakehouse: SparkLakehouse) -> None:
+def test_unloadable_records_are_quarantined_and_the_rest_merged(
+    lakehouse: SparkLakehouse,
+) -> None:
     store = LocalBronzeStore(lakehouse.paths.bronze)
     broken = artist(9)
     del broken["followers"]
     write_day(store, D1, [[*roster(D1), broken, None]])
     result = run_local_day(lakehouse.spark, lakehouse.paths, D1)
     assert result.inserted == 5
-    assert [r.reason for r in result.rejected] == ["artist object has no integer 'followers.total'"]
+    assert result.quarantined == 1
+    assert result.quality.failed_expectations == ["followers_present"]
 
 
 def test_a_day_where_no_record_loads_is_refused(lakehouse: SparkLakehouse) -> None:

@@ -26,6 +26,21 @@ FAST_RETRY = RetryPolicy(max_attempts=4, max_retry_after_s=5, backoff_initial_s=
 MakeClient = Callable[..., SpotifyClient]
 
 
+class FakeTime:
+    """A clock and a sleep that advances it: waits are recorded, never spent."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture
 def fast_retry() -> RetryPolicy:
     return FAST_RETRY
@@ -50,9 +65,21 @@ def make_client(sim: SpotifySimulator) -> Iterator[MakeClient]:
     clients: list[SpotifyClient] = []
 
     def make(
-        *, retry: RetryPolicy = FAST_RETRY, sleep: Callable[[float], None] = time.sleep
+        *,
+        retry: RetryPolicy = FAST_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_workers: int = 8,
+        timeout: tuple[float, float] = (5.0, 30.0),
     ) -> SpotifyClient:
-        made = client_for(sim.settings(), retry=retry, sleep=sleep)
+        made = client_for(
+            sim.settings(),
+            retry=retry,
+            sleep=sleep,
+            clock=clock,
+            max_workers=max_workers,
+            timeout=timeout,
+        )
         clients.append(made)
         return made
 

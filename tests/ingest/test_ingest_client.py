@@ -22,8 +22,16 @@ from ingest.retry import RetryPolicy
 from ingest.roster import Roster
 from ingest.settings import SpotifySettings
 from ingest.simulated_artists import followers
-from ingest.simulator import SpotifySimulator
-from ingest.simulator_faults import RateLimited, ServerError
+from ingest.simulator import RecordedRequest, SpotifySimulator
+from ingest.simulator_faults import (
+    MalformedBody,
+    MalformedObject,
+    RateLimited,
+    ServerError,
+    Slow,
+    TokenExpired,
+)
+from tests.ingest.conftest import FakeTime
 
 MakeClient = Callable[..., SpotifyClient]
 
@@ -39,6 +47,10 @@ class RecordingSleep:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+def arrival(request: RecordedRequest) -> float:
+    return request.monotonic
 
 
 def api_requests(sim: SpotifySimulator) -> list[str]:
@@ -63,10 +75,13 @@ def test_batches_hold_at_most_50_ids(
     sim: SpotifySimulator, client: SpotifyClient, large_roster: Roster
 ) -> None:
     answers = client.fetch_artists(large_roster.ids)
-    batches = [r.ids for r in sim.requests if r.path == "/v1/artists"]
-    assert [len(b) for b in batches] == [50, 50, 20]
-    assert [i for batch in batches for i in batch] == large_roster.ids
+    batches = sorted((r.ids for r in sim.requests if r.path == "/v1/artists"), key=len)
+    assert [len(b) for b in batches] == [20, 50, 50]
+    assert sorted(i for batch in batches for i in batch) == sorted(large_roster.ids)
+    # Answers come back in roster order, whatever order the requests were served in.
     assert [len(json.loads(a.body)["artists"]) for a in answers] == [50, 50, 20]
+    returned = [o["id"] for a in answers for o in json.loads(a.body)["artists"]]
+    assert returned == large_roster.ids
     # One token for the whole roster: it is cached.
     assert sum(r.path == "/api/token" for r in sim.requests) == 1
 
@@ -123,14 +138,17 @@ def test_429_waits_at_least_retry_after_before_the_next_request(
 def test_429_wait_is_the_retry_after_and_is_logged(
     sim: SpotifySimulator, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sleep = RecordingSleep()
-    client = make_client(sleep=sleep)
+    fake = FakeTime()
+    client = make_client(sleep=fake.sleep, clock=fake.monotonic)
     sim.faults.inject(RateLimited(retry_after=4), times=2)
-    with caplog.at_level("WARNING", logger="ingest.retry"):
+    with caplog.at_level("WARNING"):
         [answer] = client.fetch_artists([TAYLOR])
     assert answer.status == 200
-    assert sleep.waits == [4.0, 4.0]
+    # The limited worker waits Retry-After once per 429; the shared gate adds nothing.
+    assert fake.waits == [4.0, 4.0]
     assert "waiting 4.0 s" in caplog.text
+    assert "every request paused for 4.0 s" in caplog.text
+    assert client.rate_limit_pauses == 2
 
 
 def test_retry_after_above_the_ceiling_stops_the_run(
@@ -232,3 +250,159 @@ def test_retry_after_as_http_date_is_in_the_future() -> None:
     value = _retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT")
     assert value is not None
     assert value > 0
+
+
+# Concurrency, the shared rate-limit gate and the simulator's other faults ----------------
+
+#: Requests already on the wire when a 429 reaches the client may still arrive just after
+#: the server answered it; on loopback that window is well under this (it is not a retry).
+IN_FLIGHT_GRACE_S = 0.05
+
+
+def test_per_artist_fallback_runs_workers_concurrently_and_keeps_roster_order(
+    sim: SpotifySimulator, make_client: MakeClient, large_roster: Roster
+) -> None:
+    sim.batch_endpoint = False  # followers readable, but one request per artist
+    sim.latency_s = 0.02
+    client = make_client(max_workers=8)
+    started = time.monotonic()
+    answers = client.fetch_artists(large_roster.ids)
+    elapsed = time.monotonic() - started
+    assert [a.requested_ids[0] for a in answers] == large_roster.ids
+    assert all(json.loads(a.body)["followers"]["total"] > 0 for a in answers)
+    singles = [r for r in sim.requests if r.path.startswith("/v1/artists/")]
+    assert len(singles) == len(large_roster)
+    # 120 requests of 20 ms each: sequentially 2.4 s; with 8 workers about 0.3 s.
+    assert elapsed < 1.2
+    overlapping = max(
+        sum(1 for o in singles if o.monotonic <= r.monotonic < o.answered_monotonic)
+        for r in singles
+    )
+    assert 2 <= overlapping <= 8
+
+
+def test_a_429_pauses_every_worker_until_retry_after_has_passed(
+    sim: SpotifySimulator, make_client: MakeClient, large_roster: Roster
+) -> None:
+    sim.batch_endpoint = False
+    sim.latency_s = 0.005
+    workers = 8
+    client = make_client(max_workers=workers)
+    client.authenticate()
+    sim.faults.inject(RateLimited(retry_after=1), after=30)
+    answers = client.fetch_artists(large_roster.ids)
+    assert [a.status for a in answers] == [200] * len(large_roster)
+
+    api = [r for r in sim.requests if r.path.startswith("/v1/")]
+    [limited] = [r for r in api if r.status == 429]
+    reopens = limited.answered_monotonic + 1.0
+    after = [r for r in api if r.monotonic > limited.answered_monotonic]
+    # The retry of the limited request comes no earlier than Retry-After...
+    [retry] = [r for r in after if r.path == limited.path]
+    assert retry.monotonic >= reopens
+    # ...and neither does any other worker's request, except those already on the wire.
+    in_flight = [r for r in after if r.monotonic < limited.answered_monotonic + IN_FLIGHT_GRACE_S]
+    assert len(in_flight) <= workers - 1
+    early = [r for r in after if r not in in_flight and r.monotonic < reopens]
+    assert early == []
+    assert client.rate_limit_pauses == 1
+
+
+def test_concurrent_workers_share_one_token_and_refresh_it_once(
+    sim: SpotifySimulator, make_client: MakeClient, large_roster: Roster
+) -> None:
+    sim.batch_endpoint = False
+    client = make_client(max_workers=8)
+    client.fetch_artists(large_roster.ids[:40])
+    assert sum(r.path == "/api/token" for r in sim.requests) == 1
+    sim.expire_tokens()
+    answers = client.fetch_artists(large_roster.ids[40:])
+    assert all(a.status == 200 for a in answers)
+    # Up to 8 workers saw 401 at once; one token request replaced the token for all.
+    assert sum(r.path == "/api/token" for r in sim.requests) == 2
+
+
+def test_an_expiring_token_fault_is_refreshed_and_the_request_retried(
+    sim: SpotifySimulator, client: SpotifyClient
+) -> None:
+    client.authenticate()
+    sim.faults.inject(TokenExpired())
+    [answer] = client.fetch_artists([TAYLOR])
+    assert answer.status == 200
+    assert [f"{r.path} {r.status}" for r in sim.requests] == [
+        "/api/token 200",
+        "/v1/artists 401",
+        "/api/token 200",
+        "/v1/artists 200",
+    ]
+
+
+def test_a_token_that_keeps_expiring_is_an_auth_error(
+    sim: SpotifySimulator, client: SpotifyClient
+) -> None:
+    sim.faults.inject(TokenExpired(), times=2)
+    with pytest.raises(SpotifyAuthError, match="even with a fresh token"):
+        client.fetch_artists([TAYLOR])
+
+
+def test_a_slow_answer_times_out_and_is_retried(
+    sim: SpotifySimulator, make_client: MakeClient
+) -> None:
+    client = make_client(timeout=(2.0, 0.3))
+    client.authenticate()
+    sim.faults.inject(Slow(delay_s=1.0))
+    started = time.monotonic()
+    [answer] = client.fetch_artists([TAYLOR])
+    assert answer.status == 200
+    assert time.monotonic() - started < 1.0  # did not wait for the slow answer
+    time.sleep(1.0)  # the slow request is recorded once the simulator answers it
+    slow, retried = sorted((r for r in sim.requests if r.path == "/v1/artists"), key=arrival)
+    assert retried.answered_monotonic < slow.answered_monotonic  # served while slow hung
+
+
+def test_answers_that_stay_slow_end_in_a_clear_error(
+    sim: SpotifySimulator, make_client: MakeClient, fast_retry: RetryPolicy
+) -> None:
+    client = make_client(timeout=(2.0, 0.2))
+    client.authenticate()
+    sim.faults.inject(Slow(delay_s=0.5), times=fast_retry.max_attempts)
+    with pytest.raises(SpotifyUnavailableError, match=r"ReadTimeout.*re-run the day later"):
+        client.fetch_artists([TAYLOR])
+
+
+def test_a_truncated_body_is_retried_not_stored(
+    sim: SpotifySimulator, client: SpotifyClient
+) -> None:
+    sim.faults.inject(MalformedBody(keep=25))
+    [answer] = client.fetch_artists([TAYLOR])
+    assert json.loads(answer.body)["artists"][0]["id"] == TAYLOR
+    assert api_requests(sim) == ["/v1/artists 200", "/v1/artists 200"]
+
+
+def test_a_body_that_stays_truncated_names_the_request(
+    sim: SpotifySimulator, client: SpotifyClient, fast_retry: RetryPolicy
+) -> None:
+    sim.faults.inject(MalformedBody(), times=fast_retry.max_attempts)
+    with pytest.raises(SpotifyUnavailableError, match=rf"not JSON.*{TAYLOR}|{TAYLOR}.*not JSON"):
+        client.fetch_artists([TAYLOR])
+
+
+def test_a_malformed_object_is_returned_as_received(
+    sim: SpotifySimulator, client: SpotifyClient
+) -> None:
+    sim.faults.inject(MalformedObject(value="lots"))
+    [answer] = client.fetch_artists([TAYLOR])
+    assert json.loads(answer.body)["artists"][0]["followers"]["total"] == "lots"
+
+
+def test_429_without_retry_after_waits_the_policy_default(
+    sim: SpotifySimulator, make_client: MakeClient
+) -> None:
+    sim.faults.inject(RateLimited(retry_after=None))
+    fake = FakeTime()
+    client = make_client(
+        sleep=fake.sleep, clock=fake.monotonic, retry=RetryPolicy(missing_retry_after_s=7)
+    )
+    [answer] = client.fetch_artists([TAYLOR])
+    assert answer.status == 200
+    assert fake.waits == [7.0]

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -26,11 +27,13 @@ from ingest.errors import (
     FutureDayError,
     MissingCredentialsError,
     NoArtistsFoundError,
+    RateLimitTooLongError,
 )
 from ingest.pipeline import IngestResult, ingest_day, new_run_id
 from ingest.roster import Roster, default_roster, parse_roster
 from ingest.simulated_artists import followers
 from ingest.simulator import SpotifySimulator
+from ingest.simulator_faults import MalformedObject, RateLimited
 
 TODAY = datetime.now(UTC).date()
 PAST = TODAY - timedelta(days=10)
@@ -82,9 +85,11 @@ def test_a_day_lands_in_bronze_with_a_manifest_written_last(
     assert result.missing_ids == ()
     assert result.manifest_key == manifest_key(PAST)
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", result.run_id)
-    # The preflight asks for one artist, then the rest goes in batches of at most 50.
+    # The preflight asks for one artist, then the rest goes in batches of at most 50
+    # (concurrent, so they may arrive in any order).
     batches = [len(r.ids) for r in sim.requests if r.path == "/v1/artists"]
-    assert batches == [1, 50, 50, 19]
+    assert batches[0] == 1
+    assert sorted(batches[1:]) == [19, 50, 50]
     assert all(r.headers["X-Simulator-Date"] == PAST.isoformat() for r in sim.requests[1:])
 
     manifest = manifest_of(store, PAST)
@@ -284,3 +289,121 @@ def test_open_simulator_serves_a_users_roster_for_past_days(store: LocalBronzeSt
 def test_open_real_api_needs_credentials() -> None:
     with pytest.raises(MissingCredentialsError), open_real_api({}):
         pass
+
+
+def test_a_malformed_object_is_kept_and_does_not_pass_for_development_mode(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    sim.faults.inject(MalformedObject(value="n/a"))  # the preflight's answer is the bad one
+    result = run(PAST, store, client, default_roster())
+    assert result.followers_available  # the field is there, its value is a data problem
+    assert result.records == 20
+    preflight = json.loads(store.get(result.parts[0]))
+    assert preflight["artists"][0]["followers"]["total"] == "n/a"  # bronze keeps it as sent
+
+
+def test_malformed_roster_ids_are_named_and_the_rest_is_fetched(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    ids = default_roster().ids[:3]
+    roster = parse_roster("\n".join([ids[0], "not-an-id", *ids[1:]]), origin="t", strict=False)
+    assert roster.invalid == ("not-an-id",)
+    result = run(PAST, store, client, roster)
+    assert result.records == 3
+    assert result.invalid_ids == ("not-an-id",)
+    manifest = manifest_of(store, PAST)
+    assert manifest.missing_ids == ("not-an-id",)
+    assert manifest.extra["invalid_ids"] == ["not-an-id"]
+    assert manifest.roster_size == 4
+
+
+def test_top_keeps_the_most_followed_of_the_roster(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
+) -> None:
+    result = ingest_day(
+        PAST,
+        store=store,
+        client=client,
+        roster=large_roster,
+        source="simulator",
+        allow_backdated=False,
+        top=5,
+    )
+    expected = sorted(large_roster.ids, key=lambda i: -followers(i, PAST, sim.seed))[:5]
+    stored = [o["id"] for p in result.parts for o in json.loads(store.get(p))["artists"]]
+    assert stored == expected  # most followed first
+    assert result.records == 5
+    manifest = manifest_of(store, PAST)
+    assert manifest.extra["top"] == {"n": 5, "ranked_from": 120, "roster": "test roster"}
+    assert manifest.roster_size == 5
+
+
+def test_top_equal_to_the_roster_makes_no_ranking_request(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    ingest_day(
+        PAST,
+        store=store,
+        client=client,
+        roster=default_roster(),
+        source="simulator",
+        allow_backdated=False,
+        top=20,
+    )
+    fetched = [i for r in sim.requests if r.path == "/v1/artists" for i in r.ids]
+    assert sorted(fetched) == sorted(default_roster().ids)  # each id exactly once
+    assert "top" not in manifest_of(store, PAST).extra
+
+
+def test_top_ranking_in_development_mode_still_ends_in_exit_3(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
+) -> None:
+    sim.mode = "development"
+    with pytest.raises(FollowersUnavailableError):
+        ingest_day(
+            PAST,
+            store=store,
+            client=client,
+            roster=large_roster,
+            source="simulator",
+            allow_backdated=False,
+            top=5,
+        )
+    manifest = manifest_of(store, PAST)
+    assert not manifest.followers_available
+    assert json.loads(store.read_part(manifest.parts[0]))["id"] == large_roster.ids[0]
+
+
+class LateReader(LocalBronzeStore):
+    """A store whose first manifest read happened before another run completed the day."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.stale_reads = 1
+
+    def read_manifest(self, day: date) -> Manifest | None:
+        if self.stale_reads:
+            self.stale_reads -= 1
+            return None
+        return super().read_manifest(day)
+
+
+def test_a_run_that_loses_the_race_returns_the_winners_day(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    winner = run(PAST, store, client, default_roster())
+    late = LateReader(store.root)
+    loser = run(PAST, late, client, default_roster())
+    assert loser.already_complete
+    assert loser.run_id == winner.run_id
+    assert manifest_of(store, PAST).run_id == winner.run_id
+
+
+def test_a_too_long_rate_limit_keeps_what_was_fetched_and_no_manifest(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
+) -> None:
+    sim.faults.inject(RateLimited(retry_after=3600), after=2)
+    with pytest.raises(RateLimitTooLongError, match="without marking the day complete"):
+        run(PAST, store, client, large_roster)
+    assert store.read_manifest(PAST) is None
+    assert store.list_keys("spotify/")  # the answers before the 429 are kept

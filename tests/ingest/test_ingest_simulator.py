@@ -13,7 +13,15 @@ import requests
 from ingest.roster import Artist, default_roster
 from ingest.simulated_artists import followers
 from ingest.simulator import SpotifySimulator, serve
-from ingest.simulator_faults import RateLimited, ServerError
+from ingest.simulator_faults import (
+    FaultPlan,
+    MalformedBody,
+    MalformedObject,
+    RateLimited,
+    ServerError,
+    Slow,
+    TokenExpired,
+)
 
 TAYLOR = "06HL4z0CvFAxyc27GXpf02"
 UNKNOWN = "0000000000000000000000"
@@ -202,3 +210,78 @@ def test_default_roster_is_known_to_a_bare_simulator(http: requests.Session) -> 
         ids = ",".join(default_roster().ids)
         artists = get(sim, http, f"/artists?ids={ids}", **headers).json()["artists"]
         assert [a["name"] for a in artists] == [a.name for a in default_roster()]
+
+
+def test_a_fault_can_wait_for_its_turn(sim: SpotifySimulator, http: requests.Session) -> None:
+    headers = bearer(sim, http)
+    sim.faults.inject(ServerError(500), after=2)
+    statuses = [get(sim, http, f"/artists/{TAYLOR}", **headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 500, 200]
+
+
+def test_429_without_retry_after_has_no_header(
+    sim: SpotifySimulator, http: requests.Session
+) -> None:
+    headers = bearer(sim, http)
+    sim.faults.inject(RateLimited(retry_after=None))
+    answer = get(sim, http, f"/artists/{TAYLOR}", **headers)
+    assert answer.status_code == 429
+    assert "Retry-After" not in answer.headers
+
+
+def test_slow_answers_and_latency_delay_the_answer(
+    sim: SpotifySimulator, http: requests.Session
+) -> None:
+    headers = bearer(sim, http)
+    sim.faults.inject(Slow(delay_s=0.3))
+    started = time.monotonic()
+    assert get(sim, http, f"/artists/{TAYLOR}", **headers).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    sim.latency_s = 0.1
+    started = time.monotonic()
+    assert get(sim, http, f"/artists/{TAYLOR}", **headers).status_code == 200
+    assert time.monotonic() - started >= 0.1
+    last = sim.requests[-1]
+    assert last.answered_monotonic - last.monotonic >= 0.1
+
+
+def test_token_expired_fault_revokes_the_presented_token(
+    sim: SpotifySimulator, http: requests.Session
+) -> None:
+    headers = bearer(sim, http)
+    sim.faults.inject(TokenExpired())
+    answer = get(sim, http, f"/artists/{TAYLOR}", **headers)
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == "The access token expired"
+    assert get(sim, http, f"/artists/{TAYLOR}", **headers).status_code == 401  # stays dead
+    assert get(sim, http, f"/artists/{TAYLOR}", **bearer(sim, http)).status_code == 200
+
+
+def test_malformed_body_and_malformed_object(sim: SpotifySimulator, http: requests.Session) -> None:
+    headers = bearer(sim, http)
+    sim.faults.inject(MalformedBody(keep=15))
+    cut = get(sim, http, f"/artists?ids={TAYLOR}", **headers)
+    assert cut.status_code == 200
+    assert cut.content == b'{"artists":[{"e'
+    sim.faults.inject(MalformedObject(value="n/a"))
+    bad = get(sim, http, f"/artists?ids={TAYLOR},{UNKNOWN}", **headers).json()
+    assert bad["artists"][0]["followers"] == {"href": None, "total": "n/a"}
+    assert bad["artists"][1] is None
+
+
+def test_the_batch_endpoint_can_be_taken_away_with_followers_kept(
+    sim: SpotifySimulator, http: requests.Session
+) -> None:
+    headers = bearer(sim, http)
+    sim.batch_endpoint = False
+    assert get(sim, http, f"/artists?ids={TAYLOR}", **headers).status_code == 403
+    single = get(sim, http, f"/artists/{TAYLOR}", **headers).json()
+    assert isinstance(single["followers"]["total"], int)
+
+
+def test_fault_plan_arguments_are_checked() -> None:
+    plan = FaultPlan()
+    with pytest.raises(ValueError, match="times"):
+        plan.inject(ServerError(), times=0)
+    with pytest.raises(ValueError, match="after"):
+        plan.inject(ServerError(), after=-1)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from pyiceberg.catalog import Catalog
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.table import Table
 
@@ -38,21 +39,29 @@ class Artist:
 @dataclass
 class SilverWriter:
     paths: LakehousePaths
+    catalog: Catalog | None = None  # another catalog (Glue on moto); the home's by default
 
     @property
     def table(self) -> Table:
-        return local_catalog(self.paths).load_table(ARTISTS_SILVER.identifier)
+        catalog = self.catalog if self.catalog is not None else local_catalog(self.paths)
+        return catalog.load_table(ARTISTS_SILVER.identifier)
 
     def rows(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self.table.scan().to_arrow().to_pylist()
         return rows
 
-    def load(self, day: date, followers: dict[Artist, int | None], run_id: str = "") -> int:
+    def load(
+        self,
+        day: date,
+        followers: dict[Artist, int | None],
+        run_id: str = "",
+        popularity: dict[Artist, int] | None = None,
+    ) -> int:
         """Load day D: one commit replacing D's rows, then tag ``snapshot-D``; its id."""
         table = self.table
         run = run_id or f"run-{day.isoformat()}-{uuid.uuid4().hex[:6]}"
         new_rows = [
-            _row(artist, day, count, run, popularity=50 + i)
+            _row(artist, day, count, run, popularity=(popularity or {}).get(artist, 50 + i))
             for i, (artist, count) in enumerate(followers.items())
         ]
         kept = [r for r in self.rows() if r["snapshot_date"] != day]

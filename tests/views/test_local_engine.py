@@ -80,7 +80,8 @@ def test_a_view_cannot_be_versioned(engine: LocalEngine) -> None:
     [
         ("SELECT * FROM nope", UnknownTableError, "known: artists_silver, spotify_gold_view"),
         ("SELECT * FROM other.artists_silver", UnknownTableError, "outside the 'spotify'"),
-        ('SELECT * FROM "artists_silver$snapshots"', UnknownTableError, "snapshots"),
+        ('SELECT * FROM "artists_silver$nope"', UnknownTableError, r"artists_silver\$snapshots"),
+        ('SELECT * FROM "spotify_gold_view$files"', UnknownTableError, "is a view"),
         ("DROP TABLE artists_silver", QueryError, "only queries"),
         ("SELECT 1; SELECT 2", QueryError, "one SQL statement"),
         ("SELECT FROM WHERE (", QueryError, "cannot parse"),

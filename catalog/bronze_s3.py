@@ -1,0 +1,224 @@
+"""Bronze in S3 (boto3), and :func:`open_bronze_store` to open a store from a URI.
+
+Same layout and rules as the local store (:mod:`catalog.bronze`), enforced by S3 itself:
+
+* Parts and envelopes: ``PutObject`` with ``If-None-Match: *``. A second write of a key
+  fails with 412 (:class:`~catalog.bronze.PartExistsError`); nothing is ever overwritten
+  or deleted (this module has no delete call).
+* The day's manifest: ``If-None-Match: *`` too, so of two concurrent runs exactly one
+  completes the day (the other gets :class:`~catalog.bronze.ManifestExistsError`). A forced
+  replace sends ``If-Match`` with the ETag this store saw when it read the manifest (or the
+  current one, if it never read it), so a manifest that changed in between is never
+  clobbered (:class:`~catalog.bronze.ManifestConflictError`). Bucket versioning (set by the
+  stack) keeps every earlier manifest.
+
+Every botocore failure is translated into a bronze exception, raised from the original.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+from catalog.bronze import (
+    MANIFEST_NAME,
+    BronzeError,
+    BronzeStore,
+    LocalBronzeStore,
+    Manifest,
+    ManifestConflictError,
+    ManifestExistsError,
+    PartExistsError,
+    manifest_key,
+)
+
+#: Default bronze root inside the data bucket (docs/aws-contracts.md).
+DEFAULT_PREFIX: Final = "bronze/"
+S3_SCHEME: Final = "s3"
+FILE_SCHEME: Final = "file"
+#: botocore settings: adaptive retries for throttling, bounded timeouts on every call.
+S3_CLIENT_CONFIG: Final = Config(
+    retries={"max_attempts": 5, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+)
+#: Error codes meaning "no such object".
+NOT_FOUND_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
+#: Error codes of a failed precondition (412), or of a concurrent conditional write (409).
+PRECONDITION_CODES: Final = frozenset({"412", "PreconditionFailed"})
+CONFLICT_CODES: Final = frozenset({"409", "ConditionalRequestConflict"})
+JSON_CONTENT_TYPE: Final = "application/json"
+
+
+class BronzeAccessError(BronzeError):
+    """S3 refused or failed a bronze request (permissions, missing bucket, network)."""
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+class S3BronzeStore(BronzeStore):
+    """Bronze under ``s3://bucket/prefix``: keys are the layout keys below ``prefix``."""
+
+    def __init__(self, bucket: str, prefix: str = DEFAULT_PREFIX, *, client: Any = None) -> None:
+        if not bucket:
+            raise BronzeError("an S3 bronze store needs a bucket name")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.location = f"s3://{bucket}/{self.prefix}"
+        self._s3: Any = client or boto3.client("s3", config=S3_CLIENT_CONFIG)
+        # ETag of each manifest as last read (None: read and found absent). A forced
+        # replace is conditional on it, so a manifest replaced since is never clobbered.
+        self._seen: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def object_key(self, key: str) -> str:
+        """The S3 object key of a layout key."""
+        if key.startswith("/") or ".." in key.split("/"):
+            raise BronzeError(f"bronze key escapes the bronze root: {key!r}")
+        return self.prefix + key
+
+    # BronzeStore -------------------------------------------------------------------------
+
+    def put_new(self, key: str, body: bytes) -> None:
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=self.object_key(key),
+                Body=body,
+                IfNoneMatch="*",
+                ContentType=JSON_CONTENT_TYPE,
+            )
+        except ClientError as e:
+            if _code(e) in PRECONDITION_CODES | CONFLICT_CODES:
+                raise PartExistsError(f"bronze object {self.location}{key} already exists") from e
+            raise self._failed("write", key, e) from e
+        except BotoCoreError as e:
+            raise self._failed("write", key, e) from e
+
+    def get(self, key: str) -> bytes:
+        try:
+            answer = self._s3.get_object(Bucket=self.bucket, Key=self.object_key(key))
+            body: bytes = answer["Body"].read()
+        except ClientError as e:
+            if _code(e) in NOT_FOUND_CODES:
+                self._remember(key, None)
+                raise FileNotFoundError(f"{self.location}{key}") from e
+            raise self._failed("read", key, e) from e
+        except BotoCoreError as e:
+            raise self._failed("read", key, e) from e
+        self._remember(key, str(answer.get("ETag", "")))
+        return body
+
+    def exists(self, key: str) -> bool:
+        return self._head_etag(key) is not None
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        try:
+            pages = self._s3.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.object_key(prefix)
+            )
+            for page in pages:
+                keys.extend(
+                    obj["Key"].removeprefix(self.prefix) for obj in page.get("Contents", [])
+                )
+        except ClientError as e:
+            raise self._failed("list", prefix, e) from e
+        except BotoCoreError as e:
+            raise self._failed("list", prefix, e) from e
+        return sorted(keys)
+
+    def put_manifest(self, manifest: Manifest, *, replace: bool = False) -> None:
+        key = manifest_key(manifest.snapshot_date)
+        day = manifest.snapshot_date.isoformat()
+        condition: dict[str, str] = {"IfNoneMatch": "*"}
+        if replace:
+            with self._lock:
+                seen = self._seen[key] if key in self._seen else self._head_etag(key)
+            if seen is not None:
+                condition = {"IfMatch": seen}
+        try:
+            answer = self._s3.put_object(
+                Bucket=self.bucket,
+                Key=self.object_key(key),
+                Body=manifest.to_json(),
+                ContentType=JSON_CONTENT_TYPE,
+                **condition,
+            )
+        except ClientError as e:
+            code = _code(e)
+            if code in PRECONDITION_CODES | CONFLICT_CODES | NOT_FOUND_CODES:
+                if "IfNoneMatch" in condition and not replace:
+                    raise ManifestExistsError(
+                        f"{day} is already complete in bronze ({self.location}{key}); "
+                        "use --force to replace its manifest"
+                    ) from e
+                raise ManifestConflictError(
+                    f"the manifest of {day} ({self.location}{key}) changed while run "
+                    f"{manifest.run_id} was replacing it (another run completed the day); "
+                    "nothing was overwritten: re-run with --force to replace the new one"
+                ) from e
+            raise self._failed("write", key, e) from e
+        except BotoCoreError as e:
+            raise self._failed("write", key, e) from e
+        self._remember(key, str(answer.get("ETag", "")))
+
+    # Helpers -----------------------------------------------------------------------------
+
+    def _head_etag(self, key: str) -> str | None:
+        try:
+            answer = self._s3.head_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as e:
+            if _code(e) in NOT_FOUND_CODES or _status(e) == 404:
+                return None
+            raise self._failed("check", key, e) from e
+        except BotoCoreError as e:
+            raise self._failed("check", key, e) from e
+        return str(answer.get("ETag", ""))
+
+    def _remember(self, key: str, etag: str | None) -> None:
+        if key.endswith("/" + MANIFEST_NAME):
+            with self._lock:
+                self._seen[key] = etag
+
+    def _failed(self, action: str, key: str, error: Exception) -> BronzeAccessError:
+        if isinstance(error, ClientError):
+            reason = f"{_code(error)}: {error.response.get('Error', {}).get('Message', error)}"
+        else:
+            reason = str(error)
+        return BronzeAccessError(
+            f"cannot {action} bronze object {self.location}{key} ({reason}); check that the "
+            "bucket exists and this role may read and write it"
+        )
+
+
+def open_bronze_store(uri: str, *, s3_client: Any = None) -> BronzeStore:
+    """The bronze store at ``uri``: a local path or ``file://`` URI gives a
+    :class:`~catalog.bronze.LocalBronzeStore`; ``s3://bucket/prefix`` an
+    :class:`S3BronzeStore` rooted at exactly that prefix (``s3://bucket/bronze`` on AWS, as
+    the Glue job's ``--bronze_uri``; ``s3://bucket`` is the bucket's root).
+
+    ``s3_client`` is an optional boto3 S3 client (default: one from the standard AWS chain).
+    """
+    parts = urlsplit(uri)
+    if parts.scheme == S3_SCHEME:
+        if not parts.netloc:
+            raise BronzeError(f"bronze URI {uri!r} names no bucket; expected s3://bucket/prefix")
+        return S3BronzeStore(parts.netloc, parts.path, client=s3_client)
+    if parts.scheme == FILE_SCHEME:
+        return LocalBronzeStore(Path(parts.path))
+    if parts.scheme and len(parts.scheme) > 1:  # not a Windows drive letter
+        raise BronzeError(f"bronze URI {uri!r}: expected a folder, file:// or s3://bucket/prefix")
+    return LocalBronzeStore(Path(uri).expanduser())

@@ -1,0 +1,292 @@
+"""Table maintenance: daily tags kept, snapshots expired, small files compacted, orphans removed.
+
+Why Spark: pyiceberg 0.12 can only drop snapshots from the metadata
+(``table.maintenance.expire_snapshots().by_ids``); it deletes no file, cannot compact and
+cannot find orphans. Iceberg's Spark procedures do all three correctly, with the same code on
+one machine (``catalog.spark.build_local_session``) and in the Glue job (``--action
+maintain`` calls :func:`maintain` with the job's session and ``catalog_name="lakehouse"``).
+
+One pass over each table, in this order:
+
+1. **Tags.** A load tag ``snapshot-D`` is kept while ``today - D <= tag_retention_days``
+   (default 400) and dropped after: an as-of beyond retention must be a clear error, not a
+   silent answer. Iceberg's own expiry also drops a tag once its snapshot is older than the
+   tag's ``max-ref-age-ms`` (measured from the *commit*, not from D); a kept tag whose age
+   limit would run out before ``D + tag_retention_days`` is re-created with a longer one, so
+   step 3 can never drop a tag this policy keeps.
+2. **Compaction** (``rewrite_data_files``, bin-pack, at least 2 files per partition). Its
+   commit carries no ``snapshot_date``, so time travel ignores it, and tagged snapshots keep
+   their own files: no as-of answer changes.
+3. **Snapshot expiry** (``expire_snapshots``) of snapshots older than
+   ``snapshot_retention_days`` that no ref (main, a kept tag) needs; the files only they used
+   are deleted. Superseded loads of a re-loaded day and old compactions go; every tagged load
+   stays, and :mod:`catalog.timetravel` copes with the parent chain cut by expiry.
+4. **Orphan files** (``remove_orphan_files``) older than ``orphan_min_age`` (never less than
+   a day): files under the table location that no retained snapshot references.
+
+A write in flight has uploaded data files that no snapshot references *yet*: they look like
+orphans. Two guards: the age floor (a Glue run or a local day load takes minutes, never a
+day), and, on one machine, the lakehouse lease (:func:`write_lease`): writers hold it shared,
+maintenance exclusive and without waiting, so :func:`maintain_local` refuses to start while a
+write runs (:class:`WriteInProgressError`) and a write waits for maintenance. On AWS the
+maintenance run is the Glue job itself (``--action maintain``) and the job's
+``MaxConcurrentRuns=1`` serializes it against the daily transform (docs/maintenance.md).
+
+Athena's ``VACUUM`` must never run on these tables: it expires by age only (5 days by default)
+and would take the daily tags' history with it (docs/maintenance.md).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from catalog.errors import LakehouseError
+from catalog.paths import LakehousePaths
+from catalog.profiles import CATALOG_NAME
+from catalog.tables import NAMESPACE, TABLES
+from catalog.tags import DEFAULT_TAG_RETENTION_DAYS, tag_date
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: Snapshots younger than this are never expired (Iceberg's own default is 5 days).
+DEFAULT_SNAPSHOT_RETENTION_DAYS: Final = 7
+#: Unreferenced files younger than this are never removed: a write may still be running.
+MIN_ORPHAN_AGE: Final = timedelta(days=1)
+#: The lease file under a lakehouse home.
+LEASE_FILE: Final = ".lakehouse.lease"
+
+LeaseMode = Literal["write", "maintain"]
+
+_DAY_MS: Final = 86_400_000
+
+
+class MaintenanceError(LakehouseError):
+    """Maintenance cannot run as asked."""
+
+
+class WriteInProgressError(MaintenanceError):
+    """A writer holds the lakehouse lease: maintenance would take its new files for orphans."""
+
+
+@dataclass(frozen=True)
+class TableMaintenance:
+    """What one table's maintenance did."""
+
+    table: str
+    dropped_tags: tuple[str, ...]
+    extended_tags: tuple[str, ...]
+    rewritten_data_files: int
+    added_data_files: int
+    expired_snapshots: int
+    deleted_files: int
+    orphan_files: tuple[str, ...]
+
+
+@contextmanager
+def write_lease(paths: LakehousePaths, mode: LeaseMode) -> Iterator[None]:
+    """Hold the lakehouse lease of one home for a write (shared) or maintenance (exclusive).
+
+    ``write`` waits for a running maintenance; ``maintain`` never waits and raises
+    :class:`WriteInProgressError` if any write holds the lease. The lock is an ``flock`` on
+    ``<home>/.lakehouse.lease``, released by the kernel if the process dies.
+    """
+    if mode not in ("write", "maintain"):
+        raise ValueError(f"mode must be 'write' or 'maintain', got {mode!r}")
+    paths.home.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(paths.home / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if mode == "write":
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+        else:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as e:
+                raise WriteInProgressError(
+                    f"a write to the lakehouse at {paths.home} is running (it holds "
+                    f"{LEASE_FILE}): maintenance would take its new files for orphans. "
+                    "Run `spotify-lakehouse maintain` again when it has finished."
+                ) from e
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def maintain(
+    spark: SparkSession,
+    *,
+    tables: Sequence[str] | None = None,
+    snapshot_retention_days: int = DEFAULT_SNAPSHOT_RETENTION_DAYS,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    orphan_min_age: timedelta = MIN_ORPHAN_AGE,
+    compact: bool = True,
+    today: date | None = None,
+    catalog_name: str = CATALOG_NAME,
+) -> list[TableMaintenance]:
+    """Maintain every table of :data:`catalog.tables.TABLES` (or ``tables``) with Spark.
+
+    ``today`` (UTC) anchors the tag retention; ``snapshot_retention_days=0`` expires every
+    snapshot no ref needs. Tables that do not exist yet are skipped. The caller makes sure
+    no write runs (:func:`maintain_local` takes the lease; on AWS the Glue job's
+    concurrency of one does).
+    """
+    if snapshot_retention_days < 0:
+        raise ValueError(f"snapshot_retention_days must be >= 0, got {snapshot_retention_days}")
+    if tag_retention_days < 1:
+        raise ValueError(f"tag_retention_days must be >= 1, got {tag_retention_days}")
+    if orphan_min_age < MIN_ORPHAN_AGE:
+        raise ValueError(
+            f"orphan_min_age must be at least {MIN_ORPHAN_AGE} (a running write's new files "
+            f"are unreferenced until it commits), got {orphan_min_age}"
+        )
+    names = list(TABLES) if tables is None else list(tables)
+    unknown = sorted(set(names) - set(TABLES))
+    if unknown:
+        raise ValueError(f"unknown tables {unknown}; known: {sorted(TABLES)}")
+    day = today or datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    results: list[TableMaintenance] = []
+    for name in names:
+        qualified = f"{catalog_name}.{NAMESPACE}.{name}"
+        if not spark.catalog.tableExists(qualified):
+            continue
+        dropped, extended = _retain_tags(spark, qualified, day, tag_retention_days, now)
+        rewritten, added = _compact(spark, catalog_name, name) if compact else (0, 0)
+        expired, deleted = _expire(
+            spark, catalog_name, qualified, name, now - timedelta(days=snapshot_retention_days)
+        )
+        orphans = _remove_orphans(spark, catalog_name, name, now - orphan_min_age)
+        results.append(
+            TableMaintenance(
+                table=f"{NAMESPACE}.{name}",
+                dropped_tags=dropped,
+                extended_tags=extended,
+                rewritten_data_files=rewritten,
+                added_data_files=added,
+                expired_snapshots=expired,
+                deleted_files=deleted,
+                orphan_files=orphans,
+            )
+        )
+    return results
+
+
+def maintain_local(
+    paths: LakehousePaths,
+    *,
+    spark: SparkSession | None = None,
+    snapshot_retention_days: int = DEFAULT_SNAPSHOT_RETENTION_DAYS,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    compact: bool = True,
+    today: date | None = None,
+) -> list[TableMaintenance]:
+    """:func:`maintain` on one home, holding its lease exclusively (the CLI's ``maintain``)."""
+    with write_lease(paths, "maintain"):
+        if spark is None:
+            from catalog.spark import build_local_session
+
+            spark = build_local_session(paths, app_name="spotify-lakehouse-maintain")
+        return maintain(
+            spark,
+            snapshot_retention_days=snapshot_retention_days,
+            tag_retention_days=tag_retention_days,
+            compact=compact,
+            today=today,
+        )
+
+
+def _retain_tags(
+    spark: SparkSession, table: str, today: date, retention_days: int, now: datetime
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Drop load tags past retention; lengthen the age limit of kept ones where needed."""
+    committed = {
+        row["snapshot_id"]: _aware(row["committed_at"])
+        for row in spark.sql(f"SELECT snapshot_id, committed_at FROM {table}.snapshots").collect()
+    }
+    refs = spark.sql(
+        f"SELECT name, type, snapshot_id, max_reference_age_in_ms FROM {table}.refs"
+    ).collect()
+    dropped: list[str] = []
+    extended: list[str] = []
+    for ref in refs:
+        day = tag_date(ref["name"])
+        if day is None or ref["type"] != "TAG":
+            continue
+        if (today - day).days > retention_days:
+            spark.sql(f"ALTER TABLE {table} DROP TAG IF EXISTS `{ref['name']}`")
+            dropped.append(ref["name"])
+            continue
+        commit = committed.get(ref["snapshot_id"])
+        if commit is None:
+            continue
+        keep_until = datetime.combine(day + timedelta(days=retention_days + 1), time(), UTC)
+        needed_ms = (max(keep_until, now) - commit).total_seconds() * 1000
+        age_ms = ref["max_reference_age_in_ms"]
+        if age_ms is not None and age_ms < needed_ms:
+            days = math.ceil(needed_ms / _DAY_MS)
+            spark.sql(
+                f"ALTER TABLE {table} REPLACE TAG `{ref['name']}` "
+                f"AS OF VERSION {int(ref['snapshot_id'])} RETAIN {days} DAYS"
+            )
+            extended.append(ref["name"])
+    return tuple(sorted(dropped)), tuple(sorted(extended))
+
+
+def _compact(spark: SparkSession, catalog: str, name: str) -> tuple[int, int]:
+    row = _call(
+        spark,
+        f"CALL {catalog}.system.rewrite_data_files(table => '{NAMESPACE}.{name}', "
+        "options => map('min-input-files', '2'))",
+    )
+    return int(row.get("rewritten_data_files_count", 0)), int(row.get("added_data_files_count", 0))
+
+
+def _expire(
+    spark: SparkSession, catalog: str, table: str, name: str, older_than: datetime
+) -> tuple[int, int]:
+    before = spark.sql(f"SELECT count(*) AS n FROM {table}.snapshots").collect()[0]["n"]
+    row = _call(
+        spark,
+        f"CALL {catalog}.system.expire_snapshots(table => '{NAMESPACE}.{name}', "
+        f"older_than => TIMESTAMP '{_timestamp(older_than)}', retain_last => 1)",
+    )
+    after = spark.sql(f"SELECT count(*) AS n FROM {table}.snapshots").collect()[0]["n"]
+    deleted = sum(int(v or 0) for k, v in row.items() if k.startswith("deleted_"))
+    return int(before) - int(after), deleted
+
+
+def _remove_orphans(
+    spark: SparkSession, catalog: str, name: str, older_than: datetime
+) -> tuple[str, ...]:
+    rows = spark.sql(
+        f"CALL {catalog}.system.remove_orphan_files(table => '{NAMESPACE}.{name}', "
+        f"older_than => TIMESTAMP '{_timestamp(older_than)}')"
+    ).collect()
+    return tuple(sorted(str(r["orphan_file_location"]) for r in rows))
+
+
+def _call(spark: SparkSession, sql: str) -> dict[str, Any]:
+    rows = spark.sql(sql).collect()
+    return rows[0].asDict() if rows else {}
+
+
+def _timestamp(moment: datetime) -> str:
+    """A Spark SQL timestamp literal in UTC (the session time zone is UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def lease_path(paths: LakehousePaths) -> Path:
+    """Where :func:`write_lease` locks (for writers that take it by hand)."""
+    return paths.home / LEASE_FILE

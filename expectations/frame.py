@@ -1,0 +1,173 @@
+"""What the suites look at: one validation row per candidate record, one per bronze part.
+
+A candidate is a record of the day flattened to the silver columns *without* dropping it
+when a field is wrong: validation, not flattening, decides what is loaded, so every bad
+record is seen, named and kept. A few columns exist only to be checked:
+
+* ``followers_json_type``: the JSON type of ``followers.total`` as received (``None`` when
+  absent), because the typed ``followers`` column cannot tell 1.5 from missing;
+* ``followers_change_per_day``: relative change against the artist's previous count in
+  silver, divided by the days between (so a gap after an outage is not one day's jump);
+* ``backdated``: the manifest says the fetch was filed under a past day on purpose.
+
+The same rows become a pandas frame or a Spark frame (the suites are the same), each with
+the row id column GX reports failing rows by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Final
+
+from expectations.suites import ROW_ID
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]
+    from pyspark.sql import DataFrame, SparkSession
+
+#: Candidate columns the silver suite checks, with their Spark SQL types.
+SILVER_CHECK_COLUMNS: Final = (
+    (ROW_ID, "bigint"),
+    ("artist_id", "string"),
+    ("snapshot_date", "date"),
+    ("name", "string"),
+    ("followers", "bigint"),
+    ("followers_json_type", "string"),
+    ("popularity", "bigint"),
+    ("followers_change_per_day", "double"),
+    ("backdated", "boolean"),
+)
+#: Nullable integer columns: pandas needs its ``Int64`` dtype to keep them integers.
+_INTEGER_COLUMNS: Final = ("followers", "popularity")
+
+
+def json_type(value: Any) -> str | None:
+    """The JSON type name of a decoded value (``None`` for null or absent)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One record of the day, flattened but not yet judged."""
+
+    row_id: int  # position in the day (part order, then record order): stable on re-runs
+    row: dict[str, Any]  # the silver columns, ``None`` where the record had no usable value
+    raw: str  # the record's JSON text as received
+    source_file: str
+    followers_json_type: str | None
+
+    @property
+    def artist_id(self) -> str | None:
+        value = self.row.get("artist_id")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class PreviousCount:
+    """An artist's latest silver count before the day being validated."""
+
+    snapshot_date: date
+    followers: int
+
+
+def change_per_day(
+    candidate: Candidate, day: date, previous: Mapping[str, PreviousCount]
+) -> float | None:
+    """Relative follower change per day against the previous count, ``None`` if unknown."""
+    followers = candidate.row.get("followers")
+    before = previous.get(candidate.artist_id or "")
+    if before is None or not isinstance(followers, int) or before.snapshot_date >= day:
+        return None
+    days = (day - before.snapshot_date).days
+    return abs(followers - before.followers) / max(before.followers, 1) / days
+
+
+def silver_check_rows(
+    candidates: Sequence[Candidate],
+    *,
+    day: date,
+    previous: Mapping[str, PreviousCount],
+    backdated: bool,
+) -> list[tuple[Any, ...]]:
+    """The validation rows, in :data:`SILVER_CHECK_COLUMNS` order."""
+    return [
+        (
+            c.row_id,
+            c.row.get("artist_id"),
+            c.row.get("snapshot_date"),
+            c.row.get("name"),
+            c.row.get("followers"),
+            c.followers_json_type,
+            c.row.get("popularity"),
+            change_per_day(c, day, previous),
+            backdated,
+        )
+        for c in candidates
+    ]
+
+
+def pandas_frame(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
+    """A pandas frame indexed by the row id (GX on pandas reports failing rows by index)."""
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    for name in _INTEGER_COLUMNS:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("Int64")
+    if ROW_ID in frame.columns:
+        frame = frame.set_index(ROW_ID, drop=False)
+    return frame
+
+
+def spark_frame(spark: SparkSession, rows: Sequence[tuple[Any, ...]]) -> DataFrame:
+    """The silver validation rows as a Spark frame (for days above the pandas threshold)."""
+    schema = ", ".join(f"`{name}` {kind}" for name, kind in SILVER_CHECK_COLUMNS)
+    return spark.createDataFrame(list(rows), schema=schema)
+
+
+@dataclass(frozen=True)
+class PartCheck:
+    """What bronze holds for one manifest-listed part, next to what the manifest says."""
+
+    key: str
+    sha256_listed: str
+    sha256_actual: str | None  # None: the part is missing
+    records_listed: int
+    records_found: int | None  # None: missing or unparsable
+    parses: bool
+    problem: str = ""  # why it does not parse, or that it is missing
+
+    def as_row(self, row_id: int) -> tuple[Any, ...]:
+        return (
+            row_id,
+            self.key,
+            self.sha256_listed,
+            self.sha256_actual,
+            self.records_listed,
+            self.records_found,
+            self.parses,
+        )
+
+
+#: Columns of the bronze validation rows (:meth:`PartCheck.as_row`).
+BRONZE_CHECK_COLUMNS: Final = (
+    ROW_ID,
+    "part",
+    "sha256_listed",
+    "sha256_actual",
+    "records_listed",
+    "records_found",
+    "parses",
+)

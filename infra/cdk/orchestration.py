@@ -1,0 +1,459 @@
+"""The three Step Functions state machines, written in JSONata.
+
+* **pipeline** (daily schedule; also re-runs and backfills): plan the days -> for each day, in
+  order: ingest Lambda -> Choice on its status -> Glue job ``.sync`` -> record the load ->
+  deploy the gold view if it is missing -> publish the result.
+* **maintenance** (weekly): Glue job ``--action maintain`` ``.sync`` -> prune Glue table
+  versions.
+* **freshness** (daily at the deadline hour): fail (and so alarm) when today has no load record.
+
+JSONata rather than JSONPath: the input may name a day, a range or nothing (the schedule's
+time), and turning that into a list of days needs date arithmetic, which JSONata has
+(``$toMillis``/``$fromMillis``) and JSONPath intrinsics do not; without it a Lambda would be
+needed just to count days.
+
+Pipeline input (every field optional except one of the day fields)::
+
+    {"scheduled_time": "2026-11-24T06:00:00Z"}    the schedule's <aws.scheduler.scheduled-time>
+    {"snapshot_date": "2026-11-24"}               one day
+    {"start_date": "2026-10-01", "end_date": "2026-10-31"}    a range, day by day in order
+    + "force": true          ingest again although the day is complete (supersedes the manifest)
+    + "deploy_views": true   run the gold view DDL even though the view exists
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.stack_settings import (
+    GLUE_DATABASE,
+    GOLD_VIEW,
+    LOAD_RECORDS_PREFIX,
+    StackSettings,
+)
+
+DAY_MS: Final = 86_400_000
+
+#: The UTC day of an execution's input: ``snapshot_date`` if given, else the date part of the
+#: schedule's ``scheduled_time``.
+INPUT_DAY: Final = (
+    "$exists($states.input.snapshot_date) ? $states.input.snapshot_date"
+    " : $substring($states.input.scheduled_time, 0, 10)"
+)
+
+#: Normalizes any pipeline input to ``{first_day, last_day, day_count, force, deploy_views}``.
+PLAN: Final = f"""{{% (
+  $in := $states.input;
+  $first := $exists($in.start_date) ? $in.start_date : ({INPUT_DAY});
+  $last := $exists($in.end_date) ? $in.end_date : $first;
+  {{
+    "first_day": $first,
+    "last_day": $last,
+    "day_count":
+      ($toMillis($last & "T00:00:00Z") - $toMillis($first & "T00:00:00Z")) / {DAY_MS} + 1,
+    "force": $in.force = true,
+    "deploy_views": $in.deploy_views = true
+  }}
+) %}}"""
+
+#: The days of the plan, oldest first (``$append`` keeps a one-day plan an array).
+DAYS: Final = f"""{{% (
+  $start := $toMillis($states.input.first_day & "T00:00:00Z");
+  $append([], $map([0..($states.input.day_count - 1)], function($i) {{
+    $fromMillis($start + $i * {DAY_MS}, "[Y0001]-[M01]-[D01]")
+  }}))
+) %}}"""
+
+#: Ingest statuses after which the day's bronze is complete (manifest written) and loadable.
+LOADABLE_STATUSES: Final = ("complete", "already_complete")
+FOLLOWERS_UNAVAILABLE: Final = "followers_unavailable"
+FOLLOWERS_UNAVAILABLE_ERROR: Final = "FollowersUnavailable"
+
+
+def load_record_key(day_expression: str) -> str:
+    """JSONata for the key of a day's load record (``reports/loads/snapshot_date=D.json``)."""
+    return f"{{% '{LOAD_RECORDS_PREFIX}snapshot_date=' & {day_expression} & '.json' %}}"
+
+
+@dataclass(frozen=True)
+class PipelineParts:
+    """What the state machines act on; all created by the stack."""
+
+    settings: StackSettings
+    bucket: s3.IBucket
+    ingest: lambda_.IFunction
+    pruner: lambda_.IFunction
+    job: glue.CfnJob
+    alerts: sns.ITopic
+    runs: sns.ITopic
+    workgroup: str
+    gold_view_sql: str
+
+
+def glue_arns(stack: Stack, *tables: str) -> list[str]:
+    """ARNs of the Glue catalog, the ``spotify`` database and the named tables (``*`` = all
+    tables of the database): what every Glue catalog permission here is scoped to."""
+    base = f"arn:{stack.partition}:glue:{stack.region}:{stack.account}"
+    return [
+        f"{base}:catalog",
+        f"{base}:database/{GLUE_DATABASE}",
+        *(f"{base}:table/{GLUE_DATABASE}/{t}" for t in tables),
+    ]
+
+
+def _log_options(scope: Construct, name: str, settings: StackSettings) -> sfn.LogOptions:
+    from infra.cdk.stack import log_group  # local: stack imports this module
+
+    group = log_group(scope, f"{name}Logs", f"/aws/vendedlogs/states/{settings.stack_name}-{name}")
+    return sfn.LogOptions(destination=group, level=sfn.LogLevel.ALL, include_execution_data=True)
+
+
+def _glue_run(
+    scope: Construct,
+    state_id: str,
+    parts: PipelineParts,
+    arguments: dict[str, str],
+    outputs: dict[str, str],
+) -> tasks.GlueStartJobRun:
+    """``glue:startJobRun.sync``: the state waits for the run and fails when the run fails."""
+    run = tasks.GlueStartJobRun.jsonata(
+        scope,
+        state_id,
+        glue_job_name=parts.job.ref,
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+        # No task timeout: it would be passed on as the run's Timeout and override the job's;
+        # the job's own timeout (glue_timeout_minutes) stops a stuck run.
+        arguments=sfn.TaskInput.from_object(arguments),
+        outputs=outputs,
+    )
+    # The job allows one run at a time (MERGEs into one table must not race): a maintenance
+    # run or a manual run holding the slot is waited out, not treated as a failure. A failed
+    # run is not retried: the alarm tells a person, who re-runs the day once it is fixed.
+    run.add_retry(
+        errors=["Glue.ConcurrentRunsExceededException"],
+        interval=Duration.minutes(2),
+        max_attempts=10,
+        backoff_rate=1.5,
+    )
+    return run
+
+
+def _jsonata_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
+    """Ingest -> gate on the Lambda's status -> Glue ``.sync`` -> record the load.
+
+    The gate is what keeps the Glue job off a missing or half-written day: only the two
+    statuses that mean "the manifest is written" lead to the job. A Lambda failure raises
+    (retried here, then the execution fails and alarms); "followers unavailable" is returned
+    and ends the execution through one alert, without retries.
+    """
+    bucket = parts.bucket
+    ingest = tasks.LambdaInvoke.jsonata(
+        scope,
+        "Ingest",
+        lambda_function=parts.ingest,
+        payload=sfn.TaskInput.from_object(
+            {
+                "snapshot_date": "{% $states.input.snapshot_date %}",
+                "force": "{% $states.input.force %}",
+            }
+        ),
+        assign={"ingest": "{% $states.result.Payload %}"},
+        outputs="{% $states.result.Payload %}",
+        retry_on_service_exceptions=True,
+    )
+    # The handler raises on every failure but "followers unavailable" (which it returns):
+    # retry twice, late enough for a Spotify 429 penalty or a short outage to pass.
+    ingest.add_retry(
+        errors=["States.TaskFailed"], interval=Duration.minutes(5), max_attempts=2, backoff_rate=2
+    )
+    transform = _glue_run(
+        scope,
+        "Transform",
+        parts,
+        {"--snapshot_date": "{% $ingest.snapshot_date %}", "--action": "transform"},
+        {
+            "snapshot_date": "{% $ingest.snapshot_date %}",
+            "ingest_status": "{% $ingest.status %}",
+            "run_id": "{% $ingest.run_id %}",
+            "records": "{% $ingest.records %}",
+            "missing_ids": "{% $ingest.missing_ids %}",
+            "glue_job_run_id": "{% $states.result.Id %}",
+            "glue_execution_seconds": "{% $states.result.ExecutionTime %}",
+        },
+    )
+    record_load = tasks.CallAwsService.jsonata(
+        scope,
+        "RecordLoad",
+        service="s3",
+        action="putObject",
+        iam_action="s3:PutObject",
+        iam_resources=[bucket.arn_for_objects(f"{LOAD_RECORDS_PREFIX}*")],
+        parameters={
+            "Bucket": bucket.bucket_name,
+            "Key": load_record_key("$states.input.snapshot_date"),
+            "Body": "{% $string($states.input) %}",
+            "ContentType": "application/json",
+        },
+        outputs="{% $states.input %}",
+    )
+    gate = (
+        sfn.Choice.jsonata(scope, "DayComplete?")
+        .when(
+            sfn.Condition.jsonata(
+                f"{{% $states.input.status in {_jsonata_list(LOADABLE_STATUSES)} %}}"
+            ),
+            transform.next(record_load),
+        )
+        .when(
+            sfn.Condition.jsonata(f"{{% $states.input.status = '{FOLLOWERS_UNAVAILABLE}' %}}"),
+            sfn.Fail(
+                scope,
+                "FollowersUnavailable",
+                error=FOLLOWERS_UNAVAILABLE_ERROR,
+                cause="The Spotify app gets no followers; the raw answers are kept in bronze.",
+            ),
+        )
+        .otherwise(
+            sfn.Fail(
+                scope,
+                "UnexpectedIngestStatus",
+                error="UnexpectedIngestStatus",
+                cause="The ingest Lambda returned a status this state machine does not know.",
+            )
+        )
+    )
+    return ingest.next(gate)
+
+
+def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
+    """The daily load; also how a person re-runs a day or backfills a range."""
+    stack = Stack.of(parent)
+    scope = Construct(parent, "PipelineStates")  # state ids apart from the stack's resources
+    settings = parts.settings
+    plan = sfn.Pass.jsonata(scope, "Plan", outputs=PLAN)
+    days = sfn.Map.jsonata(
+        scope,
+        "Days",
+        items=sfn.ProvideItems.jsonata(DAYS),
+        item_selector={
+            "snapshot_date": "{% $states.context.Map.Item.Value %}",
+            "force": "{% $states.input.force %}",
+        },
+        # One day at a time, oldest first: every load is a MERGE into the same table, and
+        # the gold view's "previous snapshot" is only right once earlier days are in.
+        max_concurrency=1,
+        assign={"plan": "{% $states.input %}", "loaded": "{% $states.result %}"},
+        outputs="{% $states.result %}",
+    )
+    days.item_processor(_one_day(scope, parts))
+
+    alert_followers = tasks.SnsPublish.jsonata(
+        scope,
+        "AlertFollowersUnavailable",
+        topic=parts.alerts,
+        subject="spotify-lakehouse: the Spotify app cannot read followers",
+        message=sfn.TaskInput.from_text(
+            "{% 'Ingest stopped: the Spotify app behind the secret receives no followers. '"
+            " & 'Since 2026-03-09 Development Mode apps get no followers and no popularity. '"
+            " & 'Nothing was loaded into silver; the raw answers are kept in bronze. '"
+            " & 'Remedy: use an Extended Quota Mode app (or another source), update the secret, '"
+            " & 're-run the day. Execution: ' & $states.context.Execution.Id %}"
+        ),
+    )
+    stopped = sfn.Succeed(
+        scope,
+        "StoppedFollowersUnavailable",
+        comment="Stopped on purpose after one alert: retrying cannot give followers.",
+    )
+    days.add_catch(alert_followers.next(stopped), errors=[FOLLOWERS_UNAVAILABLE_ERROR])
+
+    find_view = tasks.CallAwsService.jsonata(
+        scope,
+        "FindGoldView",
+        service="glue",
+        action="getTable",
+        iam_action="glue:GetTable",
+        iam_resources=glue_arns(stack, GOLD_VIEW),
+        parameters={"DatabaseName": GLUE_DATABASE, "Name": GOLD_VIEW},
+        outputs="{% $states.input %}",
+    )
+    # athena:startQueryExecution.sync as a raw state: the CDK task class grants s3 and
+    # lakeformation on "*" and glue Delete* on the database; the stack grants exactly what
+    # the view's DDL needs instead (LakehouseStack._grant_view_deploy).
+    deploy_view = sfn.CustomState(
+        scope,
+        "DeployGoldView",
+        state_json={
+            "Type": "Task",
+            "Comment": "CREATE OR REPLACE VIEW from views/sql (read at synth time)",
+            "Resource": f"arn:{stack.partition}:states:::athena:startQueryExecution.sync",
+            "Arguments": {
+                "QueryString": parts.gold_view_sql,
+                "WorkGroup": parts.workgroup,
+                "QueryExecutionContext": {"Catalog": "AwsDataCatalog", "Database": GLUE_DATABASE},
+            },
+            "Output": "{% $states.input %}",
+        },
+    )
+    publish = tasks.SnsPublish.jsonata(
+        scope,
+        "PublishResult",
+        topic=parts.runs,
+        subject="{% 'spotify-lakehouse: loaded ' & $plan.first_day"
+        " & ($plan.day_count > 1 ? ' to ' & $plan.last_day : '') %}",
+        message=sfn.TaskInput.from_text(
+            "{% $string({'first_day': $plan.first_day, 'last_day': $plan.last_day,"
+            " 'days': $loaded, 'execution': $states.context.Execution.Id}) %}"
+        ),
+    )
+    find_view.add_catch(deploy_view, errors=["Glue.EntityNotFoundException"])
+    deploy_view.next(publish)
+    views = (
+        sfn.Choice.jsonata(scope, "DeployViews?")
+        .when(sfn.Condition.jsonata("{% $plan.deploy_views %}"), deploy_view)
+        .otherwise(find_view.next(publish))
+    )
+
+    check_range = (
+        sfn.Choice.jsonata(scope, "ValidRange?")
+        .when(
+            sfn.Condition.jsonata(
+                "{% $states.input.day_count >= 1 and $states.input.day_count <= "
+                f"{settings.max_backfill_days} %}}"
+            ),
+            days.next(views),
+        )
+        .otherwise(
+            sfn.Fail(
+                scope,
+                "InvalidRange",
+                error="InvalidRange",
+                cause=(
+                    "end_date is before start_date, or the range is longer than "
+                    f"{settings.max_backfill_days} days (split it into several executions)."
+                ),
+            )
+        )
+    )
+    return sfn.StateMachine(
+        parent,
+        "Pipeline",
+        state_machine_name=f"{settings.stack_name}-pipeline",
+        query_language=sfn.QueryLanguage.JSONATA,
+        definition_body=sfn.DefinitionBody.from_chainable(plan.next(check_range)),
+        comment="Daily load of one UTC day, or a re-run/backfill of a day or range.",
+        # A backfill of a year at a few minutes per day fits; a daily run takes minutes.
+        timeout=Duration.days(3),
+        logs=_log_options(parent, "pipeline", settings),
+        tracing_enabled=False,
+    )
+
+
+def maintenance_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
+    """Weekly: the job's maintain action (expire snapshots but keep the daily tags, compact,
+    remove orphans), then prune archived Glue table versions."""
+    settings = parts.settings
+    scope = Construct(parent, "MaintenanceStates")
+    maintain = _glue_run(
+        scope,
+        "Maintain",
+        parts,
+        {"--snapshot_date": f"{{% {INPUT_DAY} %}}", "--action": "maintain"},
+        {
+            "glue_job_run_id": "{% $states.result.Id %}",
+            "glue_execution_seconds": "{% $states.result.ExecutionTime %}",
+        },
+    )
+    prune = tasks.LambdaInvoke.jsonata(
+        scope,
+        "PruneTableVersions",
+        lambda_function=parts.pruner,
+        payload=sfn.TaskInput.from_object(
+            {"database": GLUE_DATABASE, "keep": settings.table_versions_to_keep}
+        ),
+        outputs="{% $states.result.Payload %}",
+        retry_on_service_exceptions=True,
+    )
+    return sfn.StateMachine(
+        parent,
+        "Maintenance",
+        state_machine_name=f"{settings.stack_name}-maintenance",
+        query_language=sfn.QueryLanguage.JSONATA,
+        definition_body=sfn.DefinitionBody.from_chainable(maintain.next(prune)),
+        comment="Weekly table maintenance and Glue table-version pruning.",
+        timeout=Duration.hours(4),
+        logs=_log_options(parent, "maintenance", settings),
+        tracing_enabled=False,
+    )
+
+
+def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
+    """Daily at the deadline hour: succeed if today's load record exists, fail otherwise.
+
+    Its failures are the freshness alarm. A record is written only after the Glue job has
+    loaded the day (and so created the day's load tag), so "no record by the deadline" is
+    exactly "no new load tag by the deadline", whatever the cause: the schedule did not
+    fire, the Lambda or Glue failed, Spotify gave no followers, or the run is still going.
+    """
+    bucket = parts.bucket
+    scope = Construct(parent, "FreshnessStates")
+    check = tasks.CallAwsService.jsonata(
+        scope,
+        "FindTodaysLoad",
+        service="s3",
+        action="getObject",
+        iam_action="s3:GetObject",
+        iam_resources=[bucket.arn_for_objects(f"{LOAD_RECORDS_PREFIX}*")],
+        # Without ListBucket S3 answers 403 instead of 404 for a missing key.
+        additional_iam_statements=[
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{LOAD_RECORDS_PREFIX}*"]}},
+            )
+        ],
+        parameters={"Bucket": bucket.bucket_name, "Key": load_record_key(f"({INPUT_DAY})")},
+        outputs={"snapshot_date": f"{{% {INPUT_DAY} %}}", "loaded": True},
+    )
+    not_loaded = sfn.Fail(
+        scope,
+        "DayNotLoaded",
+        error="DayNotLoaded",
+        cause="No load record for today by the freshness deadline: see docs/runbook.md.",
+    )
+    check.add_catch(not_loaded, errors=["S3.NoSuchKeyException"])
+    return sfn.StateMachine(
+        parent,
+        "Freshness",
+        state_machine_name=f"{parts.settings.stack_name}-freshness",
+        query_language=sfn.QueryLanguage.JSONATA,
+        definition_body=sfn.DefinitionBody.from_chainable(check),
+        comment="Fails (and alarms) when today has not been loaded by the deadline hour.",
+        timeout=Duration.minutes(5),
+        logs=_log_options(parent, "freshness", parts.settings),
+        tracing_enabled=False,
+    )
+
+
+__all__ = [
+    "PipelineParts",
+    "freshness_state_machine",
+    "glue_arns",
+    "maintenance_state_machine",
+    "pipeline_state_machine",
+]

@@ -1,0 +1,49 @@
+"""``spotify-lakehouse cost``: the monthly bill of the deployed defaults, priced offline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from infra.cli_app import FormatOption, app, console
+from infra.output import OutputFormat, render, result_console
+
+#: The two sizes the README compares: the original project's roster and a large one.
+DEFAULT_ARTIST_COUNTS = (20, 10_000)
+
+
+@app.command()
+def cost(
+    artists: Annotated[
+        list[int] | None,
+        typer.Option("--artists", min=1, help="Roster size to price (repeat for several)"),
+    ] = None,
+    flex: Annotated[
+        bool | None,
+        typer.Option("--flex/--standard", help="Glue execution class [default: the stack's]"),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Estimate the monthly AWS bill of the stack's defaults (infra/stack_settings.py)."""
+    from infra.cost import PRICES_AS_OF, PRICES_REGION, estimate
+    from infra.stack_settings import DEFAULT_SETTINGS
+
+    counts = artists or list(DEFAULT_ARTIST_COUNTS)
+    estimates = [estimate(DEFAULT_SETTINGS, n, flex=flex) for n in counts]
+    columns = ["service", *(f"usd_{e.artists}_artists" for e in estimates), "usage"]
+    rows: list[list[object]] = []
+    for i, line in enumerate(estimates[0].lines):
+        rows.append(
+            [
+                line.service,
+                *(round(e.lines[i].monthly_usd, 2) for e in estimates),
+                estimates[-1].lines[i].usage,
+            ]
+        )
+    rows.append(["total", *(round(e.total_usd, 2) for e in estimates), ""])
+    console.print(
+        f"Monthly estimate, {PRICES_REGION} list prices of {PRICES_AS_OF}, no free tier; "
+        f"usage column for {counts[-1]:,} artists."
+    )
+    render(columns, rows, fmt, title="spotify-lakehouse on AWS", console=result_console())

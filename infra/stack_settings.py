@@ -1,0 +1,236 @@
+"""The deployed defaults of the AWS stack, in one place the CDK app and the cost model share.
+
+``infra/cdk/`` builds the stack from a :class:`StackSettings`; ``infra/cost.py`` prices the
+same object. Changing a default here changes both, so the estimate cannot drift from what
+``make deploy`` creates. This module is plain Python: the CLI imports it (``spotify-lakehouse
+cost``) and must never import ``aws_cdk``.
+
+Every setting can be overridden at synth time with CDK context, e.g.
+``make synth CDK_CONTEXT="glueFlex=true rosterTop=10000 alertEmail=ops@example.com"``; the
+context key of each field is listed in :data:`CONTEXT_KEYS`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Final, Literal
+
+from catalog.tables import NAMESPACE
+from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
+from ingest.retry import DEFAULT_MAX_RETRY_AFTER_S
+
+# --- S3 layout (docs/aws-contracts.md) --------------------------------------------------------
+#: One data bucket; these are its top-level prefixes. IAM and lifecycle rules are scoped to them.
+BRONZE_PREFIX: Final = "bronze/"
+WAREHOUSE_PREFIX: Final = "warehouse/"
+REPORTS_PREFIX: Final = "reports/"
+ATHENA_RESULTS_PREFIX: Final = "athena-results/"
+#: One small JSON record per successfully loaded day (``snapshot_date=D.json``), written by the
+#: state machine after the Glue job; the freshness check looks for today's.
+LOAD_RECORDS_PREFIX: Final = f"{REPORTS_PREFIX}loads/"
+#: The bronze manifest's file name; the bucket policy requires conditional writes for it.
+MANIFEST_FILE: Final = "_manifest.json"
+
+# --- Names other pieces rely on -------------------------------------------------------------
+GLUE_DATABASE: Final = NAMESPACE
+GOLD_VIEW: Final = "spotify_gold_view"
+#: Iceberg catalog name in Spark and pyiceberg (catalog.profiles.CATALOG_NAME).
+ICEBERG_CATALOG: Final = "lakehouse"
+LAMBDA_HANDLER: Final = "ingest.handler.handler"
+
+# --- Spotify request model (sizes the Lambda and prices it) -----------------------------------
+#: ``GET /artists?ids=`` takes at most 50 ids.
+ARTISTS_PER_REQUEST: Final = 50
+#: Cold start (boto3 + requests import), token, preflight, manifest write: measured locally
+#: around 2 s; 60 s leaves room for a slow token endpoint.
+LAMBDA_FIXED_BUDGET_S: Final = 60
+#: Budget for one batch request and its two bronze writes (part + envelope). Spotify answers a
+#: 50-artist batch in ~0.3 s; 2 s covers slow answers and backoff on a 5xx.
+LAMBDA_PER_REQUEST_BUDGET_S: Final = 2.0
+#: The run may sleep through a few 429s, each at most ``RetryPolicy.max_retry_after_s``.
+LAMBDA_RATE_LIMIT_BUDGET_S: Final = 2 * DEFAULT_MAX_RETRY_AFTER_S
+#: Lambda's hard ceiling.
+LAMBDA_MAX_TIMEOUT_S: Final = 900
+
+ExecutionClass = Literal["STANDARD", "FLEX"]
+
+#: Settings field -> CDK context key.
+CONTEXT_KEYS: Final[dict[str, str]] = {
+    "stack_name": "stackName",
+    "daily_hour_utc": "dailyHourUtc",
+    "daily_minute_utc": "dailyMinuteUtc",
+    "freshness_deadline_hour_utc": "freshnessDeadlineHourUtc",
+    "maintenance_weekday": "maintenanceWeekday",
+    "maintenance_hour_utc": "maintenanceHourUtc",
+    "roster_top": "rosterTop",
+    "roster_key": "rosterKey",
+    "lambda_memory_mb": "lambdaMemoryMb",
+    "glue_worker_type": "glueWorkerType",
+    "glue_workers": "glueWorkers",
+    "glue_flex": "glueFlex",
+    "glue_timeout_minutes": "glueTimeoutMinutes",
+    "athena_bytes_scanned_cutoff_mb": "athenaBytesScannedCutoffMb",
+    "log_retention_days": "logRetentionDays",
+    "athena_results_expire_days": "athenaResultsExpireDays",
+    "reports_expire_days": "reportsExpireDays",
+    "bronze_infrequent_access_days": "bronzeInfrequentAccessDays",
+    "noncurrent_versions_expire_days": "noncurrentVersionsExpireDays",
+    "table_versions_to_keep": "tableVersionsToKeep",
+    "tag_retention_days": "tagRetentionDays",
+    "max_backfill_days": "maxBackfillDays",
+    "alert_email": "alertEmail",
+}
+
+#: DPUs per worker of each Glue worker type (G.1X = 1 DPU: 4 vCPU, 16 GB).
+GLUE_WORKER_DPU: Final[dict[str, float]] = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0}
+
+#: The stack's CloudWatch alarms and how many metrics each evaluates (alarms are billed per
+#: metric). The stack creates exactly these (it checks), the cost model prices them.
+ALARM_METRICS: Final[dict[str, int]] = {
+    "IngestErrors": 1,  # Lambda Errors
+    "PipelineFailed": 2,  # ExecutionsFailed + ExecutionsTimedOut
+    "MaintenanceFailed": 2,
+    "FreshnessMissed": 2,  # the freshness check's own failures
+}
+
+WEEKDAYS: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What the stack deploys. Defaults suit the 20-artist roster of the original project."""
+
+    stack_name: str = "SpotifyLakehouse"
+    #: Daily run at 06:00 UTC: Spotify's counters have settled after midnight UTC, and the
+    #: day's data is ready before a European working day starts.
+    daily_hour_utc: int = 6
+    daily_minute_utc: int = 0
+    #: The freshness check runs at this hour (UTC) and alarms if today is not loaded: three
+    #: hours after the run leaves room for the Lambda's retries and a slow Glue start (Flex).
+    freshness_deadline_hour_utc: int = 9
+    #: Weekly maintenance (expire snapshots, compact, prune Glue table versions), Sunday 03:00
+    #: UTC: far from the daily run, so the two never contend for the job's single run slot.
+    maintenance_weekday: str = "SUN"
+    maintenance_hour_utc: int = 3
+    #: ``ROSTER_TOP``: keep the N most followed artists of the roster.
+    roster_top: int = 20
+    #: ``ROSTER_KEY``: S3 key (in the data bucket) of a roster file; None = the shipped 20.
+    roster_key: str | None = None
+    #: The Lambda waits on the network; 256 MB holds a 50-artist answer many times over and
+    #: gives enough CPU for JSON and TLS. More memory would only cost more.
+    lambda_memory_mb: int = 256
+    #: G.1X x 2 is the smallest Spark worker shape (1 driver + 1 executor): the daily MERGE
+    #: touches one month partition, 600 rows for 20 artists, 300k for 10,000.
+    glue_worker_type: str = "G.1X"
+    glue_workers: int = 2
+    #: Flex runs on spare capacity at ~34% less per DPU-hour, but may start minutes later.
+    glue_flex: bool = False
+    #: A day takes 2-4 minutes; an hour means something is stuck (Glue's own default is 48 h).
+    glue_timeout_minutes: int = 60
+    #: Athena stops (and bills) a query that scans more than this. Silver is megabytes; 10 GB
+    #: stops a runaway cross join long before it costs more than $0.05.
+    athena_bytes_scanned_cutoff_mb: int = 10_240
+    log_retention_days: int = 30
+    #: Query results are a cache: Athena never needs them after the caller has read them.
+    athena_results_expire_days: int = 7
+    #: The DQ results stay queryable in ``spotify.dq_results``; the HTML pages are for humans.
+    reports_expire_days: int = 180
+    #: Bronze is read once (by the next Glue run) and then only for re-loads: Standard-IA after
+    #: 30 days, the earliest S3 allows. Objects under 128 KB stay in Standard (S3's default
+    #: transition minimum), where they are cheaper anyway.
+    bronze_infrequent_access_days: int = 30
+    #: Old versions of warehouse/report/result objects (bronze keeps every version).
+    noncurrent_versions_expire_days: int = 7
+    #: Glue keeps an archived table version per catalog update; keep the newest N per table.
+    table_versions_to_keep: int = 100
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
+    #: Longest range one backfill execution accepts; a Standard workflow's history holds 25,000
+    #: events, ~20 per day, so 366 days stays far below it. Split longer ranges.
+    max_backfill_days: int = 366
+    #: Subscribe this address to the alarm and run topics (optional).
+    alert_email: str | None = None
+
+    def __post_init__(self) -> None:
+        checks = {
+            "daily_hour_utc": 0 <= self.daily_hour_utc <= 23,
+            "daily_minute_utc": 0 <= self.daily_minute_utc <= 59,
+            "freshness_deadline_hour_utc": 0 <= self.freshness_deadline_hour_utc <= 23,
+            "maintenance_hour_utc": 0 <= self.maintenance_hour_utc <= 23,
+            "maintenance_weekday": self.maintenance_weekday in WEEKDAYS,
+            "roster_top": self.roster_top >= 1,
+            "lambda_memory_mb": 128 <= self.lambda_memory_mb <= 10_240,
+            "glue_worker_type": self.glue_worker_type in GLUE_WORKER_DPU,
+            "glue_workers": self.glue_workers >= 2,
+            "glue_timeout_minutes": self.glue_timeout_minutes >= 1,
+            # Athena's minimum cutoff is 10 MB.
+            "athena_bytes_scanned_cutoff_mb": self.athena_bytes_scanned_cutoff_mb >= 10,
+            "table_versions_to_keep": self.table_versions_to_keep >= 1,
+            "bronze_infrequent_access_days": self.bronze_infrequent_access_days >= 30,
+            "max_backfill_days": self.max_backfill_days >= 1,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"invalid stack settings: {', '.join(bad)}")
+
+    @property
+    def requests_per_run(self) -> int:
+        """Spotify batch requests one daily ingest makes (plus the preflight)."""
+        return math.ceil(self.roster_top / ARTISTS_PER_REQUEST) + 1
+
+    @property
+    def lambda_timeout_s(self) -> int:
+        """Timeout sized for the roster: fixed work + per-request budget + 429 waits, whole
+        minutes, capped at Lambda's 15: 6 minutes for 20 artists, 12 for 10,000."""
+        budget = (
+            LAMBDA_FIXED_BUDGET_S
+            + self.requests_per_run * LAMBDA_PER_REQUEST_BUDGET_S
+            + LAMBDA_RATE_LIMIT_BUDGET_S
+        )
+        return min(LAMBDA_MAX_TIMEOUT_S, 60 * math.ceil(budget / 60))
+
+    @property
+    def glue_execution_class(self) -> ExecutionClass:
+        return "FLEX" if self.glue_flex else "STANDARD"
+
+    @property
+    def glue_dpus(self) -> float:
+        return GLUE_WORKER_DPU[self.glue_worker_type] * self.glue_workers
+
+    @property
+    def athena_bytes_scanned_cutoff(self) -> int:
+        return self.athena_bytes_scanned_cutoff_mb * 1024 * 1024
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, object]) -> StackSettings:
+        """Settings with the CDK context values that are present (strings from ``-c``
+        are converted to the field's type); unknown keys are ignored (CDK's own flags)."""
+        defaults = cls()
+        changes: dict[str, object] = {}
+        for f in fields(cls):
+            key = CONTEXT_KEYS[f.name]
+            if key not in context or context[key] is None:
+                continue
+            changes[f.name] = _convert(key, context[key], getattr(defaults, f.name))
+        return replace(defaults, **changes)  # type: ignore[arg-type]
+
+
+def _convert(key: str, value: object, default: object) -> object:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ValueError(f"context {key}: expected true/false, got {value!r}")
+        return text in {"true", "1", "yes"}
+    if isinstance(default, int):
+        try:
+            return int(str(value))
+        except ValueError as e:
+            raise ValueError(f"context {key}: expected an integer, got {value!r}") from e
+    text = str(value).strip()
+    return text or None
+
+
+DEFAULT_SETTINGS: Final = StackSettings()

@@ -1,0 +1,332 @@
+"""The synthesized CloudFormation template: every resource of the stack and its key settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra.stack_settings import ALARM_METRICS, DEFAULT_SETTINGS, GLUE_DATABASE
+from tests.infra.conftest import Synthesized
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.values()))["Properties"]
+
+
+def _joined(value: Any) -> str:
+    """A CloudFormation string with its tokens as <ref> placeholders."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return "".join(_joined(part) for part in value["Fn::Join"][1])
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return str(value["Fn::Sub"])
+    return "<ref>"
+
+
+def _definition(s: Synthesized, name_part: str) -> dict[str, Any]:
+    for props in (
+        r["Properties"] for r in s.resources("AWS::StepFunctions::StateMachine").values()
+    ):
+        if name_part in props["StateMachineName"]:
+            parsed: dict[str, Any] = json.loads(_joined(props["DefinitionString"]))
+            return parsed
+    raise AssertionError(f"no state machine named *{name_part}*")
+
+
+def _states(definition: dict[str, Any]) -> dict[str, Any]:
+    """Every state, nested Map processors included."""
+    found: dict[str, Any] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        if "ItemProcessor" in state:
+            found.update(_states(state["ItemProcessor"]))
+    return found
+
+
+def test_cdk_nag_leaves_no_error(synthesized: Synthesized) -> None:
+    assert synthesized.errors == []
+
+
+def test_buckets_are_private_encrypted_and_ssl_only(synthesized: Synthesized) -> None:
+    buckets = synthesized.resources("AWS::S3::Bucket")
+    assert len(buckets) == 2  # data + its access logs
+    for props in (b["Properties"] for b in buckets.values()):
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policies = synthesized.resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            st["Effect"] == "Deny"
+            and st.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for st in statements
+        )
+
+
+def _data_bucket(s: Synthesized) -> dict[str, Any]:
+    for bucket in s.resources("AWS::S3::Bucket").values():
+        if "VersioningConfiguration" in bucket["Properties"]:
+            return dict(bucket["Properties"])
+    raise AssertionError("no versioned bucket")
+
+
+def test_data_bucket_is_versioned_and_logged(synthesized: Synthesized) -> None:
+    props = _data_bucket(synthesized)
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LoggingConfiguration"]["LogFilePrefix"] == "data/"
+
+
+def test_lifecycle_rules(synthesized: Synthesized) -> None:
+    rules = {r["Id"]: r for r in _data_bucket(synthesized)["LifecycleConfiguration"]["Rules"]}
+    s = DEFAULT_SETTINGS
+    assert rules["bronze-infrequent-access"]["Prefix"] == "bronze/"
+    assert rules["bronze-infrequent-access"]["Transitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": s.bronze_infrequent_access_days}
+    ]
+    assert "ExpirationInDays" not in rules["bronze-infrequent-access"]  # bronze is kept
+    assert rules["expire-athena-results"]["Prefix"] == "athena-results/"
+    assert rules["expire-athena-results"]["ExpirationInDays"] == s.athena_results_expire_days
+    assert rules["expire-old-reports"]["Prefix"] == "reports/"
+    assert rules["expire-old-reports"]["ExpirationInDays"] == s.reports_expire_days
+
+
+def test_bronze_denies_deletes_and_unconditional_manifest_writes(
+    synthesized: Synthesized,
+) -> None:
+    statements = [
+        st
+        for policy in synthesized.resources("AWS::S3::BucketPolicy").values()
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    by_sid = {st.get("Sid"): st for st in statements}
+    deny_delete = by_sid["BronzeIsAppendOnly"]
+    assert deny_delete["Effect"] == "Deny"
+    assert deny_delete["Principal"] == {"AWS": "*"}
+    assert set(deny_delete["Action"]) == {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert _joined(deny_delete["Resource"]).endswith("/bronze/*")
+    manifests = by_sid["ManifestsNeedConditionalWrites"]
+    assert manifests["Effect"] == "Deny"
+    assert manifests["Action"] == "s3:PutObject"
+    assert _joined(manifests["Resource"]).endswith("/bronze/*/_manifest.json")
+    assert manifests["Condition"] == {"Null": {"s3:if-none-match": "true", "s3:if-match": "true"}}
+
+
+def test_secret_is_created_empty(synthesized: Synthesized) -> None:
+    props = _only(synthesized.resources("AWS::SecretsManager::Secret"))
+    assert "GenerateSecretString" not in props
+    assert "SecretString" not in props
+    assert "client_secret" in props["Description"]
+
+
+def test_ingest_lambda(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "ingest.handler.handler",
+            "Runtime": "python3.12",
+            "Architectures": ["arm64"],
+            "ReservedConcurrentExecutions": 1,
+            "MemorySize": DEFAULT_SETTINGS.lambda_memory_mb,
+            "Timeout": DEFAULT_SETTINGS.lambda_timeout_s,
+            "Environment": {
+                "Variables": {
+                    "BRONZE_BUCKET": Match.any_value(),
+                    "BRONZE_PREFIX": "bronze/",
+                    "SPOTIFY_SECRET_ARN": Match.any_value(),
+                    "ROSTER_TOP": str(DEFAULT_SETTINGS.roster_top),
+                }
+            },
+        },
+    )
+
+
+def test_glue_database_and_no_table_schema(synthesized: Synthesized) -> None:
+    props = _only(synthesized.resources("AWS::Glue::Database"))
+    assert props["DatabaseInput"]["Name"] == GLUE_DATABASE
+    # The tables come from catalog/tables.py through the job; the stack holds no schema.
+    assert synthesized.resources("AWS::Glue::Table") == {}
+
+
+def test_glue_job_runs_glue_5_with_iceberg(synthesized: Synthesized) -> None:
+    props = _only(synthesized.resources("AWS::Glue::Job"))
+    assert props["GlueVersion"] == "5.0"
+    assert props["Command"]["Name"] == "glueetl"
+    assert (props["WorkerType"], props["NumberOfWorkers"]) == ("G.1X", 2)
+    assert props["ExecutionClass"] == "STANDARD"
+    assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
+    args = props["DefaultArguments"]
+    assert args["--datalake-formats"] == "iceberg"
+    conf = _joined(args["--conf"])
+    for part in (
+        "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        "spark.sql.catalog.lakehouse=org.apache.iceberg.spark.SparkCatalog",
+        "spark.sql.catalog.lakehouse.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+        "spark.sql.catalog.lakehouse.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+        "spark.sql.catalog.lakehouse.warehouse=s3://<ref>/warehouse",
+    ):
+        assert part in conf.split(" --conf ")
+    for name in ("--bronze_uri", "--warehouse", "--reports_uri", "--extra-py-files"):
+        assert _joined(args[name]).startswith("s3://")
+    assert args["--catalog"] == "glue"
+    assert args["--action"] == "transform"
+    assert args["--tag_retention_days"] == "400"
+    assert _joined(args["--extra-py-files"]).endswith(".zip")
+
+
+def test_glue_python_modules_are_pinned_like_pyproject(synthesized: Synthesized) -> None:
+    import tomllib
+
+    pins = {
+        spec.split("==")[0].split("[")[0].lower(): spec.split("==")[1]
+        for spec in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    args = _only(synthesized.resources("AWS::Glue::Job"))["DefaultArguments"]
+    modules = args["--additional-python-modules"].split(",")
+    assert any(m.startswith("great-expectations==") for m in modules)
+    for module in modules:
+        name, version = module.split("==")
+        assert pins[name.lower()] == version
+
+
+def test_athena_workgroup(synthesized: Synthesized) -> None:
+    props = _only(synthesized.resources("AWS::Athena::WorkGroup"))
+    config = props["WorkGroupConfiguration"]
+    assert config["EngineVersion"] == {"SelectedEngineVersion": "Athena engine version 3"}
+    assert config["EnforceWorkGroupConfiguration"] is True
+    assert config["BytesScannedCutoffPerQuery"] == DEFAULT_SETTINGS.athena_bytes_scanned_cutoff
+    location = _joined(config["ResultConfiguration"]["OutputLocation"])
+    assert location.endswith("/athena-results/")
+
+
+def test_schedules_are_cron_in_utc(synthesized: Synthesized) -> None:
+    schedules = {
+        props["Description"]: props
+        for props in (
+            r["Properties"] for r in synthesized.resources("AWS::Scheduler::Schedule").values()
+        )
+    }
+    daily = schedules["Daily load of the UTC day"]
+    assert daily["ScheduleExpression"] == "cron(0 6 * * ? *)"
+    assert daily["ScheduleExpressionTimezone"] == "Etc/UTC"
+    assert daily["Target"]["Input"] == '{"scheduled_time":"<aws.scheduler.scheduled-time>"}'
+    weekly = schedules["Weekly table maintenance and Glue table-version pruning"]
+    assert weekly["ScheduleExpression"] == "cron(0 3 ? * SUN *)"
+    freshness = schedules["Alarm if the UTC day is not loaded by the deadline hour"]
+    assert freshness["ScheduleExpression"] == "cron(0 9 * * ? *)"
+    assert all(s["ScheduleExpressionTimezone"] == "Etc/UTC" for s in schedules.values())
+
+
+def test_pipeline_gates_glue_on_the_ingest_status(synthesized: Synthesized) -> None:
+    definition = _definition(synthesized, "pipeline")
+    assert definition["QueryLanguage"] == "JSONata"
+    states = _states(definition)
+    gate = states["DayComplete?"]
+    assert gate["Type"] == "Choice"
+    conditions = {c["Next"]: c["Condition"] for c in gate["Choices"]}
+    assert "'complete', 'already_complete'" in conditions["Transform"]
+    assert "followers_unavailable" in conditions["FollowersUnavailable"]
+    assert gate["Default"] == "UnexpectedIngestStatus"
+    assert states["FollowersUnavailable"]["Type"] == "Fail"
+    transform = states["Transform"]
+    assert transform["Resource"].endswith(":states:::glue:startJobRun.sync")
+    assert transform["Arguments"]["Arguments"]["--snapshot_date"] == "{% $ingest.snapshot_date %}"
+    # Followers unavailable: caught once at the Map, one alert, no retry.
+    days = states["Days"]
+    assert days["MaxConcurrency"] == 1
+    assert days["Catch"][0]["ErrorEquals"] == ["FollowersUnavailable"]
+    assert states[days["Catch"][0]["Next"]]["Resource"].endswith(":states:::sns:publish")
+    assert "Retry" not in days
+
+
+def test_pipeline_deploys_the_gold_view_from_views_sql(synthesized: Synthesized) -> None:
+    states = _states(_definition(synthesized, "pipeline"))
+    deploy = states["DeployGoldView"]
+    assert deploy["Resource"].endswith(":states:::athena:startQueryExecution.sync")
+    sql = (REPO / "views" / "sql" / "spotify_gold_view.sql").read_text().strip()
+    assert deploy["Arguments"]["QueryString"] == sql
+    assert states["FindGoldView"]["Catch"][0]["ErrorEquals"] == ["Glue.EntityNotFoundException"]
+    assert states["PublishResult"]["Resource"].endswith(":states:::sns:publish")
+
+
+def test_maintenance_runs_the_job_and_prunes_versions(synthesized: Synthesized) -> None:
+    states = _states(_definition(synthesized, "maintenance"))
+    assert states["Maintain"]["Resource"].endswith(":states:::glue:startJobRun.sync")
+    assert states["Maintain"]["Arguments"]["Arguments"]["--action"] == "maintain"
+    assert states["PruneTableVersions"]["Resource"].endswith(":states:::lambda:invoke")
+    policies = [
+        st
+        for p in synthesized.resources("AWS::IAM::Policy").values()
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any("glue:BatchDeleteTableVersion" in st["Action"] for st in policies)
+
+
+def test_alarms_notify_the_alerts_topic(synthesized: Synthesized) -> None:
+    alarms = synthesized.resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == len(ALARM_METRICS)
+    names = {a["Properties"]["AlarmName"].split("-", 1)[1] for a in alarms.values()}
+    assert names == set(ALARM_METRICS)
+    for alarm in alarms.values():
+        assert len(alarm["Properties"]["AlarmActions"]) == 1
+
+
+def test_every_log_group_has_a_retention(synthesized: Synthesized) -> None:
+    groups = synthesized.resources("AWS::Logs::LogGroup")
+    assert len(groups) >= 6  # 2 Lambdas, the Glue job, 3 state machines
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == DEFAULT_SETTINGS.log_retention_days
+
+
+def _iam_statements(s: Synthesized) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for resource in s.raw["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            statements.extend(props["PolicyDocument"]["Statement"])
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                statements.extend(policy["PolicyDocument"]["Statement"])
+    return statements
+
+
+def test_no_wildcard_iam_actions(synthesized: Synthesized) -> None:
+    statements = _iam_statements(synthesized)
+    assert len(statements) > 20
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            assert action != "*", statement
+            assert not action.endswith(":*"), statement
+
+
+@pytest.mark.parametrize("role_part", ["IngestRole", "GlueJobRole"])
+def test_data_access_is_scoped_to_prefixes(synthesized: Synthesized, role_part: str) -> None:
+    for name, policy in synthesized.resources("AWS::IAM::Policy").items():
+        if not name.startswith(role_part):
+            continue
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+            if any(a in {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} for a in actions):
+                resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                for resource in resources:
+                    text = _joined(resource)
+                    if "-assets-" in text:  # the job's own script and library: exact keys
+                        continue
+                    assert text.endswith("/*"), text
+                    assert text.count("/") >= 2, text  # a prefix, never the whole bucket

@@ -1,0 +1,230 @@
+"""The ingest Lambda handler called as a function: moto (S3, Secrets Manager) + simulator."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from catalog.bronze import Manifest, manifest_key
+from ingest.errors import SecretError, SettingsError
+from ingest.handler import InvalidEventError, handler
+from ingest.roster import Roster
+from ingest.simulated_artists import followers
+from ingest.simulator import SpotifySimulator
+
+BUCKET = "lakehouse-data"
+TODAY = datetime.now(UTC).date()
+
+
+@dataclass
+class Context:
+    aws_request_id: str = "req-0001"
+
+
+@pytest.fixture
+def lambda_env(aws: str, sim: SpotifySimulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    secret = {"client_id": sim.client_id, "client_secret": sim.client_secret}
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="spotify", SecretString=json.dumps(secret)
+    )["ARN"]
+    for name, value in {
+        "BRONZE_BUCKET": BUCKET,
+        "SPOTIFY_SECRET_ARN": arn,
+        "SPOTIFY_API_URL": sim.api_url,
+        "SPOTIFY_TOKEN_URL": sim.token_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("BRONZE_PREFIX", "ROSTER_KEY", "ROSTER_TOP", "SPOTIFY_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    return s3
+
+
+def stored_manifest(s3: Any, day_key: str) -> Manifest:
+    return Manifest.from_json(s3.get_object(Bucket=BUCKET, Key=day_key)["Body"].read())
+
+
+def test_a_day_is_ingested_into_s3_and_summarised(lambda_env: Any, sim: SpotifySimulator) -> None:
+    answer = handler({"snapshot_date": TODAY.isoformat(), "force": False}, Context())
+    assert set(answer) == {
+        "snapshot_date",
+        "status",
+        "followers_available",
+        "run_id",
+        "records",
+        "missing_ids",
+        "manifest_key",
+    }
+    assert answer["snapshot_date"] == TODAY.isoformat()
+    assert answer["status"] == "complete"
+    assert answer["followers_available"] is True
+    assert answer["records"] == 20
+    assert answer["missing_ids"] == []
+    assert answer["manifest_key"] == "bronze/" + manifest_key(TODAY)
+    json.dumps(answer)  # the state machine's Choice input: plain JSON
+
+    manifest = stored_manifest(lambda_env, answer["manifest_key"])
+    assert manifest.run_id == answer["run_id"]
+    assert manifest.source == "spotify"
+    body = lambda_env.get_object(Bucket=BUCKET, Key="bronze/" + manifest.parts[1].key)["Body"]
+    objects = json.loads(body.read())["artists"]
+    assert all(o["followers"]["total"] == followers(o["id"], TODAY, sim.seed) for o in objects)
+
+
+def test_duplicate_invocations_are_harmless(lambda_env: Any, sim: SpotifySimulator) -> None:
+    first = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    sim.clear_requests()
+    second = handler({"snapshot_date": TODAY.isoformat()}, Context("req-0002"))
+    assert second["status"] == "already_complete"
+    assert second["run_id"] == first["run_id"]
+    assert second["records"] == first["records"]
+    assert sim.requests == []  # answered from the manifest, Spotify not called
+
+
+def test_force_replaces_the_manifest_and_versioning_keeps_the_old_one(
+    lambda_env: Any,
+) -> None:
+    first = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    forced = handler({"snapshot_date": TODAY.isoformat(), "force": True}, Context())
+    assert forced["status"] == "complete"
+    assert forced["run_id"] != first["run_id"]
+    versions = lambda_env.list_object_versions(Bucket=BUCKET, Prefix=forced["manifest_key"])
+    assert len(versions["Versions"]) == 2
+
+
+def test_followers_unavailable_is_returned_not_raised(
+    lambda_env: Any, sim: SpotifySimulator
+) -> None:
+    sim.mode = "development"
+    answer = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    assert answer["status"] == "followers_unavailable"
+    assert answer["followers_available"] is False
+    manifest = stored_manifest(lambda_env, answer["manifest_key"])
+    assert manifest.run_id == answer["run_id"]
+    assert not manifest.followers_available
+    again = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    assert again["status"] == "followers_unavailable"
+    assert again["run_id"] == answer["run_id"]
+
+
+def test_roster_and_top_come_from_the_environment(
+    lambda_env: Any,
+    sim: SpotifySimulator,
+    large_roster: Roster,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    roster_text = "\n".join([*large_roster.ids, "not-an-id"])
+    lambda_env.put_object(Bucket=BUCKET, Key="config/roster.txt", Body=roster_text.encode())
+    monkeypatch.setenv("ROSTER_KEY", "config/roster.txt")
+    monkeypatch.setenv("ROSTER_TOP", "3")
+    monkeypatch.setenv("BRONZE_PREFIX", "raw")
+    answer = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    assert answer["records"] == 3
+    assert answer["missing_ids"] == ["not-an-id"]
+    assert answer["manifest_key"] == "raw/" + manifest_key(TODAY)
+    manifest = stored_manifest(lambda_env, answer["manifest_key"])
+    top3 = sorted(large_roster.ids, key=lambda i: -followers(i, TODAY, sim.seed))[:3]
+    stored = json.loads(
+        lambda_env.get_object(Bucket=BUCKET, Key="raw/" + manifest.parts[0].key)["Body"].read()
+    )
+    assert [o["id"] for o in stored["artists"]] == top3[:1]  # the preflight: the top artist
+
+
+def test_a_past_day_is_refused_against_the_real_api(lambda_env: Any) -> None:
+    from ingest.errors import BackdatedRefusedError
+
+    with pytest.raises(BackdatedRefusedError):
+        handler({"snapshot_date": "2020-01-01"}, Context())
+
+
+@pytest.mark.parametrize(
+    "event",
+    [None, [], {}, {"snapshot_date": "24/11/2026"}, {"snapshot_date": "2026-11-24", "force": 1}],
+)
+def test_a_bad_event_raises(lambda_env: Any, event: Any) -> None:
+    with pytest.raises(InvalidEventError):
+        handler(event, Context())
+
+
+def test_a_bad_secret_raises_without_quoting_it(
+    lambda_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="broken", SecretString='{"client_id": "x", "secret": "hunter2"}'
+    )["ARN"]
+    monkeypatch.setenv("SPOTIFY_SECRET_ARN", arn)
+    with pytest.raises(SecretError, match="client_secret") as caught:
+        handler({"snapshot_date": TODAY.isoformat()}, Context())
+    assert "hunter2" not in str(caught.value)
+    monkeypatch.setenv("SPOTIFY_SECRET_ARN", arn + "-missing")
+    with pytest.raises(SecretError, match="GetSecretValue"):
+        handler({"snapshot_date": TODAY.isoformat()}, Context())
+
+
+def test_missing_environment_is_named(lambda_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRONZE_BUCKET")
+    with pytest.raises(SettingsError, match="BRONZE_BUCKET"):
+        handler({"snapshot_date": TODAY.isoformat()}, Context())
+
+
+@pytest.fixture
+def log_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The root logger as on Lambda: one handler, switched to JSON by the handler."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ingest")
+    root = logging.getLogger()
+    stream = io.StringIO()
+    ours = logging.StreamHandler(stream)
+    saved_handlers, saved_level = root.handlers[:], root.level
+    root.handlers = [ours]
+    try:
+        yield stream
+    finally:
+        root.handlers = saved_handlers
+        root.setLevel(saved_level)
+
+
+def test_logs_are_json_lines_without_secrets(
+    lambda_env: Any, sim: SpotifySimulator, log_stream: io.StringIO
+) -> None:
+    handler({"snapshot_date": TODAY.isoformat()}, Context("req-42"))
+    lines = log_stream.getvalue().splitlines()
+    assert lines
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    finished = [r for r in records if r["message"].startswith("ingest finished")]
+    assert finished
+    assert finished[0]["snapshot_date"] == TODAY.isoformat()
+    assert finished[0]["aws_request_id"] == "req-42"
+    assert {"timestamp", "level", "logger"} <= set(finished[0])
+    assert sim.client_secret not in log_stream.getvalue()
+
+
+def test_two_concurrent_invocations_complete_the_day_once(
+    lambda_env: Any, sim: SpotifySimulator
+) -> None:
+    import threading
+
+    sim.latency_s = 0.05  # both are still fetching when the first completes the day
+    answers: list[dict[str, Any]] = []
+
+    def invoke(request_id: str) -> None:
+        answers.append(handler({"snapshot_date": TODAY.isoformat()}, Context(request_id)))
+
+    threads = [threading.Thread(target=invoke, args=(f"req-{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a["status"] for a in answers) == ["already_complete", "complete"]
+    assert answers[0]["run_id"] == answers[1]["run_id"]
+    versions = lambda_env.list_object_versions(Bucket=BUCKET, Prefix=answers[0]["manifest_key"])
+    assert len(versions["Versions"]) == 1
