@@ -17,6 +17,7 @@ deps: $(STAMP) system-deps jars
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "setuptools==80.9.0"  # make package builds the wheel offline
 	$(BIN)/pip install --quiet -e ".[dev,infra]"
 	touch $(STAMP)
 

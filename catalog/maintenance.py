@@ -10,10 +10,12 @@ One pass over each table, in this order:
 
 1. **Tags.** A load tag ``snapshot-D`` is kept while ``today - D <= tag_retention_days``
    (default 400) and dropped after: an as-of beyond retention must be a clear error, not a
-   silent answer. Iceberg's own expiry also drops a tag once its snapshot is older than the
-   tag's ``max-ref-age-ms`` (measured from the *commit*, not from D); a kept tag whose age
-   limit would run out before ``D + tag_retention_days`` is re-created with a longer one, so
-   step 3 can never drop a tag this policy keeps.
+   silent answer. :func:`tag_retained` is that rule, and the writer (:mod:`glue.merge`)
+   uses it too: it never tags, nor re-creates the tag of, a day maintenance would drop.
+   Iceberg's own expiry also drops a tag once its snapshot is older than the tag's
+   ``max-ref-age-ms`` (measured from the *commit*, not from D); a kept tag whose age limit
+   would run out before ``D + tag_retention_days`` is re-created with a longer one, so step 3
+   can never drop a tag this policy keeps.
 2. **Compaction** (``rewrite_data_files``, bin-pack, at least 2 files per partition). Its
    commit carries no ``snapshot_date``, so time travel ignores it, and tagged snapshots keep
    their own files: no as-of answer changes.
@@ -45,7 +47,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from catalog.errors import LakehouseError
@@ -118,6 +119,25 @@ def write_lease(paths: LakehousePaths, mode: LeaseMode) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+def tag_retained(day: date, today: date, retention_days: int) -> bool:
+    """The one tag-retention rule: the load tag of ``day`` is kept while
+    ``today - day <= retention_days`` (days, UTC).
+
+    Maintenance drops the tags it rejects; the writer neither creates nor repairs them.
+    """
+    return (today - day).days <= retention_days
+
+
+def utc_from_millis(millis: int) -> datetime:
+    """An aware UTC datetime from epoch milliseconds (``unix_millis(committed_at)``).
+
+    Commit times are selected as epoch milliseconds, never collected as timestamps: PySpark
+    converts a collected ``TimestampType`` in the Python process's local zone, whatever the
+    session's zone is.
+    """
+    return datetime.fromtimestamp(millis / 1000, UTC)
 
 
 def maintain(
@@ -207,10 +227,7 @@ def _retain_tags(
     spark: SparkSession, table: str, today: date, retention_days: int, now: datetime
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Drop load tags past retention; lengthen the age limit of kept ones where needed."""
-    committed = {
-        row["snapshot_id"]: _aware(row["committed_at"])
-        for row in spark.sql(f"SELECT snapshot_id, committed_at FROM {table}.snapshots").collect()
-    }
+    committed = commit_times(spark, table)
     refs = spark.sql(
         f"SELECT name, type, snapshot_id, max_reference_age_in_ms FROM {table}.refs"
     ).collect()
@@ -220,7 +237,7 @@ def _retain_tags(
         day = tag_date(ref["name"])
         if day is None or ref["type"] != "TAG":
             continue
-        if (today - day).days > retention_days:
+        if not tag_retained(day, today, retention_days):
             spark.sql(f"ALTER TABLE {table} DROP TAG IF EXISTS `{ref['name']}`")
             dropped.append(ref["name"])
             continue
@@ -238,6 +255,14 @@ def _retain_tags(
             )
             extended.append(ref["name"])
     return tuple(sorted(dropped)), tuple(sorted(extended))
+
+
+def commit_times(spark: SparkSession, table: str) -> dict[int, datetime]:
+    """Each retained snapshot's commit time, in UTC (see :func:`utc_from_millis`)."""
+    rows = spark.sql(
+        f"SELECT snapshot_id, unix_millis(committed_at) AS committed_ms FROM {table}.snapshots"
+    ).collect()
+    return {int(r["snapshot_id"]): utc_from_millis(int(r["committed_ms"])) for r in rows}
 
 
 def _compact(spark: SparkSession, catalog: str, name: str) -> tuple[int, int]:
@@ -281,12 +306,3 @@ def _call(spark: SparkSession, sql: str) -> dict[str, Any]:
 def _timestamp(moment: datetime) -> str:
     """A Spark SQL timestamp literal in UTC (the session time zone is UTC)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def lease_path(paths: LakehousePaths) -> Path:
-    """Where :func:`write_lease` locks (for writers that take it by hand)."""
-    return paths.home / LEASE_FILE

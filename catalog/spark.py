@@ -43,6 +43,8 @@ DEFAULT_MASTER: Final = "local[2]"
 #: Driver memory; the daily load is tiny, the 10,000-artist benchmark wants more than 1g.
 SPARK_DRIVER_MEMORY_ENV: Final = "LAKEHOUSE_SPARK_DRIVER_MEMORY"
 DEFAULT_DRIVER_MEMORY: Final = "2g"
+#: Iceberg's SQL extensions (MERGE INTO, CALL, tags): the one definition, used by the local
+#: session here, the Glue job's session check (glue/job.py) and the stack's ``--conf``.
 ICEBERG_EXTENSIONS: Final = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 
 

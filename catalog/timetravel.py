@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pyiceberg.expressions import BooleanExpression, LessThanOrEqual, Reference
+from pyiceberg.expressions import And, BooleanExpression, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.table import DataScan, Table
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
@@ -35,7 +35,9 @@ from catalog.tags import (
     DEFAULT_TAG_RETENTION_DAYS,
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
+    TAG_PREFIX,
     tag_date,
+    tag_name,
 )
 
 #: The column every time-travelled table is filtered on (``snapshot_date <= D``).
@@ -61,7 +63,7 @@ class NoSnapshotAsOfError(TimeTravelError):
     ) -> None:
         if earliest is None:
             message = (
-                f"{table} has no load tag (snapshot-YYYY-MM-DD) in its main history, so "
+                f"{table} has no load tag ({TAG_PREFIX}YYYY-MM-DD) in its main history, so "
                 f"nothing can be read as of {day.isoformat()}: load a day first "
                 "(spotify-lakehouse run --date D), or query without --as-of."
             )
@@ -84,6 +86,10 @@ class NoSnapshotAsOfError(TimeTravelError):
 
 class SnapshotNotFoundError(TimeTravelError):
     """An explicit version (snapshot id, ref name or timestamp) names no retained snapshot."""
+
+
+class TableNotLoadedError(TimeTravelError):
+    """The table (or the whole catalog) does not exist yet: nothing has been loaded."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ class AsOf:
 
     @property
     def tag(self) -> str:
-        return f"snapshot-{self.tag_date.isoformat()}"
+        return tag_name(self.tag_date)
 
     @property
     def row_filter(self) -> BooleanExpression:
@@ -301,15 +307,24 @@ def resolve_as_of(table: Table, day: date) -> AsOf:
     return AsOf(snapshot_id=chosen.snapshot_id, tag_date=chosen.day, day=day)
 
 
-def scan_as_of(table: Table, as_of: AsOf, selected_fields: tuple[str, ...] = ("*",)) -> DataScan:
-    """The scan that reads ``table`` as of ``as_of``: its snapshot, ``snapshot_date <= D``."""
+def scan_as_of(
+    table: Table,
+    as_of: AsOf,
+    selected_fields: tuple[str, ...] = ("*",),
+    row_filter: BooleanExpression | None = None,
+) -> DataScan:
+    """The scan that reads ``table`` as of ``as_of``: its snapshot, ``snapshot_date <= D``.
+
+    ``row_filter`` (the query's own pushable predicates) is AND-ed with the as-of filter.
+    """
     if SNAPSHOT_DATE_COLUMN not in {f.name for f in table.schema().fields}:
         raise TimeTravelError(
             f"{table_name(table)} has no {SNAPSHOT_DATE_COLUMN} column, so it cannot be read "
             "by snapshot date: query it without --as-of."
         )
+    combined = as_of.row_filter if row_filter is None else And(as_of.row_filter, row_filter)
     return table.scan(
-        row_filter=as_of.row_filter, selected_fields=selected_fields, snapshot_id=as_of.snapshot_id
+        row_filter=combined, selected_fields=selected_fields, snapshot_id=as_of.snapshot_id
     )
 
 

@@ -10,6 +10,10 @@ record is seen, named and kept. A few columns exist only to be checked:
   silver, divided by the days between (so a gap after an outage is not one day's jump);
 * ``backdated``: the manifest says the fetch was filed under a past day on purpose.
 
+The silver columns themselves, names and types, come from :data:`catalog.tables.ARTISTS_SILVER`
+(so the check frame types ``popularity`` as the table's ``int``); only the columns above are
+spelled here.
+
 The same rows become a pandas frame or a Spark frame (the suites are the same), each with
 the row id column GX reports failing rows by.
 """
@@ -21,41 +25,54 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
+from pyiceberg.schema import Schema
+from pyiceberg.types import (
+    BooleanType,
+    DoubleType,
+    IcebergType,
+    IntegerType,
+    LongType,
+    NestedField,
+    StringType,
+)
+
+from catalog.tables import ARTISTS_SILVER
 from expectations.suites import ROW_ID
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
     from pyspark.sql import DataFrame, SparkSession
 
-#: Candidate columns the silver suite checks, with their Spark SQL types.
-SILVER_CHECK_COLUMNS: Final = (
-    (ROW_ID, "bigint"),
-    ("artist_id", "string"),
-    ("snapshot_date", "date"),
-    ("name", "string"),
-    ("followers", "bigint"),
-    ("followers_json_type", "string"),
-    ("popularity", "bigint"),
-    ("followers_change_per_day", "double"),
-    ("backdated", "boolean"),
+Column = tuple[str, IcebergType]
+
+#: Columns computed only for checking (not in silver), with their types.
+CHECK_ONLY_COLUMNS: Final[tuple[Column, ...]] = (
+    ("followers_json_type", StringType()),
+    ("followers_change_per_day", DoubleType()),
+    ("backdated", BooleanType()),
+)
+#: Columns of the silver validation rows, with their Iceberg types: the row id, every silver
+#: column exactly as :data:`catalog.tables.ARTISTS_SILVER` defines it, the check-only columns.
+SILVER_CHECK_COLUMNS: Final[tuple[Column, ...]] = (
+    (ROW_ID, LongType()),
+    *((f.name, f.field_type) for f in ARTISTS_SILVER.schema.fields),
+    *CHECK_ONLY_COLUMNS,
+)
+#: Smallest and largest value of each integer type.
+_INTEGER_RANGES: Final[dict[type[IcebergType], tuple[int, int]]] = {
+    IntegerType: (-(2**31), 2**31 - 1),
+    LongType: (-(2**63), 2**63 - 1),
+}
+#: Silver's integer columns: (position among the silver columns, its type's range).
+_SILVER_INTEGERS: Final = tuple(
+    (index, _INTEGER_RANGES[type(f.field_type)])
+    for index, f in enumerate(ARTISTS_SILVER.schema.fields)
+    if type(f.field_type) in _INTEGER_RANGES
 )
 #: Nullable integer columns: pandas needs its ``Int64`` dtype to keep them integers.
-_INTEGER_COLUMNS: Final = ("followers", "popularity")
-
-
-def json_type(value: Any) -> str | None:
-    """The JSON type name of a decoded value (``None`` for null or absent)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+_INTEGER_COLUMNS: Final = tuple(
+    f.name for f in ARTISTS_SILVER.schema.fields if type(f.field_type) in _INTEGER_RANGES
+)
 
 
 @dataclass(frozen=True)
@@ -101,21 +118,30 @@ def silver_check_rows(
     previous: Mapping[str, PreviousCount],
     backdated: bool,
 ) -> list[tuple[Any, ...]]:
-    """The validation rows, in :data:`SILVER_CHECK_COLUMNS` order."""
-    return [
-        (
-            c.row_id,
-            c.row.get("artist_id"),
-            c.row.get("snapshot_date"),
-            c.row.get("name"),
-            c.row.get("followers"),
-            c.followers_json_type,
-            c.row.get("popularity"),
-            change_per_day(c, day, previous),
-            backdated,
+    """The validation rows, in :data:`SILVER_CHECK_COLUMNS` order.
+
+    An integer too large for its column's type is clamped to the type's bound, so the frame
+    can hold it (Spark refuses it otherwise) and it still fails the same range check; the
+    quarantined raw record keeps the value as received.
+    """
+    names = ARTISTS_SILVER.column_names
+    rows: list[tuple[Any, ...]] = []
+    for c in candidates:
+        values = [c.row.get(name) for name in names]
+        for index, (low, high) in _SILVER_INTEGERS:
+            value = values[index]
+            if isinstance(value, int) and not low <= value <= high:
+                values[index] = low if value < low else high
+        rows.append(
+            (
+                c.row_id,
+                *values,
+                c.followers_json_type,
+                change_per_day(c, day, previous),
+                backdated,
+            )
         )
-        for c in candidates
-    ]
+    return rows
 
 
 def pandas_frame(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
@@ -132,9 +158,23 @@ def pandas_frame(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> pd.
 
 
 def spark_frame(spark: SparkSession, rows: Sequence[tuple[Any, ...]]) -> DataFrame:
-    """The silver validation rows as a Spark frame (for days above the pandas threshold)."""
-    schema = ", ".join(f"`{name}` {kind}" for name, kind in SILVER_CHECK_COLUMNS)
-    return spark.createDataFrame(list(rows), schema=schema)
+    """The silver validation rows as a Spark frame (for days above the pandas threshold).
+
+    Its types are the table's (:func:`catalog.spark.spark_schema`), every column nullable:
+    a candidate may lack any value, even a key.
+    """
+    from catalog.spark import spark_schema
+
+    fields = (
+        NestedField(field_id, name, kind, required=False)
+        for field_id, (name, kind) in enumerate(SILVER_CHECK_COLUMNS, start=_CHECK_FIELD_IDS)
+    )
+    return spark.createDataFrame(list(rows), schema=spark_schema(Schema(*fields)))
+
+
+#: First field id of the check frame's schema: above every id silver uses (list elements
+#: included), so the ids stay unique.
+_CHECK_FIELD_IDS: Final = 1000
 
 
 @dataclass(frozen=True)

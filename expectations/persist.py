@@ -8,7 +8,19 @@ AWS) are pyiceberg catalogs, so the same code runs in both places.
 * Quarantine: a re-run *replaces* the day's rows (one overwrite commit), and makes no
   commit when they would not change, so re-running an unchanged day leaves no trace there.
 * Results: every run appends its rows: the history of checks is the point of the table.
-Both commits carry ``snapshot_date`` and ``run_id`` in their snapshot summary, like silver.
+Both commits carry ``snapshot_date``, ``run_id`` and ``validation_id`` in their snapshot
+summary, like silver (whose MERGE carries the first two).
+
+Time travel (ARCHITECTURE.md, "Time travel by snapshot date"): every Iceberg table resolves
+its own ``snapshot-D`` tags, so after a commit of day D the tag ``snapshot-D`` on that table
+is created or replaced to name the latest load of D, kept for the job's tag retention. A
+judged day whose quarantine did not change still needs a tag there when it has none: it
+names the day's latest load, else the table's current state (days after D are filtered out
+by the as-of read), else, on a table never committed to, one empty commit made for it.
+
+A commit whose outcome is unknown is settled by looking for the run's ``validation_id`` in
+the table's snapshot summaries before anything is redone (:mod:`expectations.conflicts`),
+so an append that did land is never appended twice.
 """
 
 from __future__ import annotations
@@ -21,20 +33,29 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from catalog.tables import ARTISTS_QUARANTINE, DQ_RESULTS
-from catalog.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE
+from catalog.tags import (
+    DEFAULT_TAG_RETENTION_DAYS,
+    SUMMARY_RUN_ID,
+    SUMMARY_SNAPSHOT_DATE,
+    tag_name,
+)
 from expectations.conflicts import retry_on_conflict
 from expectations.report import render_report
 from expectations.results import QualityRun, RunSummary
 from expectations.store import ReportStore, report_key
-from expectations.suites import CRITICAL, SILVER_SUITE
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
     from pyiceberg.expressions import BooleanExpression
     from pyiceberg.table import Table
+    from pyiceberg.table.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
+
+#: Snapshot-summary property naming the validation run (:attr:`QualityRun.validation_id`)
+#: that made a quarantine or dq_results commit: how a commit of unknown state is found.
+SUMMARY_VALIDATION_ID = "validation_id"
 
 #: Quarantine columns whose equality means "the same verdict on the same record".
 _QUARANTINE_IDENTITY = ("run_id", "row_id", "source_file", "raw_record", "failed_expectations")
@@ -61,13 +82,119 @@ def _fingerprint(rows: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
     )
 
 
-def replace_quarantine(catalog: Catalog, run: QualityRun) -> bool:
-    """Make the day's quarantine rows exactly this run's; returns whether it committed."""
+def _properties(run: QualityRun) -> dict[str, str]:
+    """The snapshot summary of a commit made for ``run``."""
+    return {
+        SUMMARY_SNAPSHOT_DATE: run.snapshot_date.isoformat(),
+        SUMMARY_RUN_ID: run.run_id,
+        SUMMARY_VALIDATION_ID: run.validation_id,
+    }
+
+
+def _latest(snapshots: Iterable[Snapshot]) -> Snapshot | None:
+    return max(snapshots, key=lambda s: (s.sequence_number or 0, s.timestamp_ms), default=None)
+
+
+def run_snapshot(table: Table, validation_id: str) -> Snapshot | None:
+    """The latest snapshot committed for the run ``validation_id``, if any landed."""
+    return _latest(
+        s
+        for s in table.metadata.snapshots
+        if s.summary is not None
+        and s.summary.additional_properties.get(SUMMARY_VALIDATION_ID) == validation_id
+    )
+
+
+def latest_load(table: Table, day: date) -> Snapshot | None:
+    """The latest commit of ``day`` (summary ``snapshot_date``) on the main branch."""
+    from catalog.timetravel import main_history, summary_snapshot_date
+
+    history = main_history(table)
+    return _latest(
+        s
+        for s in table.metadata.snapshots
+        if summary_snapshot_date(s) == day and history.contains(s)
+    )
+
+
+def _landed(catalog: Catalog, identifier: tuple[str, str], validation_id: str) -> int | None:
+    """The id of the run's snapshot in the table as it is now (settles an unknown state)."""
+    snapshot = run_snapshot(catalog.load_table(identifier), validation_id)
+    return snapshot.snapshot_id if snapshot is not None else None
+
+
+def set_tag(table: Table, name: str, snapshot_id: int, retention_days: int) -> None:
+    """Create or replace the tag ``name`` on ``snapshot_id`` (one metadata commit)."""
+    from pyiceberg.table.refs import SnapshotRefType
+
+    from catalog.timetravel import tag_retention_ms
+
+    max_age_ms = tag_retention_ms(retention_days)
+    ref = table.metadata.refs.get(name)
+    if (
+        ref is not None
+        and ref.snapshot_ref_type == SnapshotRefType.TAG
+        and (ref.snapshot_id, ref.max_ref_age_ms) == (snapshot_id, max_age_ms)
+    ):
+        return
+    with table.manage_snapshots() as manage:
+        if ref is not None:
+            manage.remove_tag(name)
+        manage.create_tag(snapshot_id, name, max_ref_age_ms=max_age_ms)
+
+
+def tag_day(
+    catalog: Catalog,
+    identifier: tuple[str, str],
+    run: QualityRun,
+    retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    *,
+    committed: bool = True,
+) -> str:
+    """Point ``snapshot-D`` on ``identifier`` at the latest load of D; returns the tag.
+
+    ``committed``: this run committed day D there, so the tag moves to the day's latest
+    load. Otherwise a tag already there stays where it is (an unchanged re-run leaves no
+    trace), and a missing one names the day's latest load, else the current snapshot, else
+    one empty commit of the day made so that an as-of read has something to resolve.
+    """
+    name = tag_name(run.snapshot_date)
+
+    def attempt() -> str:
+        table = catalog.load_table(identifier)
+        if not committed and name in table.metadata.refs:
+            return name
+        target = latest_load(table, run.snapshot_date)
+        if target is None and committed:
+            raise RuntimeError(
+                f"{'.'.join(identifier)} has no commit of {run.snapshot_date} on its main "
+                f"branch to tag {name} with"
+            )
+        if target is None:
+            target = table.current_snapshot()
+        if target is None:
+            table.append(_arrow(table, []), snapshot_properties=_properties(run))
+            target = table.current_snapshot()
+            assert target is not None  # the empty append is a snapshot
+        set_tag(table, name, target.snapshot_id, retention_days)
+        return name
+
+    return retry_on_conflict(attempt, what=f"tag {name} on {'.'.join(identifier)}", idempotent=True)
+
+
+def replace_quarantine(
+    catalog: Catalog, run: QualityRun, *, tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
+) -> bool:
+    """Make the day's quarantine rows exactly this run's; returns whether it committed.
+
+    Then ``snapshot-D`` is set on the quarantine table (:func:`tag_day`).
+    """
     records = run.quarantine_records()
-    properties = {SUMMARY_SNAPSHOT_DATE: run.snapshot_date.isoformat(), SUMMARY_RUN_ID: run.run_id}
+    properties = _properties(run)
+    identifier = ARTISTS_QUARANTINE.identifier
 
     def attempt() -> bool:
-        table = catalog.load_table(ARTISTS_QUARANTINE.identifier)
+        table = catalog.load_table(identifier)
         existing = (
             table.scan(row_filter=_day(run.snapshot_date), selected_fields=_QUARANTINE_IDENTITY)
             .to_arrow()
@@ -87,33 +214,64 @@ def replace_quarantine(catalog: Catalog, run: QualityRun) -> bool:
             table.delete(_day(run.snapshot_date), snapshot_properties=properties)
         return True
 
-    return retry_on_conflict(attempt, what=f"quarantine of {run.snapshot_date}")
+    def landed() -> bool | None:
+        return True if _landed(catalog, identifier, run.validation_id) is not None else None
+
+    committed = retry_on_conflict(attempt, what=f"quarantine of {run.snapshot_date}", landed=landed)
+    tag_day(catalog, identifier, run, tag_retention_days, committed=committed)
+    return committed
 
 
-def append_results(catalog: Catalog, run: QualityRun, report: str | None) -> None:
-    """Append the run's rows to ``spotify.dq_results`` (one per expectation)."""
+def append_results(
+    catalog: Catalog,
+    run: QualityRun,
+    report: str | None,
+    *,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+) -> int:
+    """Append the run's rows to ``spotify.dq_results`` (one per expectation), tag the day.
+
+    Returns the snapshot id of the append. A commit of unknown state is looked up by the
+    run's ``validation_id`` before it is redone, so the run's rows are never appended twice.
+    """
     records = run.dq_records(report)
-    properties = {SUMMARY_SNAPSHOT_DATE: run.snapshot_date.isoformat(), SUMMARY_RUN_ID: run.run_id}
+    properties = _properties(run)
+    identifier = DQ_RESULTS.identifier
 
-    def attempt() -> None:
-        table = catalog.load_table(DQ_RESULTS.identifier)
+    def attempt() -> int:
+        table = catalog.load_table(identifier)
         table.append(_arrow(table, records), snapshot_properties=properties)
+        snapshot = run_snapshot(table, run.validation_id)
+        assert snapshot is not None  # the append just committed it
+        return snapshot.snapshot_id
 
-    retry_on_conflict(attempt, what=f"dq_results of {run.snapshot_date}")
+    snapshot_id = retry_on_conflict(
+        attempt,
+        what=f"dq_results of {run.snapshot_date}",
+        landed=lambda: _landed(catalog, identifier, run.validation_id),
+    )
+    tag_day(catalog, identifier, run, tag_retention_days)
+    return snapshot_id
 
 
 def record_run(
-    catalog: Catalog, run: QualityRun, reports: ReportStore, *, judged_rows: bool = True
+    catalog: Catalog,
+    run: QualityRun,
+    reports: ReportStore,
+    *,
+    judged_rows: bool = True,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
 ) -> QualityRun:
     """Write the report, then the quarantine (when rows were judged), then the results.
 
     ``judged_rows`` is false when bronze refused the day: its records were never judged,
-    so the quarantine keeps what the last judging run put there.
+    so the quarantine keeps what the last judging run put there (and its tags).
+    ``tag_retention_days`` is how long the ``snapshot-D`` tags set on both tables are kept.
     """
     location = reports.put(report_key(run.snapshot_date, run.run_id), render_report(run).encode())
     if judged_rows:
-        replace_quarantine(catalog, run)
-    append_results(catalog, run, location)
+        replace_quarantine(catalog, run, tag_retention_days=tag_retention_days)
+    append_results(catalog, run, location, tag_retention_days=tag_retention_days)
     log.info(
         "data quality %s run %s: %s, %d quarantined, report %s",
         run.snapshot_date,
@@ -143,22 +301,4 @@ def latest_runs(catalog: Catalog, day: date | None = None) -> list[RunSummary]:
         current = latest.get(snapshot_date)
         if current is None or results[0]["validated_at"] > current[0]["validated_at"]:
             latest[snapshot_date] = results
-    return [_summary(latest[d]) for d in sorted(latest)]
-
-
-def _summary(results: list[dict[str, Any]]) -> RunSummary:
-    failed = sorted(
-        (r for r in results if not r["success"]),
-        key=lambda r: (r["severity"] != CRITICAL, r["suite"], r["expectation"]),
-    )
-    silver = [r["evaluated_rows"] or 0 for r in results if r["suite"] == SILVER_SUITE]
-    first = results[0]
-    return RunSummary(
-        snapshot_date=first["snapshot_date"],
-        run_id=first["run_id"],
-        success=all(r["success"] for r in results if r["severity"] == CRITICAL),
-        evaluated_rows=max(silver, default=0),
-        quarantined_rows=int(first["quarantined_rows"] or 0),
-        failed_expectations=[r["expectation"] for r in failed],
-        report=first["report"],
-    )
+    return [QualityRun.from_records(latest[d]).summary() for d in sorted(latest)]

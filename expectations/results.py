@@ -9,13 +9,14 @@ the same ``run_id``; ``spotify-lakehouse quality`` shows the latest per day.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from expectations.frame import Candidate
 from expectations.quarantine import QuarantinedRow
-from expectations.runner import ExpectationOutcome, SuiteOutcome, jsonable
+from expectations.runner import Engine, ExpectationOutcome, SuiteOutcome, jsonable
 from expectations.suites import SILVER_SUITE
 
 
@@ -34,6 +35,9 @@ class QualityRun:
     #: A sentence for the report and the logs when the day was refused.
     refusal: str = ""
     report: str | None = field(default=None, compare=False)
+    #: Set only on a run rebuilt from ``spotify.dq_results`` (:meth:`from_records`), whose
+    #: quarantined rows are not loaded: the count its rows recorded.
+    recorded_quarantined_rows: int | None = field(default=None, compare=False)
 
     @property
     def success(self) -> bool:
@@ -54,6 +58,13 @@ class QualityRun:
     def evaluated_rows(self) -> int:
         """Candidate rows the silver suite judged (0 when bronze refused the day)."""
         return sum(o.evaluated_rows for o in self.outcomes if o.suite == SILVER_SUITE)
+
+    @property
+    def quarantined_rows(self) -> int:
+        """Rows this run quarantined."""
+        if self.recorded_quarantined_rows is not None:
+            return self.recorded_quarantined_rows
+        return len(self.quarantined)
 
     @property
     def engine(self) -> str:
@@ -84,12 +95,76 @@ class QualityRun:
                     else json.dumps(jsonable(r.observed_value), sort_keys=True)
                 ),
                 "engine": outcome.engine,
-                "quarantined_rows": len(self.quarantined),
+                "quarantined_rows": self.quarantined_rows,
                 "report": report,
             }
             for outcome in self.outcomes
             for r in outcome.results
         ]
+
+    def summary(self) -> RunSummary:
+        """The run as ``spotify-lakehouse quality`` and ``run`` print it.
+
+        The one place a summary is built: the job summarizes the run it just made, and
+        ``quality`` the runs it rebuilds from ``spotify.dq_results`` (:meth:`from_records`).
+        """
+        return RunSummary(
+            snapshot_date=self.snapshot_date,
+            run_id=self.run_id,
+            success=self.success,
+            evaluated_rows=self.evaluated_rows,
+            quarantined_rows=self.quarantined_rows,
+            failed_expectations=self.failed_expectations,
+            report=self.report,
+        )
+
+    @classmethod
+    def from_records(cls, records: Sequence[Mapping[str, Any]]) -> QualityRun:
+        """A run rebuilt from its ``spotify.dq_results`` rows (all of one ``validation_id``).
+
+        The rows keep the order :meth:`dq_records` wrote them in (one append, one data file
+        per run), so suites and expectations come back in the order they ran. A suite's
+        ``evaluated_rows`` is the most rows any of its expectations evaluated; timings,
+        quarantined and warned rows are not recorded there (the quarantine count is).
+        """
+        if not records:
+            raise ValueError("a run needs at least one dq_results row")
+        first = records[0]
+        by_suite: dict[str, list[Mapping[str, Any]]] = {}
+        for record in records:
+            by_suite.setdefault(record["suite"], []).append(record)
+        outcomes = tuple(
+            SuiteOutcome(
+                suite=suite,
+                engine=cast("Engine", rows[0]["engine"]),
+                results=tuple(
+                    ExpectationOutcome(
+                        suite=suite,
+                        name=r["expectation"],
+                        severity=r["severity"],
+                        success=bool(r["success"]),
+                        evaluated_rows=r["evaluated_rows"],
+                        unexpected_count=r["unexpected_count"],
+                        observed_value=(
+                            None if r["observed_value"] is None else json.loads(r["observed_value"])
+                        ),
+                    )
+                    for r in rows
+                ),
+                seconds=0.0,
+                evaluated_rows=max((r["evaluated_rows"] or 0 for r in rows), default=0),
+            )
+            for suite, rows in by_suite.items()
+        )
+        return cls(
+            snapshot_date=first["snapshot_date"],
+            run_id=first["run_id"],
+            validation_id=first["validation_id"],
+            validated_at=first["validated_at"],
+            outcomes=outcomes,
+            report=first["report"],
+            recorded_quarantined_rows=int(first["quarantined_rows"] or 0),
+        )
 
     def quarantine_records(self) -> list[dict[str, Any]]:
         """The rows of ``spotify.artists_quarantine`` for this day."""

@@ -21,12 +21,12 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from catalog.spotify_payload import ARTIST_ID_REGEX
+
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation import Expectation
 
-#: Spotify artist ids are 22 base-62 characters.
-ARTIST_ID_PATTERN: Final = r"^[0-9A-Za-z]{22}$"
 #: Upper bound (exclusive) of a believable follower count. The most followed artist has
 #: about 140 M; 2e9 is above anything real and below the int32 overflow a broken client
 #: could produce (2^31 = 2.147e9), so a wrapped or unit-shifted number is caught.
@@ -141,7 +141,7 @@ def silver_expectations() -> list[Expectation]:
     return [
         _named(ExpectColumnValuesToNotBeNull(column="artist_id"), ARTIST_ID_PRESENT),
         _named(
-            ExpectColumnValuesToMatchRegex(column="artist_id", regex=ARTIST_ID_PATTERN),
+            ExpectColumnValuesToMatchRegex(column="artist_id", regex=ARTIST_ID_REGEX),
             ARTIST_ID_FORMAT,
         ),
         _named(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
 from catalog.profiles import CATALOG_NAME, glue_catalog, local_catalog
+from catalog.spark import ICEBERG_EXTENSIONS
 from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
 from expectations.store import LocalReportStore, open_report_store
 from expectations.suites import QualitySettings
@@ -59,8 +60,6 @@ OPTIONAL_ARGUMENTS: Final = (
 )
 #: What ``--catalog glue`` cannot run without.
 GLUE_REQUIRED: Final = ("bronze_uri", "warehouse", "reports_uri", "region")
-
-ICEBERG_EXTENSIONS: Final = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 
 
 class JobArgumentError(LakehouseError):
@@ -155,7 +154,12 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
 
 
 def glue_spark_conf(warehouse: str) -> dict[str, str]:
-    """Spark conf of the ``lakehouse`` catalog over the Glue Data Catalog and S3."""
+    """Spark conf of the ``lakehouse`` catalog over the Glue Data Catalog and S3.
+
+    The one definition: the job sets what is absent from its session, and the CDK stack
+    builds the job's ``--conf`` from it (plus ``spark.sql.extensions`` and
+    ``glue.skip-archive``), so the two cannot drift.
+    """
     prefix = f"spark.sql.catalog.{CATALOG_NAME}"
     return {
         prefix: "org.apache.iceberg.spark.SparkCatalog",

@@ -7,8 +7,8 @@ bronze, byte for byte, and never breaks the job.
 
 Every artist record becomes a :class:`expectations.frame.Candidate`, however broken: the
 data-quality suite decides what loads, and what does not is quarantined with its raw JSON.
-Only ``null`` entries (Spotify's answer for an unknown id, named in the manifest's
-``missing_ids``) are not records.
+What a record is (every non-``null`` entry of an answer) and how ``followers.total`` is
+read are defined once, in :mod:`catalog.spotify_payload`, shared with ingest's manifest.
 """
 
 from __future__ import annotations
@@ -20,7 +20,16 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from catalog.bronze import ManifestPart
-from expectations.frame import Candidate, json_type
+from catalog.spotify_payload import (
+    NotAnArtistsAnswerError,
+    followers_total,
+    json_int,
+    json_type,
+    raw_followers_total,
+    records,
+)
+from catalog.tables import ARTISTS_SILVER
+from expectations.frame import Candidate
 
 #: Longest raw record kept in quarantine (characters). Spotify artist objects are ~1 KB;
 #: anything far larger is garbage whose head is enough to see what went wrong.
@@ -32,22 +41,18 @@ class MalformedPartError(Exception):
 
 
 def artist_objects(body: bytes, source: str) -> list[Any]:
-    """The artist objects of one raw body: the batch answer or a single-artist answer.
+    """The records of one raw body (batch or single-artist answer), in answer order.
 
-    ``null`` entries (Spotify's answer for an unknown id) are kept as ``None`` so counts
-    match the manifest; callers skip them.
+    Records are defined once, in :func:`catalog.spotify_payload.records`: every non-``null``
+    entry, whatever its type (a broken one becomes a candidate and is quarantined). ``null``
+    entries (Spotify's answer for an unknown id) are not records; the manifest's
+    ``missing_ids`` names them. ``len()`` of the result is the part's record count, the
+    same number ingest wrote in the manifest (:func:`catalog.spotify_payload.record_count`).
     """
     try:
-        payload = json.loads(body)
-    except ValueError as e:
-        raise MalformedPartError(f"bronze part {source} is not JSON: {e}") from e
-    if isinstance(payload, dict) and isinstance(payload.get("artists"), list):
-        return list(payload["artists"])
-    if isinstance(payload, dict) and "id" in payload:
-        return [payload]
-    raise MalformedPartError(
-        f"bronze part {source} is neither {{'artists': [...]}} nor an artist object"
-    )
+        return records(body)
+    except NotAnArtistsAnswerError as e:
+        raise MalformedPartError(f"bronze part {source} is {e}") from e
 
 
 def _largest_image(images: Any) -> str | None:
@@ -59,11 +64,6 @@ def _largest_image(images: Any) -> str | None:
     best = max(sized, key=lambda i: (i.get("width") or 0) * (i.get("height") or 0))
     url: str = best["url"]
     return url
-
-
-def _int_or_none(value: Any) -> int | None:
-    # bool is an int in Python; a JSON true is not a follower count.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -82,22 +82,22 @@ def day_of_key(key: str) -> date | None:
 
 
 def silver_row(obj: Any, *, day: date, run_id: str, part: ManifestPart) -> dict[str, Any]:
-    """Flatten one Spotify artist object to the silver columns (names from the table).
+    """Flatten one Spotify artist record to exactly the silver columns, in table order.
 
-    A field of the wrong type becomes ``None`` (a JSON ``true`` is not a follower count);
-    ``snapshot_date`` is the day the part is filed under, which the suite checks against
-    the day being loaded.
+    The column list is :data:`catalog.tables.ARTISTS_SILVER`'s; a column this function does
+    not read from the payload (one added to the table later) is ``None``. A field of the
+    wrong type becomes ``None`` (a JSON ``true`` is not a follower count); ``snapshot_date``
+    is the day the part is filed under, which the suite checks against the day being loaded.
     """
     obj = obj if isinstance(obj, dict) else {}
-    followers = obj.get("followers")
     genres = obj.get("genres")
     urls = obj.get("external_urls")
-    return {
+    values: dict[str, Any] = {
         "artist_id": _str_or_none(obj.get("id")),
         "snapshot_date": day_of_key(part.key) or day,
         "name": _str_or_none(obj.get("name")),
-        "followers": _int_or_none(followers.get("total")) if isinstance(followers, dict) else None,
-        "popularity": _int_or_none(obj.get("popularity")),
+        "followers": followers_total(obj),
+        "popularity": json_int(obj.get("popularity")),
         "genres": [g for g in genres if isinstance(g, str)] if isinstance(genres, list) else None,
         "image_url": _largest_image(obj.get("images")),
         "spotify_url": urls.get("spotify") if isinstance(urls, dict) else None,
@@ -105,11 +105,7 @@ def silver_row(obj: Any, *, day: date, run_id: str, part: ManifestPart) -> dict[
         "run_id": run_id,
         "source_file": part.key,
     }
-
-
-def _followers_type(obj: Any) -> str | None:
-    followers = obj.get("followers") if isinstance(obj, dict) else None
-    return json_type(followers.get("total")) if isinstance(followers, dict) else None
+    return {name: values.get(name) for name in ARTISTS_SILVER.column_names}
 
 
 @dataclass
@@ -129,15 +125,13 @@ def day_rows(bodies: Iterable[tuple[ManifestPart, bytes]], *, day: date, run_id:
     candidates: list[Candidate] = []
     for part, body in bodies:
         for obj in artist_objects(body, part.key):
-            if obj is None:
-                continue  # unknown id: the manifest's missing_ids names it
             candidates.append(
                 Candidate(
                     row_id=len(candidates),
                     row=silver_row(obj, day=day, run_id=run_id, part=part),
                     raw=json.dumps(obj, sort_keys=True)[:MAX_RAW_CHARS],
                     source_file=part.key,
-                    followers_json_type=_followers_type(obj),
+                    followers_json_type=json_type(raw_followers_total(obj)),
                 )
             )
     return DayRows(candidates)

@@ -224,6 +224,7 @@ def check_bronze(prepared: PreparedDay, context: JobContext) -> SuiteOutcome:
             replace(run, refusal=message),
             context.reports,
             judged_rows=False,
+            tag_retention_days=context.tag_retention_days,
         )
         raise BronzePartError(message)
     return outcome
@@ -325,24 +326,15 @@ def validate_day(
             context.catalog,
             replace(run, refusal=message),
             context.reports,
+            tag_retention_days=context.tag_retention_days,
         )
         raise NoValidRowsError(f"{message} ({run.report})")
     started = time.perf_counter()
-    run = record_run(context.catalog, run, context.reports)
+    run = record_run(
+        context.catalog, run, context.reports, tag_retention_days=context.tag_retention_days
+    )
     timings["record"] = time.perf_counter() - started
     return ValidatedDay(prepared=prepared, verdict=verdict, run=run, timings=timings)
-
-
-def summary_of(run: QualityRun) -> RunSummary:
-    return RunSummary(
-        snapshot_date=run.snapshot_date,
-        run_id=run.run_id,
-        success=run.success,
-        evaluated_rows=run.evaluated_rows,
-        quarantined_rows=len(run.quarantined),
-        failed_expectations=run.failed_expectations,
-        report=run.report,
-    )
 
 
 def load_day(spark: SparkSession, validated: ValidatedDay, context: JobContext) -> TransformResult:
@@ -364,7 +356,10 @@ def load_day(spark: SparkSession, validated: ValidatedDay, context: JobContext) 
     def merge() -> MergeOutcome:
         return merge_day(spark, table, frame, day=prepared.day, run_id=prepared.run_id)
 
-    outcome = retry_on_conflict(merge, what=f"MERGE of {prepared.day} into {table}")
+    # Redoing a MERGE whose commit did land changes nothing: it recomputes its changes.
+    outcome = retry_on_conflict(
+        merge, what=f"MERGE of {prepared.day} into {table}", idempotent=True
+    )
     tag = None
     if outcome.snapshot_id is not None:
         tag = set_load_tag(
@@ -380,7 +375,7 @@ def load_day(spark: SparkSession, validated: ValidatedDay, context: JobContext) 
         updated=outcome.updated,
         snapshot_id=outcome.snapshot_id,
         tag=tag,
-        quality=summary_of(validated.run),
+        quality=validated.run.summary(),
         repaired_tags=repaired,
         timings=timings,
     )

@@ -9,7 +9,9 @@
 * ``dist/glue/job.py``: the Glue job script (a copy of ``glue/job.py``).
 * ``dist/spotify_lakehouse-<version>-py3-none-any.whl``: this project's wheel, built with
   ``pip wheel --no-deps`` (Glue installs the third-party modules it needs through
-  ``--additional-python-modules``; the wheel's own pins would drag pyspark onto Glue).
+  ``--additional-python-modules``; the wheel's own pins would drag pyspark onto Glue) and
+  ``--no-build-isolation --no-index``: the build backend is the venv's own setuptools, so
+  nothing is fetched from the index and ``make package`` works offline.
 * ``dist/glue/spotify_lakehouse.zip``: the same wheel bytes under a ``.zip`` name, for
   ``--extra-py-files``: Spark puts only ``.zip``/``.egg``/``.jar`` files on the executors'
   ``sys.path`` (``SparkContext.PACKAGE_EXTENSIONS``), and a wheel is a zip archive whose
@@ -27,6 +29,7 @@ third-party module that import loads must come from the zip or the Lambda runtim
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import importlib.metadata
 import json
@@ -220,15 +223,55 @@ def build_lambda_zip(target: Path = LAMBDA_ZIP) -> Path:
 
 
 def _setuptools_packages() -> list[str]:
+    """Top-level packages the wheel holds: ``[tool.setuptools] packages`` as a list, or the
+    top-level directories (with an ``__init__.py``) that ``packages.find.include`` matches."""
     with (REPO_ROOT / "pyproject.toml").open("rb") as f:
         config = tomllib.load(f)
-    packages: list[str] = config["tool"]["setuptools"]["packages"]
-    return packages
+    packages: list[str] | dict[str, dict[str, list[str]]] = config["tool"]["setuptools"]["packages"]
+    if isinstance(packages, list):
+        return sorted({name.split(".")[0] for name in packages})
+    include = packages["find"].get("include", ["*"])
+    return sorted(
+        path.name
+        for path in REPO_ROOT.iterdir()
+        if (path / "__init__.py").is_file()
+        and any(fnmatch.fnmatchcase(path.name, pattern) for pattern in include)
+    )
+
+
+#: setuptools builds wheels by itself from 70.1 on; older releases need the ``wheel`` package.
+SETUPTOOLS_OWN_BDIST_WHEEL: Final = (70, 1)
+
+
+def check_build_backend() -> None:
+    """Without build isolation the venv's setuptools is the backend: fail early, with the
+    remedy, when it cannot build a wheel (pip's own error is "invalid command 'bdist_wheel'")."""
+    try:
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    if version is not None:
+        release = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+        if release >= SETUPTOOLS_OWN_BDIST_WHEEL:
+            return
+        try:
+            importlib.metadata.version("wheel")
+            return
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    with (REPO_ROOT / "pyproject.toml").open("rb") as f:
+        wanted = " ".join(tomllib.load(f)["build-system"]["requires"])
+    raise PackagingError(
+        f"this venv's setuptools ({version or 'not installed'}) cannot build a wheel "
+        f"without build isolation; install the project's build backend once: "
+        f"{sys.executable} -m pip install '{wanted}'"
+    )
 
 
 def build_wheel(out_dir: Path = DIST) -> Path:
     """``pip wheel --no-deps`` of a clean copy of the sources (no stale ``build/`` left over
     from an earlier build can leak deleted modules into the wheel)."""
+    check_build_backend()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="spotify-lakehouse-wheel-") as tmp:
         src = Path(tmp) / "src"
@@ -251,6 +294,9 @@ def build_wheel(out_dir: Path = DIST) -> Path:
                 "wheel",
                 "--quiet",
                 "--no-deps",
+                # The venv's setuptools builds it: no isolated build env fetched from the index.
+                "--no-build-isolation",
+                "--no-index",
                 "--wheel-dir",
                 str(wheels),
                 str(src),

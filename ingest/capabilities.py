@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from ingest.answers import artist_objects, offers_followers
+from catalog.spotify_payload import artist_objects, followers_total, offers_followers
 from ingest.client import SpotifyClient
 
 #: The artist the probe asks for (Taylor Swift, of the default roster).
@@ -48,8 +48,6 @@ def probe(
     if not objects:
         return AppCapabilities(artist_id, client.batch_available, None, None)
     obj = objects[0]
-    followers = obj.get("followers")
-    total = followers.get("total") if isinstance(followers, dict) else None
     name = obj.get("name")
     return AppCapabilities(
         artist_id=artist_id,
@@ -57,5 +55,5 @@ def probe(
         followers=offers_followers(obj),
         popularity=obj.get("popularity") is not None,
         artist_name=name if isinstance(name, str) else None,
-        followers_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        followers_total=followers_total(obj),
     )

@@ -21,6 +21,7 @@ __all__ = [
     "LegacySourceError",
     "MissingCredentialsError",
     "NoArtistsFoundError",
+    "NonRetryableIngestError",
     "RateLimitTooLongError",
     "RosterError",
     "SecretError",
@@ -90,3 +91,13 @@ class SecretError(SettingsError):
 
 class NoArtistsFoundError(IngestError):
     """Spotify knows none of the roster's ids, so there is nothing to classify or load."""
+
+
+class NonRetryableIngestError(IngestError):
+    """What the ingest Lambda raises for a failure that retrying the same event cannot fix.
+
+    The handler (:mod:`ingest.handler`) wraps the permanent failures in it (a roster Spotify
+    knows nothing of, a past or future day refused against the real API, a malformed event)
+    so that Lambda reports one error name, ``NonRetryableIngestError``, which the state
+    machine does not retry. The message starts with the original error's class name.
+    """

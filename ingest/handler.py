@@ -13,8 +13,19 @@ Returns ``{"snapshot_date", "status", "followers_available", "run_id", "records"
 "missing_ids", "manifest_key"}`` with status ``complete``, ``already_complete`` or
 ``followers_unavailable``; ``manifest_key`` is the manifest's full key in the bucket. A day
 the app cannot read followers for is *returned* (the state machine's Choice stops with one
-alert and no retry); every other failure raises, so Lambda reports an error and the state
-machine retries.
+alert and no retry); every other failure raises, so Lambda reports an error.
+
+Errors the state machine sees (Lambda's ``errorType`` is the exception's class name):
+
+* ``NonRetryableIngestError`` (:class:`~ingest.errors.NonRetryableIngestError`): a failure
+  the same event can never get past, so the state machine must not retry it (a retrier for
+  this name with ``MaxAttempts: 0``, ahead of the ``States.TaskFailed`` one, which is a
+  wildcard). Raised for :class:`~ingest.errors.NoArtistsFoundError` (Spotify knows none of
+  the roster's ids), :class:`~ingest.errors.BackdatedRefusedError` and
+  :class:`~ingest.errors.FutureDayError` (the real API cannot serve that day), and
+  :class:`InvalidEventError`; the message starts with that original class name.
+* anything else (Spotify 5xx or 429 beyond the retry budget, S3 or Secrets Manager errors,
+  ...) may be transient: the state machine retries it.
 
 Duplicate invocations are harmless, Powertools-idempotency style with the day as the
 idempotency key and the bronze manifest as the record: a completed day is answered from its
@@ -43,8 +54,12 @@ from catalog.bronze import manifest_key
 from catalog.bronze_s3 import DEFAULT_PREFIX, S3_CLIENT_CONFIG, S3BronzeStore
 from ingest.connection import client_for
 from ingest.errors import (
+    BackdatedRefusedError,
     FollowersUnavailableError,
+    FutureDayError,
     IngestError,
+    NoArtistsFoundError,
+    NonRetryableIngestError,
     RosterError,
     SecretError,
     SettingsError,
@@ -82,6 +97,15 @@ Status = Literal["complete", "already_complete", "followers_unavailable"]
 
 class InvalidEventError(IngestError):
     """The invocation event does not follow docs/aws-contracts.md."""
+
+
+#: Failures that retrying the same event cannot fix: raised as NonRetryableIngestError.
+PERMANENT_ERRORS: Final = (
+    NoArtistsFoundError,
+    BackdatedRefusedError,
+    FutureDayError,
+    InvalidEventError,
+)
 
 
 @dataclass(frozen=True)
@@ -166,6 +190,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         summary = ingest_for_lambda(parsed, HandlerConfig.from_env())
         log.info("ingest finished: %s", json.dumps(summary))
         return summary
+    except PERMANENT_ERRORS as e:
+        log.exception("ingest failed; retrying the same event cannot fix this")
+        raise NonRetryableIngestError(f"{type(e).__name__}: {e}") from e
     except Exception:
         log.exception("ingest failed")
         raise

@@ -43,7 +43,8 @@ from catalog.bronze import (
     sha256_hex,
 )
 from catalog.bronze_s3 import S3_CLIENT_CONFIG
-from ingest.answers import artist_objects, combine_followers, offers_followers
+from catalog.spotify_payload import NotAnArtistsAnswerError, offers_followers, records
+from ingest.answers import combine_followers
 from ingest.errors import LegacySourceError
 from ingest.pipeline import new_run_id
 
@@ -242,11 +243,16 @@ def _import_day(
     verdicts: list[bool | None] = []
     for obj in objects:
         body = source.read(obj)
-        found = artist_objects(body)
-        if len(found) != 1 or not isinstance(found[0].get("id"), str):
+        try:
+            found = records(body)
+        except NotAnArtistsAnswerError:
+            found = []
+        # Exactly one record, an artist object: the manifest's count of 1 is then the same
+        # count the transform's bronze check finds (catalog.spotify_payload.record_count).
+        artist = found[0] if len(found) == 1 else None
+        if not isinstance(artist, dict) or not isinstance(artist.get("id"), str):
             skipped.append(obj.key)
             continue
-        artist = found[0]
         verdicts.append(offers_followers(artist))
         key = part_key(day, run_id, len(parts))
         fetched_at = obj.modified.isoformat()

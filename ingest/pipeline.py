@@ -5,11 +5,13 @@ The manifest is the commit point: parts and envelopes are written first under a 
 ``_manifest.json``. A run that fails half-way leaves an orphan run folder that no transform
 reads, and the day stays incomplete until a run finishes it.
 
-Before fetching the whole roster, a preflight fetches one artist and looks at the answer: if
-the app's artist objects carry no ``followers`` (Spotify Development Mode), the raw answer
-is kept, the day is recorded with ``followers_available: false`` and
-:class:`~ingest.errors.FollowersUnavailableError` (exit 3) is raised, rather than writing
-days of empty numbers.
+The run's first request is a preflight for one artist (the roster's first), made before
+anything else, ranking included: if the app's artist objects carry no ``followers`` (Spotify
+Development Mode), the raw answer is kept, the day is recorded with
+``followers_available: false`` and :class:`~ingest.errors.FollowersUnavailableError` (exit 3)
+is raised after that single request, rather than writing days of empty numbers. Only when
+followers are available (or the preflight could not tell: an unknown id) is a roster longer
+than ``top`` ranked (:mod:`ingest.ranking`), and the chosen artists fetched.
 
 Idempotent per day: a completed day is a no-op, and when two runs of one day race (a
 duplicate Lambda invocation), the store's conditional manifest write lets exactly one
@@ -45,7 +47,7 @@ from ingest.errors import (
     FutureDayError,
     NoArtistsFoundError,
 )
-from ingest.ranking import top_followed
+from ingest.ranking import keep_first, top_followed
 from ingest.roster import Roster
 
 log = logging.getLogger(__name__)
@@ -83,14 +85,19 @@ def utc_today() -> date:
 def check_day(day: date, *, today: date, source: Source, allow_backdated: bool) -> bool:
     """Refuse a day real Spotify cannot serve; return whether the day is backdated.
 
-    Spotify has no history: whatever day is asked, it returns today's numbers. Filing them
-    under a past day is allowed only on purpose (``--allow-backdated``, recorded in the
-    manifest); a future day is always refused. The simulator serves any day.
+    A day after today's UTC date is refused whatever the source: no one can report followers
+    for a day that has not started, and the simulator would invent them. Spotify has no
+    history: whatever day is asked, it returns today's numbers, so filing them under a past
+    day is allowed only on purpose (``--allow-backdated``, recorded in the manifest). The
+    simulator serves any past day with that day's own numbers, so its days are never
+    backdated (nor are imported legacy days: they were fetched on the day they name).
     """
-    if source == "spotify" and day > today:
+    if day > today:
+        via = "the Spotify simulator" if source == "simulator" else "Spotify"
         raise FutureDayError(
-            f"{day.isoformat()} is after today's UTC date {today.isoformat()}: Spotify cannot "
-            "report followers for a day that has not started; ingest today or an earlier day"
+            f"refusing to ingest {day.isoformat()}: it is after today's UTC date "
+            f"{today.isoformat()}, and {via} cannot report followers for a day that has not "
+            "started; ingest today or an earlier day"
         )
     if source == "spotify" and day != today and not allow_backdated:
         raise BackdatedRefusedError(
@@ -99,7 +106,7 @@ def check_day(day: date, *, today: date, source: Source, allow_backdated: bool) 
             "wrong day. Ingest today's date, use --simulator for past days, or pass "
             "--allow-backdated to record today's numbers under that day deliberately"
         )
-    return day != today
+    return source == "spotify" and day != today
 
 
 def ingest_day(
@@ -124,11 +131,13 @@ def ingest_day(
     (``roster.invalid``) are listed in the manifest's ``missing_ids`` and
     ``extra.invalid_ids``; ``notes`` are added to the manifest's ``extra``. ``top`` keeps the
     ``top`` most followed artists of the roster (:mod:`ingest.ranking`; recorded in
-    ``extra.top``), ranked only when the day is actually fetched.
+    ``extra.top``), ranked only when the day is actually fetched and only after the
+    preflight found followers (a followers-less day keeps the first ``top`` unranked).
 
     Raises :class:`~ingest.errors.BackdatedRefusedError` / :class:`~ingest.errors.FutureDayError`
-    before any request, :class:`~ingest.errors.FollowersUnavailableError` after recording a
-    day the app cannot read followers for, :class:`~ingest.errors.NoArtistsFoundError` when
+    before any request (a future day for every source),
+    :class:`~ingest.errors.FollowersUnavailableError` after recording a day the app cannot
+    read followers for, :class:`~ingest.errors.NoArtistsFoundError` when
     Spotify knows none of the ids, and the client's errors when Spotify fails.
     """
     backdated = check_day(
@@ -140,14 +149,29 @@ def ingest_day(
 
     simulated_date = day if source == "simulator" else None
     extra = dict(notes or {})
+    run = _RunWriter(store, day, run_id or new_run_id())
+    # The preflight is the run's first request, before any ranking: in Development Mode
+    # one request settles the day instead of a ranking pass over the whole roster.
+    preflight_ids = roster.ids[:PREFLIGHT_ARTISTS]
+    preflight = client.fetch_artists(preflight_ids, simulated_date=simulated_date)
+    followers = combine_followers(summarize(r).followers_available for r in preflight)
     if top is not None and len(roster) > top:
         ranked_from = roster
-        roster = top_followed(client, roster, top, simulated_date=simulated_date)
+        if followers is False:
+            roster = keep_first(roster, top)  # nothing to rank by: the ranking's fallback
+        else:
+            roster = top_followed(client, roster, top, simulated_date=simulated_date)
         extra["top"] = {"n": top, "ranked_from": len(ranked_from), "roster": ranked_from.origin}
-    run = _RunWriter(store, day, run_id or new_run_id())
     ids = roster.ids
-    for response in client.iter_artists(ids[:PREFLIGHT_ARTISTS], simulated_date=simulated_date):
-        run.write(response)
+    if ids[:PREFLIGHT_ARTISTS] == preflight_ids:
+        # The preflight's answer is the day's first part (and, followers-less, its record).
+        for response in preflight:
+            run.write(response)
+    else:
+        # Ranking chose other artists first: the day's bronze holds exactly the chosen ones
+        # (the preflight answer, like the ranking's, is not kept), the first fetched alone.
+        for response in client.iter_artists(ids[:PREFLIGHT_ARTISTS], simulated_date=simulated_date):
+            run.write(response)
     if run.followers_available is not False:
         for response in client.iter_artists(ids[PREFLIGHT_ARTISTS:], simulated_date=simulated_date):
             run.write(response)

@@ -6,21 +6,22 @@ into bronze as usual. The ranking answers are not kept in bronze: they are a mea
 choosing, and a day's bronze should hold exactly the artists its silver rows come from. The
 manifest records the choice (``extra.top``: N, the roster size and where it came from).
 
-The ranking fetch runs no preflight of its own. If its answers carry no follower counts at
-all (a Development Mode app), nothing can be ranked: the first N in roster order are kept,
-and the day's preflight then records the day as followers-unavailable (exit 3) as always.
-Ties keep roster order; ids Spotify does not know rank last.
+The ranking fetch runs no preflight of its own: the day's ingest (:mod:`ingest.pipeline`)
+makes its one-artist preflight first and ranks only when that answer shows followers (or
+cannot tell). A followers-less day is not ranked at all: :func:`keep_first` keeps the first N
+in roster order without a request. If the ranking answers still carry no follower counts,
+the first N are kept the same way. Ties keep roster order; ids Spotify does not know rank
+last.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
 
-from ingest.answers import artist_objects, has_followers
+from catalog.spotify_payload import artist_objects, followers_total
 from ingest.client import SpotifyClient
-from ingest.roster import Roster
+from ingest.roster import Artist, Roster
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ def top_followed(
         if answer.status != 200:
             continue
         for obj in artist_objects(answer.body):
-            if has_followers(obj) and isinstance(obj.get("id"), str):
-                counts[obj["id"]] = _total(obj)
+            total = followers_total(obj)
+            if total is not None and isinstance(obj.get("id"), str):
+                counts[obj["id"]] = total
     if not counts:
         log.warning(
             "cannot rank %s: Spotify's answers carry no follower counts; "
@@ -50,20 +52,22 @@ def top_followed(
             roster.origin,
             top,
         )
-        chosen = roster.artists[:top]
-    else:
-        order = {a.id: index for index, a in enumerate(roster.artists)}
-        ranked = sorted(
-            roster.artists,
-            key=lambda a: (a.id not in counts, -counts.get(a.id, 0), order[a.id]),
-        )
-        chosen = tuple(ranked[:top])
+        return keep_first(roster, top)
+    order = {a.id: index for index, a in enumerate(roster.artists)}
+    ranked = sorted(
+        roster.artists,
+        key=lambda a: (a.id not in counts, -counts.get(a.id, 0), order[a.id]),
+    )
     log.info("kept the %d most followed of %d artists (%s)", top, len(roster), roster.origin)
+    return _chosen(roster, tuple(ranked[:top]), top)
+
+
+def keep_first(roster: Roster, top: int) -> Roster:
+    """The first ``top`` artists in roster order: the choice when nothing can be ranked."""
+    return _chosen(roster, roster.artists[:top], top)
+
+
+def _chosen(roster: Roster, chosen: tuple[Artist, ...], top: int) -> Roster:
     return Roster(
         chosen, origin=f"the {top} most followed of {roster.origin}", invalid=roster.invalid
     )
-
-
-def _total(obj: dict[str, Any]) -> int:
-    total: int = obj["followers"]["total"]
-    return total

@@ -12,29 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
+from catalog.spotify_payload import ARTIST_ID_LENGTH, BASE62, is_artist_id
 from ingest.errors import RosterError
 
 log = logging.getLogger(__name__)
 
-#: Spotify ids are 22 characters of base 62.
-ARTIST_ID_PATTERN: Final = re.compile(r"[0-9A-Za-z]{22}")
-BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ARTIST_ID_LENGTH: Final = 22
 #: How many malformed entries an error message lists before summarising the rest.
 MAX_REPORTED_PROBLEMS: Final = 10
 DEFAULT_ROSTER_RESOURCE: Final = "default_roster.json"
-
-
-def is_artist_id(value: object) -> TypeGuard[str]:
-    """True for a well-formed Spotify artist id (22 base-62 characters)."""
-    return isinstance(value, str) and ARTIST_ID_PATTERN.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from types import TracebackType
 from typing import Any, Final, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ingest.roster import Artist, default_roster, is_artist_id
+from catalog.spotify_payload import is_artist_id
+from ingest.roster import Artist, default_roster
 from ingest.settings import (
     API_URL_ENV,
     CLIENT_ID_ENV,

@@ -6,13 +6,13 @@ How a query runs (:meth:`LocalEngine.execute`):
    reads, expanding views from ``views/sql`` to their base tables, with the columns needed.
 2. Each of those tables is loaded from the local pyiceberg catalog and scanned to Arrow:
    at the current snapshot, or with ``as_of`` at the snapshot :func:`resolve_as_of` picks
-   with ``snapshot_date <= D`` applied. Only referenced tables are read, only the columns
-   the query mentions (a ``*`` reads them all), and only the rows the query's own ``WHERE``
-   can keep when it compares the table's columns with constants (``snapshot_date >=
-   DATE '...'``, ``BETWEEN``, ``IN``, ``CURRENT_DATE - INTERVAL ...``): pushed into the
-   pyiceberg scan as a row filter, they prune monthly partitions and files by their stats.
-   Metadata tables (``"artists_silver$snapshots"`` ...) come from pyiceberg's
-   ``table.inspect`` with Athena's column names.
+   with ``snapshot_date <= D`` applied (:func:`scan_as_of`). Only referenced tables are
+   read, only the columns the query mentions (a ``*`` reads them all), and only the rows
+   the query's own ``WHERE`` can keep when it compares the table's columns with constants
+   (``snapshot_date >= DATE '...'``, ``BETWEEN``, ``IN``, ``CURRENT_DATE - INTERVAL
+   ...``): pushed into the pyiceberg scan as a row filter, they prune monthly partitions
+   and files by their stats. Metadata tables (``"artists_silver$snapshots"`` ...) come
+   from pyiceberg's ``table.inspect`` with Athena's column names.
 3. A fresh in-memory DuckDB gets schema ``spotify`` (also the search path, so unqualified
    names resolve there as they do in Athena's ``spotify`` database), one relation per
    table, and the views created from the same Athena DDL translated by sqlglot.
@@ -56,9 +56,9 @@ from catalog.paths import LakehousePaths
 from catalog.profiles import local_catalog
 from catalog.tables import NAMESPACE
 from catalog.timetravel import (
-    SNAPSHOT_DATE_COLUMN,
     TimeTravelError,
     resolve_as_of,
+    scan_as_of,
     snapshot_at,
     snapshot_for_version,
 )
@@ -167,15 +167,13 @@ class LocalEngine(QueryEngine):
                 snapshot = table.current_snapshot()
                 snapshot_id = snapshot.snapshot_id if snapshot is not None else None
                 reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id))
+                scan = table.scan(
+                    row_filter=row_filter, selected_fields=fields, snapshot_id=snapshot_id
+                )
             else:
                 resolved = resolve_as_of(table, as_of)
-                _require_snapshot_date(table)
-                snapshot_id = resolved.snapshot_id
-                row_filter = And(resolved.row_filter, row_filter)
-                reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id, resolved))
-            scan = table.scan(
-                row_filter=row_filter, selected_fields=fields, snapshot_id=snapshot_id
-            )
+                scan = scan_as_of(table, resolved, fields, row_filter)
+                reads.append(TableRead(f"{NAMESPACE}.{name}", resolved.snapshot_id, resolved))
             _register(connection, name, scan)
         for versioned in plan.versioned:
             table = self._load(versioned.table)
@@ -215,14 +213,6 @@ def _connect() -> duckdb.DuckDBPyConnection:
     connection.execute(f"CREATE SCHEMA {NAMESPACE}")
     connection.execute(f"SET search_path = '{NAMESPACE}'")
     return connection
-
-
-def _require_snapshot_date(table: Table) -> None:
-    if SNAPSHOT_DATE_COLUMN not in {f.name for f in table.schema().fields}:
-        raise TimeTravelError(
-            f"{NAMESPACE}.{table.name()[-1]} has no {SNAPSHOT_DATE_COLUMN} column, so it "
-            "cannot be read by snapshot date: query it without --as-of."
-        )
 
 
 def _row_filter(

@@ -5,7 +5,8 @@
   deploy the gold view if it is missing -> publish the result.
 * **maintenance** (weekly): Glue job ``--action maintain`` ``.sync`` -> prune Glue table
   versions.
-* **freshness** (daily at the deadline hour): fail (and so alarm) when today has no load record.
+* **freshness** (daily at the deadline hour): fail (and so alarm) when today has no load record
+  (a day stopped because the app gets no followers has one too: it was alerted already).
 
 JSONata rather than JSONPath: the input may name a day, a range or nothing (the schedule's
 time), and turning that into a list of days needs date arithmetic, which JSONata has
@@ -42,6 +43,7 @@ from infra.stack_settings import (
     LOAD_RECORDS_PREFIX,
     StackSettings,
 )
+from ingest.errors import NonRetryableIngestError
 
 DAY_MS: Final = 86_400_000
 
@@ -79,6 +81,22 @@ DAYS: Final = f"""{{% (
 LOADABLE_STATUSES: Final = ("complete", "already_complete")
 FOLLOWERS_UNAVAILABLE: Final = "followers_unavailable"
 FOLLOWERS_UNAVAILABLE_ERROR: Final = "FollowersUnavailable"
+
+#: ``status`` of a day's load record (``reports/loads/snapshot_date=D.json``): ``loaded`` once
+#: the Glue job has loaded the day; ``followers_unavailable`` when the pipeline stopped the day
+#: (with its one alert) because the Spotify app gets no followers. Both satisfy the freshness
+#: check: the second day is not loaded, but a person has been told already, once.
+LOADED: Final = "loaded"
+RECORDED_STATUSES: Final = (LOADED, FOLLOWERS_UNAVAILABLE)
+
+#: Lambda ``errorType`` names (the raised exception's class name, exactly: Step Functions
+#: matches error names literally, never by base class) of the ingest failures that retrying
+#: cannot fix. The handler wraps every permanent failure (no roster artist known to Spotify,
+#: a past or future day refused by the real API, a malformed event) in
+#: :class:`~ingest.errors.NonRetryableIngestError`. It gets a ``MaxAttempts: 0`` retrier
+#: ahead of the ``States.TaskFailed`` one (a wildcard), so the execution fails (and alarms)
+#: at once instead of calling Spotify twice more for an answer that cannot change.
+PERMANENT_INGEST_ERRORS: Final[tuple[str, ...]] = (NonRetryableIngestError.__name__,)
 
 
 def load_record_key(day_expression: str) -> str:
@@ -153,6 +171,28 @@ def _jsonata_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(f"'{v}'" for v in values) + "]"
 
 
+def _put_load_record(
+    scope: Construct, state_id: str, bucket: s3.IBucket, body: str
+) -> tasks.CallAwsService:
+    """``s3:putObject`` of the day's load record (the state's input has ``snapshot_date``);
+    passes its input on."""
+    return tasks.CallAwsService.jsonata(
+        scope,
+        state_id,
+        service="s3",
+        action="putObject",
+        iam_action="s3:PutObject",
+        iam_resources=[bucket.arn_for_objects(f"{LOAD_RECORDS_PREFIX}*")],
+        parameters={
+            "Bucket": bucket.bucket_name,
+            "Key": load_record_key("$states.input.snapshot_date"),
+            "Body": body,
+            "ContentType": "application/json",
+        },
+        outputs="{% $states.input %}",
+    )
+
+
 def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
     """Ingest -> gate on the Lambda's status -> Glue ``.sync`` -> record the load.
 
@@ -176,6 +216,8 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
         outputs="{% $states.result.Payload %}",
         retry_on_service_exceptions=True,
     )
+    # Retriers apply in order, the first match wins: permanent failures are never retried.
+    ingest.add_retry(errors=list(PERMANENT_INGEST_ERRORS), max_attempts=0)
     # The handler raises on every failure but "followers unavailable" (which it returns):
     # retry twice, late enough for a Spotify 429 penalty or a short outage to pass.
     ingest.add_retry(
@@ -188,6 +230,7 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
         {"--snapshot_date": "{% $ingest.snapshot_date %}", "--action": "transform"},
         {
             "snapshot_date": "{% $ingest.snapshot_date %}",
+            "status": LOADED,
             "ingest_status": "{% $ingest.status %}",
             "run_id": "{% $ingest.run_id %}",
             "records": "{% $ingest.records %}",
@@ -196,20 +239,14 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
             "glue_execution_seconds": "{% $states.result.ExecutionTime %}",
         },
     )
-    record_load = tasks.CallAwsService.jsonata(
+    record_load = _put_load_record(scope, "RecordLoad", bucket, "{% $string($states.input) %}")
+    # The day is stopped, not loaded; its record (the ingest answer, status
+    # followers_unavailable) tells the evening's freshness check that the one alert went out.
+    record_stopped = _put_load_record(
         scope,
-        "RecordLoad",
-        service="s3",
-        action="putObject",
-        iam_action="s3:PutObject",
-        iam_resources=[bucket.arn_for_objects(f"{LOAD_RECORDS_PREFIX}*")],
-        parameters={
-            "Bucket": bucket.bucket_name,
-            "Key": load_record_key("$states.input.snapshot_date"),
-            "Body": "{% $string($states.input) %}",
-            "ContentType": "application/json",
-        },
-        outputs="{% $states.input %}",
+        "RecordFollowersUnavailable",
+        bucket,
+        "{% $string($merge([$states.input, {'status': '" + FOLLOWERS_UNAVAILABLE + "'}])) %}",
     )
     gate = (
         sfn.Choice.jsonata(scope, "DayComplete?")
@@ -221,11 +258,13 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
         )
         .when(
             sfn.Condition.jsonata(f"{{% $states.input.status = '{FOLLOWERS_UNAVAILABLE}' %}}"),
-            sfn.Fail(
-                scope,
-                "FollowersUnavailable",
-                error=FOLLOWERS_UNAVAILABLE_ERROR,
-                cause="The Spotify app gets no followers; the raw answers are kept in bronze.",
+            record_stopped.next(
+                sfn.Fail(
+                    scope,
+                    "FollowersUnavailable",
+                    error=FOLLOWERS_UNAVAILABLE_ERROR,
+                    cause="The Spotify app gets no followers; the raw answers are kept in bronze.",
+                )
             ),
         )
         .otherwise(
@@ -403,12 +442,15 @@ def maintenance_state_machine(parent: Construct, parts: PipelineParts) -> sfn.St
 
 
 def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
-    """Daily at the deadline hour: succeed if today's load record exists, fail otherwise.
+    """Daily at the deadline hour: succeed if today has a load record, fail otherwise.
 
-    Its failures are the freshness alarm. A record is written only after the Glue job has
-    loaded the day (and so created the day's load tag), so "no record by the deadline" is
-    exactly "no new load tag by the deadline", whatever the cause: the schedule did not
-    fire, the Lambda or Glue failed, Spotify gave no followers, or the run is still going.
+    Its failures are the freshness alarm. A ``loaded`` record is written only after the Glue
+    job has loaded the day (and so created the day's load tag), so "no record by the
+    deadline" is exactly "no new load tag by the deadline", whatever the cause: the schedule
+    did not fire, the Lambda or Glue failed, or the run is still going. The one exception is
+    a ``followers_unavailable`` record: the pipeline stopped that day on purpose and has sent
+    its one alert, so the check accepts it rather than alert a second time. A record without
+    ``status`` (written before the field existed) was a load.
     """
     bucket = parts.bucket
     scope = Construct(parent, "FreshnessStates")
@@ -428,7 +470,13 @@ def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.Stat
             )
         ],
         parameters={"Bucket": bucket.bucket_name, "Key": load_record_key(f"({INPUT_DAY})")},
-        outputs={"snapshot_date": f"{{% {INPUT_DAY} %}}", "loaded": True},
+        outputs={
+            "snapshot_date": f"{{% {INPUT_DAY} %}}",
+            "status": (
+                "{% ($record := $parse($states.result.Body);"
+                f" $exists($record.status) ? $record.status : '{LOADED}') %}}"
+            ),
+        },
     )
     not_loaded = sfn.Fail(
         scope,
@@ -437,12 +485,22 @@ def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.Stat
         cause="No load record for today by the freshness deadline: see docs/runbook.md.",
     )
     check.add_catch(not_loaded, errors=["S3.NoSuchKeyException"])
+    accounted = (
+        sfn.Choice.jsonata(scope, "LoadedOrAlerted?")
+        .when(
+            sfn.Condition.jsonata(
+                f"{{% $states.input.status in {_jsonata_list(RECORDED_STATUSES)} %}}"
+            ),
+            sfn.Succeed(scope, "DayAccountedFor", comment="Loaded, or stopped with its alert."),
+        )
+        .otherwise(not_loaded)
+    )
     return sfn.StateMachine(
         parent,
         "Freshness",
         state_machine_name=f"{parts.settings.stack_name}-freshness",
         query_language=sfn.QueryLanguage.JSONATA,
-        definition_body=sfn.DefinitionBody.from_chainable(check),
+        definition_body=sfn.DefinitionBody.from_chainable(check.next(accounted)),
         comment="Fails (and alarms) when today has not been loaded by the deadline hour.",
         timeout=Duration.minutes(5),
         logs=_log_options(parent, "freshness", parts.settings),

@@ -45,6 +45,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from catalog.spark import ICEBERG_EXTENSIONS
+from glue.job import glue_spark_conf
 from infra.cdk.orchestration import (
     PipelineParts,
     freshness_state_machine,
@@ -143,6 +145,25 @@ def pinned_requirements(names: tuple[str, ...], pyproject: Path) -> list[str]:
     if missing:
         raise ValueError(f"pyproject.toml pins no version for {missing}")
     return [f"{n}=={pins[n.lower()]}" for n in names]
+
+
+def glue_spark_conf_pairs(warehouse: str) -> dict[str, str]:
+    """The Glue job's Spark conf: ``spark.sql.extensions`` (fixed at session start, so it must
+    come from ``--conf``), the job's own catalog conf (:func:`glue.job.glue_spark_conf`, which
+    the job also sets itself where absent) and ``glue.skip-archive``. Built from the job's
+    and the local runtime's definitions, never written out here, so they cannot drift."""
+    return {
+        "spark.sql.extensions": ICEBERG_EXTENSIONS,
+        **glue_spark_conf(warehouse),
+        # No archived Glue table version per Iceberg commit (Iceberg keeps its own history).
+        f"spark.sql.catalog.{ICEBERG_CATALOG}.glue.skip-archive": "true",
+    }
+
+
+def glue_conf_argument(warehouse: str) -> str:
+    """The ``--conf`` job argument: Glue takes one ``--conf``; further pairs ride in its
+    value behind `` --conf ``."""
+    return " --conf ".join(f"{k}={v}" for k, v in glue_spark_conf_pairs(warehouse).items())
 
 
 def log_group(scope: Construct, construct_id: str, name: str | None = None) -> logs.LogGroup:
@@ -503,23 +524,10 @@ class LakehouseStack(Stack):
             role.add_to_policy(statement)
 
         warehouse = bucket.s3_url_for_object(WAREHOUSE_PREFIX.rstrip("/"))
-        catalog = f"spark.sql.catalog.{ICEBERG_CATALOG}"
-        spark_conf = [
-            "spark.sql.extensions="
-            "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
-            f"{catalog}=org.apache.iceberg.spark.SparkCatalog",
-            f"{catalog}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
-            f"{catalog}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
-            f"{catalog}.warehouse={warehouse}",
-            # No archived Glue table version per Iceberg commit (Iceberg keeps its own history).
-            f"{catalog}.glue.skip-archive=true",
-        ]
-        # Glue takes one --conf; further pairs ride in its value behind " --conf ".
-        conf_value = " --conf ".join(spark_conf)
         arguments = {
             "--job-language": "python",
             "--datalake-formats": "iceberg",
-            "--conf": conf_value,
+            "--conf": glue_conf_argument(warehouse),
             "--extra-py-files": py_files.s3_object_url,
             "--additional-python-modules": ",".join(
                 pinned_requirements(GLUE_PYTHON_MODULES, REPO_ROOT / "pyproject.toml")
@@ -598,15 +606,21 @@ class LakehouseStack(Stack):
                 resources=[workgroup_arn],
             )
         )
+        # Read: Athena resolves the view's tables (and the view itself) in the database.
         machine.add_to_role_policy(
             iam.PolicyStatement(
-                actions=[
-                    "glue:GetDatabase",
-                    "glue:GetTable",
-                    "glue:CreateTable",
-                    "glue:UpdateTable",
-                ],
+                sid="ReadSpotifyCatalog",
+                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetTables"],
                 resources=glue_arns(self, "*"),
+            )
+        )
+        # Write: only the gold view's own catalog entry. CREATE OR REPLACE VIEW creates it
+        # (first run) or updates it; no other table can be created or rewritten by this role.
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="WriteGoldViewOnly",
+                actions=["glue:CreateTable", "glue:UpdateTable"],
+                resources=glue_arns(self, GOLD_VIEW),
             )
         )
         machine.add_to_role_policy(

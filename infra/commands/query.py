@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from catalog.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS
+from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
 from infra.cli_app import FormatOption, app, console, parse_day, paths_of
 from infra.output import OutputFormat, render
 from views.engine import EngineName
@@ -54,11 +56,24 @@ def query(
 @app.command()
 def snapshots(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> None:
     """The load commits of silver: date, run, rows and the tag that names each."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
     from catalog.profiles import local_catalog
     from catalog.tables import ARTISTS_SILVER
-    from catalog.timetravel import load_snapshots
+    from catalog.timetravel import TableNotLoadedError, load_snapshots
 
-    table = local_catalog(paths_of(ctx)).load_table(ARTISTS_SILVER.identifier)
+    paths = paths_of(ctx)
+    name = ".".join(ARTISTS_SILVER.identifier)
+    not_loaded = TableNotLoadedError(
+        f"no table {name} in {paths.home}: nothing has been loaded there yet. Run "
+        "`spotify-lakehouse run --date D` first (or demo), or pass the right --home."
+    )
+    if not paths.catalog_db.exists():  # local_catalog() would create an empty catalog.db
+        raise not_loaded
+    try:
+        table = local_catalog(paths).load_table(ARTISTS_SILVER.identifier)
+    except (NoSuchTableError, NoSuchNamespaceError) as e:
+        raise not_loaded from e
     rows = load_snapshots(table)
     columns = ["snapshot_id", "snapshot_date", "committed_at", "operation", "run_id", "rows", "tag"]
     render(columns, [[getattr(r, c) for c in columns] for r in rows], fmt, title="artists_silver")
@@ -80,10 +95,10 @@ def maintain(
     ctx: typer.Context,
     snapshot_retention_days: Annotated[
         int, typer.Option("--snapshot-retention-days", min=0, help="Expire older snapshots")
-    ] = 7,
+    ] = DEFAULT_SNAPSHOT_RETENTION_DAYS,
     tag_retention_days: Annotated[
         int, typer.Option("--tag-retention-days", min=1, help="Keep daily tags this long")
-    ] = 400,
+    ] = DEFAULT_TAG_RETENTION_DAYS,
     compact: Annotated[bool, typer.Option("--compact/--no-compact", help="Compact files")] = True,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from catalog.maintenance import WriteInProgressError, maintain, maintain_local, write_lease
+from catalog.maintenance import (
+    WriteInProgressError,
+    commit_times,
+    maintain,
+    maintain_local,
+    tag_retained,
+    write_lease,
+)
 from catalog.profiles import local_catalog
 from catalog.tables import ARTISTS_SILVER, ensure_table
 from catalog.timetravel import NoSnapshotAsOfError, load_tags
@@ -112,3 +120,31 @@ def test_arguments_are_checked(lakehouse: SparkLakehouse) -> None:
         maintain(lakehouse.spark, orphan_min_age=timedelta(hours=1))
     with pytest.raises(ValueError, match="unknown tables"):
         maintain(lakehouse.spark, tables=["nope"])
+
+
+def test_one_tag_retention_rule_counts_days() -> None:
+    today = date(2026, 11, 24)
+    assert tag_retained(today - timedelta(days=400), today, 400)
+    assert not tag_retained(today - timedelta(days=401), today, 400)
+    assert tag_retained(today + timedelta(days=1), today, 400)  # a day after "today"
+
+
+@pytest.fixture
+def local_zone_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The Python process's local zone is UTC-08:00/-07:00 (the Spark session's stays UTC)."""
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_commit_times_are_utc_whatever_the_local_zone(
+    lakehouse: SparkLakehouse, local_zone_not_utc: None
+) -> None:
+    silver, _ = _history(lakehouse)
+    expected = {
+        s.snapshot_id: datetime.fromtimestamp(s.timestamp_ms / 1000, UTC)
+        for s in silver.table.metadata.snapshots
+    }
+    assert commit_times(lakehouse.spark, "lakehouse.spotify.artists_silver") == expected

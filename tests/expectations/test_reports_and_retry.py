@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from expectations.conflicts import CommitConflictError, is_commit_conflict, retry_on_conflict
+from expectations.conflicts import (
+    CommitConflictError,
+    CommitStateUnknownError,
+    is_commit_conflict,
+    is_commit_state_unknown,
+    retry_on_conflict,
+)
 from expectations.frame import Candidate
 from expectations.quarantine import QuarantinedRow
 from expectations.report import render_report
@@ -115,3 +121,58 @@ def test_only_conflicts_are_retried_and_then_reported_clearly() -> None:
     assert len(calls) == 1
     assert is_commit_conflict(RuntimeError("ValidationException: Found conflicting files"))
     assert not is_commit_conflict(RuntimeError("ValidationException: Cannot find field"))
+
+
+def test_an_unknown_commit_state_is_settled_before_anything_is_redone() -> None:
+    from pyiceberg.exceptions import CommitStateUnknownException
+
+    unknown = CommitStateUnknownException("500: Internal Server Error")
+    assert is_commit_state_unknown(unknown)
+    assert is_commit_state_unknown(RuntimeError("org.apache.iceberg...CommitStateUnknownException"))
+    assert not is_commit_conflict(unknown)
+    calls: list[str] = []
+
+    def lost_answer() -> str:
+        calls.append("commit")
+        raise unknown
+
+    # Not idempotent and nothing to check with: fail at once, never redo blindly.
+    with pytest.raises(CommitStateUnknownError, match="not redone blindly") as caught:
+        retry_on_conflict(lost_answer, what="test", wait_multiplier_s=0.001)
+    assert calls == ["commit"]
+    assert caught.value.__cause__ is unknown
+
+    # The commit had landed: the check finds it and the operation is not run again.
+    calls.clear()
+    found = retry_on_conflict(
+        lost_answer, what="test", landed=lambda: "snapshot-1", wait_multiplier_s=0.001
+    )
+    assert (found, calls) == ("snapshot-1", ["commit"])
+
+    # It had not landed: redone once, after the check said so.
+    outcomes = iter([unknown, None])
+    checks: list[int] = []
+
+    def flaky() -> str:
+        error = next(outcomes)
+        calls.append("commit")
+        if error is not None:
+            raise error
+        return "snapshot-2"
+
+    calls.clear()
+    assert (
+        retry_on_conflict(
+            flaky, what="test", landed=lambda: checks.append(1), wait_multiplier_s=0.001
+        )
+        == "snapshot-2"
+    )
+    assert (calls, checks) == (["commit", "commit"], [1])
+
+    # Idempotent (a MERGE recomputing its changes): simply redone, as a conflict is.
+    calls.clear()
+    with pytest.raises(CommitStateUnknownError, match="last of 2 commits"):
+        retry_on_conflict(
+            lost_answer, what="test", idempotent=True, attempts=2, wait_multiplier_s=0.001
+        )
+    assert calls == ["commit", "commit"]

@@ -6,6 +6,7 @@ import itertools
 import sys
 import types
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,11 @@ def test_glue_spark_conf_is_the_contracts() -> None:
     )
     assert conf["spark.sql.catalog.lakehouse.io-impl"] == "org.apache.iceberg.aws.s3.S3FileIO"
     assert conf["spark.sql.catalog.lakehouse.warehouse"] == "s3://data/warehouse"
+
+
+def test_iceberg_extensions_are_defined_once() -> None:
+    import catalog.spark
+    import glue.job
+
+    assert glue.job.ICEBERG_EXTENSIONS is catalog.spark.ICEBERG_EXTENSIONS
+    assert "ICEBERG_EXTENSIONS: Final" not in Path(glue.job.__file__).read_text()

@@ -395,3 +395,31 @@ def test_job_context_is_reused_across_days(lakehouse: SparkLakehouse) -> None:
     )
     assert context.quality is quality_context()
     assert spark_table_name(context.definition) == TABLE
+
+
+def test_query_as_of_reads_quarantine_and_dq_results_by_their_own_tags(
+    lakehouse: SparkLakehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = LocalBronzeStore(lakehouse.paths.bronze)
+    d2 = D1 + timedelta(days=1)
+    write_day(store, D1, [[*roster(D1), artist(8, name=None)]])
+    write_day(store, d2, [[*roster(d2), artist(8, name=None), artist(9, followers=-1)]])
+    run_local_day(lakehouse.spark, lakehouse.paths, D1)
+    run_local_day(lakehouse.spark, lakehouse.paths, d2)
+    per_run = len([r for r in dq_results(lakehouse) if r["snapshot_date"] == D1])
+
+    def as_of(day: date, sql: str) -> list[dict[str, Any]]:
+        code, out = cli(lakehouse, capsys, "query", "--format", "json", "--as-of", str(day), sql)
+        assert code == 0, out
+        rows: list[dict[str, Any]] = json.loads(out)
+        return rows
+
+    quarantined = "SELECT count(*) AS n, max(snapshot_date) AS last FROM artists_quarantine"
+    results = "SELECT count(*) AS n, max(snapshot_date) AS last FROM dq_results"
+    assert as_of(D1, quarantined) == [{"n": 1, "last": "2026-11-01"}]
+    assert as_of(d2, quarantined) == [{"n": 3, "last": "2026-11-02"}]
+    assert as_of(D1, results) == [{"n": per_run, "last": "2026-11-01"}]
+    assert as_of(d2, results) == [{"n": 2 * per_run, "last": "2026-11-02"}]
+    code, err = cli(lakehouse, capsys, "query", "--as-of", "2026-10-31", results)
+    assert code != 0
+    assert "no load tag at or before 2026-10-31" in err

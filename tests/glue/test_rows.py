@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from catalog.bronze import ManifestPart
+from catalog.spotify_payload import record_count
 from catalog.tables import ARTISTS_SILVER
 from glue.rows import MalformedPartError, artist_objects, day_rows, fetch_order, silver_row
 from tests.bronze_days import artist
@@ -28,10 +29,11 @@ def test_silver_row_has_exactly_the_table_columns() -> None:
     assert row["source_file"] == "p0"
 
 
-def test_both_answer_shapes_parse_and_nulls_are_kept() -> None:
-    batch = json.dumps({"artists": [artist(1), None]}).encode()
+def test_both_answer_shapes_parse_and_nulls_are_not_records() -> None:
+    batch = json.dumps({"artists": [artist(1), None, 42]}).encode()
     single = json.dumps(artist(2)).encode()
-    assert len(artist_objects(batch, "b")) == 2
+    assert artist_objects(batch, "b") == [artist(1), 42]
+    assert len(artist_objects(batch, "b")) == record_count(batch) == 2  # the manifest's count
     assert artist_objects(single, "s")[0]["id"] == artist(2)["id"]
 
 
@@ -86,3 +88,12 @@ def test_the_latest_fetch_ranks_first_among_duplicates() -> None:
         run_id="r",
     ).candidates
     assert max(candidates, key=fetch_order).row["followers"] == 20
+
+
+def test_a_column_added_to_the_table_is_flattened_as_null(monkeypatch: pytest.MonkeyPatch) -> None:
+    # silver_row follows the table definition, not a column list of its own.
+    columns = [*ARTISTS_SILVER.column_names, "label"]
+    monkeypatch.setattr(type(ARTISTS_SILVER), "column_names", property(lambda _: columns))
+    row = silver_row(artist(1), day=DAY, run_id="r", part=part())
+    assert list(row) == columns
+    assert row["label"] is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +13,9 @@ from catalog.bronze import LocalBronzeStore, manifest_key
 from catalog.errors import FollowersUnavailableError
 from catalog.profiles import local_catalog
 from catalog.tables import ARTISTS_SILVER
+from catalog.tags import tag_name
 from glue.job import run_local_day
+from glue.merge import load_commits
 from glue.transform import BronzePartError, DayIncompleteError, NoValidRowsError
 from tests.bronze_days import artist, write_day
 from tests.conftest import SparkLakehouse
@@ -110,6 +114,73 @@ def test_a_missing_tag_is_recreated_from_the_summaries(lakehouse: SparkLakehouse
     second = run_local_day(lakehouse.spark, lakehouse.paths, D2)
     assert second.repaired_tags == ["snapshot-2026-11-01"]
     assert tags(lakehouse)["snapshot-2026-11-01"] == first.snapshot_id
+
+
+def test_a_stale_tag_is_moved_to_the_latest_load_of_its_day(lakehouse: SparkLakehouse) -> None:
+    store = LocalBronzeStore(lakehouse.paths.bronze)
+    for day in (D1, D2):
+        write_day(store, day, [roster(day)], run_id=f"run-{day.day}")
+        run_local_day(lakehouse.spark, lakehouse.paths, day)
+    old = tags(lakehouse)["snapshot-2026-11-02"]
+    write_day(store, D2, [roster(D2, bump=1)], run_id="run-2b", replace=True)
+    reload = run_local_day(lakehouse.spark, lakehouse.paths, D2)
+    assert reload.snapshot_id != old
+    # the job died after the re-load's MERGE and before set_load_tag: the tag still names
+    # the older load of D2
+    lakehouse.spark.sql(
+        f"ALTER TABLE {TABLE} REPLACE TAG `snapshot-2026-11-02` AS OF VERSION {old}"
+    )
+
+    again = run_local_day(lakehouse.spark, lakehouse.paths, D2)
+
+    assert not again.committed  # nothing changed: no commit, but the tag is repaired
+    assert again.repaired_tags == ["snapshot-2026-11-02"]
+    assert tags(lakehouse)["snapshot-2026-11-02"] == reload.snapshot_id
+    assert run_local_day(lakehouse.spark, lakehouse.paths, D2).repaired_tags == []
+
+
+def test_a_day_beyond_tag_retention_is_never_tagged(lakehouse: SparkLakehouse) -> None:
+    store = LocalBronzeStore(lakehouse.paths.bronze)
+    today = datetime.now(UTC).date()
+    old, recent = today - timedelta(days=11), today - timedelta(days=10)
+    for day in (old, recent):
+        write_day(store, day, [roster(day)])
+    late = run_local_day(lakehouse.spark, lakehouse.paths, old, tag_retention_days=10)
+    assert late.committed  # the backfill loads, but maintenance would drop its tag: none
+    assert late.tag is None
+    assert tags(lakehouse) == {}
+    kept = run_local_day(lakehouse.spark, lakehouse.paths, recent, tag_retention_days=10)
+    assert kept.repaired_tags == []  # the old day is not re-tagged either
+    assert tags(lakehouse) == {tag_name(recent): kept.snapshot_id}
+
+
+@pytest.fixture
+def local_zone_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The Python process's local zone is UTC+05:30 (the Spark session's stays UTC)."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_load_commit_times_are_utc_whatever_the_local_zone(
+    lakehouse: SparkLakehouse, local_zone_not_utc: None
+) -> None:
+    store = LocalBronzeStore(lakehouse.paths.bronze)
+    write_day(store, D1, [roster(D1)])
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    result = run_local_day(lakehouse.spark, lakehouse.paths, D1)
+    after = datetime.now(UTC) + timedelta(seconds=1)
+
+    [commit] = load_commits(lakehouse.spark, TABLE)
+
+    assert commit.snapshot_id == result.snapshot_id
+    assert before <= commit.committed_at <= after
+    # what a collected TimestampType gives here: local wall time, 5:30 off when read as UTC
+    naive = lakehouse.spark.sql(f"SELECT committed_at FROM {TABLE}.snapshots").first()
+    assert naive is not None
+    assert naive[0].replace(tzinfo=UTC) - commit.committed_at > timedelta(hours=5)
 
 
 def test_an_incomplete_day_is_refused_and_nothing_is_written(lakehouse: SparkLakehouse) -> None:

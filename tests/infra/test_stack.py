@@ -239,8 +239,9 @@ def test_pipeline_gates_glue_on_the_ingest_status(synthesized: Synthesized) -> N
     assert gate["Type"] == "Choice"
     conditions = {c["Next"]: c["Condition"] for c in gate["Choices"]}
     assert "'complete', 'already_complete'" in conditions["Transform"]
-    assert "followers_unavailable" in conditions["FollowersUnavailable"]
+    assert "followers_unavailable" in conditions["RecordFollowersUnavailable"]
     assert gate["Default"] == "UnexpectedIngestStatus"
+    assert states["RecordFollowersUnavailable"]["Next"] == "FollowersUnavailable"
     assert states["FollowersUnavailable"]["Type"] == "Fail"
     transform = states["Transform"]
     assert transform["Resource"].endswith(":states:::glue:startJobRun.sync")
@@ -330,3 +331,124 @@ def test_data_access_is_scoped_to_prefixes(synthesized: Synthesized, role_part: 
                         continue
                     assert text.endswith("/*"), text
                     assert text.count("/") >= 2, text  # a prefix, never the whole bucket
+
+
+def _record_key(state: dict[str, Any]) -> str:
+    return str(state["Arguments"]["Key"])
+
+
+def test_followers_unavailable_day_is_recorded_and_alerted_once(synthesized: Synthesized) -> None:
+    """A day the app gets no followers: the pipeline writes that day's load record with status
+    followers_unavailable before it stops with its one alert, and the evening's freshness check
+    accepts that record instead of failing (FreshnessMissed would be a second alert)."""
+    pipeline = _states(_definition(synthesized, "pipeline"))
+    stopped = pipeline["RecordFollowersUnavailable"]
+    loaded = pipeline["RecordLoad"]
+    for record in (stopped, loaded):
+        assert record["Resource"].endswith(":states:::aws-sdk:s3:putObject")
+    # Same key for both outcomes: reports/loads/snapshot_date=D.json.
+    assert _record_key(stopped) == _record_key(loaded)
+    assert "reports/loads/snapshot_date=" in _record_key(stopped)
+    assert "'status': 'followers_unavailable'" in stopped["Arguments"]["Body"]
+    assert pipeline["Transform"]["Output"]["status"] == "loaded"
+    # Still exactly one alert on that path: the Map's catch, then a Succeed (no alarm).
+    days = pipeline["Days"]
+    alert = pipeline[days["Catch"][0]["Next"]]
+    assert alert["Resource"].endswith(":states:::sns:publish")
+    assert pipeline[alert["Next"]]["Type"] == "Succeed"
+    publishes = [n for n, st in pipeline.items() if st.get("Resource", "").endswith("sns:publish")]
+    assert sorted(publishes) == ["AlertFollowersUnavailable", "PublishResult"]
+
+    freshness = _states(_definition(synthesized, "freshness"))
+    find = freshness["FindTodaysLoad"]
+    assert "reports/loads/snapshot_date=" in _record_key(find)
+    assert find["Catch"][0] == {"ErrorEquals": ["S3.NoSuchKeyException"], "Next": "DayNotLoaded"}
+    assert "$record.status" in find["Output"]["status"]
+    gate = freshness[find["Next"]]
+    assert gate["Type"] == "Choice"
+    (choice,) = gate["Choices"]
+    assert "'loaded', 'followers_unavailable'" in choice["Condition"]
+    assert freshness[choice["Next"]]["Type"] == "Succeed"
+    assert gate["Default"] == "DayNotLoaded"
+    assert freshness["DayNotLoaded"]["Type"] == "Fail"
+
+
+def _role_statements(s: Synthesized, logical_prefix: str) -> list[dict[str, Any]]:
+    return [
+        st
+        for name, policy in s.resources("AWS::IAM::Policy").items()
+        if name.startswith(logical_prefix)
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def _resources(statement: dict[str, Any]) -> list[str]:
+    resources = statement["Resource"]
+    return [_joined(r) for r in (resources if isinstance(resources, list) else [resources])]
+
+
+def test_view_deploy_can_write_only_the_gold_view(synthesized: Synthesized) -> None:
+    statements = _role_statements(synthesized, "PipelineRole")
+    assert statements, "no policy of the pipeline state machine's role"
+    writes = [
+        st for st in statements if {"glue:CreateTable", "glue:UpdateTable"} & set(_actions(st))
+    ]
+    assert writes
+    for statement in writes:
+        assert set(_actions(statement)) == {"glue:CreateTable", "glue:UpdateTable"}, statement
+        tables = [r for r in _resources(statement) if ":table/" in r]
+        assert tables, statement
+        assert all(t.endswith(f":table/{GLUE_DATABASE}/spotify_gold_view") for t in tables)
+        assert not any(r.endswith("*") for r in _resources(statement)), statement
+    reads = {a for st in statements for a in _actions(st) if a.startswith("glue:Get")}
+    assert {"glue:GetDatabase", "glue:GetTable", "glue:GetTables"} <= reads
+    # The Glue job still creates and commits the Iceberg tables, any table of the database.
+    job = [
+        st
+        for st in _role_statements(synthesized, "GlueJobRole")
+        if "glue:CreateTable" in _actions(st)
+    ]
+    assert len(job) == 1
+    assert {"glue:CreateTable", "glue:UpdateTable"} <= set(_actions(job[0]))
+    assert any(r.endswith(f":table/{GLUE_DATABASE}/*") for r in _resources(job[0]))
+
+
+def test_glue_conf_is_built_from_the_job_and_runtime_definitions(
+    synthesized: Synthesized,
+) -> None:
+    from catalog.spark import ICEBERG_EXTENSIONS
+    from glue.job import glue_spark_conf
+
+    args = _only(synthesized.resources("AWS::Glue::Job"))["DefaultArguments"]
+    pairs = dict(p.split("=", 1) for p in _joined(args["--conf"]).split(" --conf "))
+    warehouse = _joined(args["--warehouse"])
+    assert pairs == {
+        "spark.sql.extensions": ICEBERG_EXTENSIONS,
+        **glue_spark_conf(warehouse),
+        "spark.sql.catalog.lakehouse.glue.skip-archive": "true",
+    }
+
+
+def test_ingest_retries_only_what_retrying_can_fix(synthesized: Synthesized) -> None:
+    """The handler raises NonRetryableIngestError for permanent failures (Lambda's errorType
+    is the class name): a MaxAttempts 0 retrier ahead of the States.TaskFailed wildcard."""
+    from infra.cdk.orchestration import PERMANENT_INGEST_ERRORS
+    from ingest import handler
+    from ingest.errors import BackdatedRefusedError, NoArtistsFoundError
+
+    assert PERMANENT_INGEST_ERRORS == ("NonRetryableIngestError",)
+    assert {NoArtistsFoundError, BackdatedRefusedError} <= set(handler.PERMANENT_ERRORS)
+    retry = _states(_definition(synthesized, "pipeline"))["Ingest"]["Retry"]
+    by_errors = {tuple(r["ErrorEquals"]): i for i, r in enumerate(retry)}
+    task_failed = by_errors[("States.TaskFailed",)]
+    assert retry[task_failed]["MaxAttempts"] == 2
+    permanent = by_errors[PERMANENT_INGEST_ERRORS]
+    assert retry[permanent]["MaxAttempts"] == 0
+    assert permanent < task_failed  # the first matching retrier applies
+    # No other retrier may match the permanent error (States.ALL would).
+    assert all("States.ALL" not in r["ErrorEquals"] for r in retry)

@@ -7,14 +7,21 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
 from catalog.bronze import Manifest, manifest_key
-from ingest.errors import SecretError, SettingsError
+from ingest.errors import (
+    BackdatedRefusedError,
+    FutureDayError,
+    NoArtistsFoundError,
+    NonRetryableIngestError,
+    SecretError,
+    SettingsError,
+)
 from ingest.handler import InvalidEventError, handler
 from ingest.roster import Roster
 from ingest.simulated_artists import followers
@@ -140,20 +147,39 @@ def test_roster_and_top_come_from_the_environment(
     assert [o["id"] for o in stored["artists"]] == top3[:1]  # the preflight: the top artist
 
 
-def test_a_past_day_is_refused_against_the_real_api(lambda_env: Any) -> None:
-    from ingest.errors import BackdatedRefusedError
-
-    with pytest.raises(BackdatedRefusedError):
+def test_a_past_day_is_refused_against_the_real_api_and_not_retried(lambda_env: Any) -> None:
+    with pytest.raises(NonRetryableIngestError, match=r"^BackdatedRefusedError: ") as caught:
         handler({"snapshot_date": "2020-01-01"}, Context())
+    assert type(caught.value).__name__ == "NonRetryableIngestError"  # Lambda's errorType
+    assert isinstance(caught.value.__cause__, BackdatedRefusedError)
+
+
+def test_a_future_day_is_refused_and_not_retried(lambda_env: Any, sim: SpotifySimulator) -> None:
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    with pytest.raises(NonRetryableIngestError, match=r"^FutureDayError: ") as caught:
+        handler({"snapshot_date": tomorrow}, Context())
+    assert isinstance(caught.value.__cause__, FutureDayError)
+    assert sim.requests == []
+
+
+def test_a_roster_spotify_does_not_know_is_not_retried(
+    lambda_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lambda_env.put_object(Bucket=BUCKET, Key="config/roster.txt", Body=b"0000000000000000000000")
+    monkeypatch.setenv("ROSTER_KEY", "config/roster.txt")
+    with pytest.raises(NonRetryableIngestError, match=r"^NoArtistsFoundError: ") as caught:
+        handler({"snapshot_date": TODAY.isoformat()}, Context())
+    assert isinstance(caught.value.__cause__, NoArtistsFoundError)
 
 
 @pytest.mark.parametrize(
     "event",
     [None, [], {}, {"snapshot_date": "24/11/2026"}, {"snapshot_date": "2026-11-24", "force": 1}],
 )
-def test_a_bad_event_raises(lambda_env: Any, event: Any) -> None:
-    with pytest.raises(InvalidEventError):
+def test_a_bad_event_raises_and_is_not_retried(lambda_env: Any, event: Any) -> None:
+    with pytest.raises(NonRetryableIngestError, match=r"^InvalidEventError: ") as caught:
         handler(event, Context())
+    assert isinstance(caught.value.__cause__, InvalidEventError)
 
 
 def test_a_bad_secret_raises_without_quoting_it(
@@ -166,6 +192,7 @@ def test_a_bad_secret_raises_without_quoting_it(
     with pytest.raises(SecretError, match="client_secret") as caught:
         handler({"snapshot_date": TODAY.isoformat()}, Context())
     assert "hunter2" not in str(caught.value)
+    assert not isinstance(caught.value, NonRetryableIngestError)  # retried: it may be fixed
     monkeypatch.setenv("SPOTIFY_SECRET_ARN", arn + "-missing")
     with pytest.raises(SecretError, match="GetSecretValue"):
         handler({"snapshot_date": TODAY.isoformat()}, Context())

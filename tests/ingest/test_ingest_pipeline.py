@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -19,7 +20,8 @@ from catalog.bronze import (
     sha256_hex,
 )
 from catalog.errors import LakehouseError
-from ingest.client import SpotifyClient
+from glue.transform import prepare_day
+from ingest.client import RawResponse, SpotifyClient
 from ingest.connection import open_real_api, open_simulator
 from ingest.errors import (
     BackdatedRefusedError,
@@ -31,6 +33,7 @@ from ingest.errors import (
 )
 from ingest.pipeline import IngestResult, ingest_day, new_run_id
 from ingest.roster import Roster, default_roster, parse_roster
+from ingest.settings import SpotifySettings
 from ingest.simulated_artists import followers
 from ingest.simulator import SpotifySimulator
 from ingest.simulator_faults import MalformedObject, RateLimited
@@ -96,7 +99,7 @@ def test_a_day_lands_in_bronze_with_a_manifest_written_last(
     assert manifest.run_id == result.run_id
     assert manifest.source == "simulator"
     assert manifest.followers_available
-    assert manifest.backdated
+    assert not manifest.backdated  # the simulator serves that day's own numbers
     assert manifest.roster_size == 120
     assert manifest.api_url == sim.api_url
     assert [p.key for p in manifest.parts] == list(result.parts)
@@ -372,6 +375,127 @@ def test_top_ranking_in_development_mode_still_ends_in_exit_3(
     manifest = manifest_of(store, PAST)
     assert not manifest.followers_available
     assert json.loads(store.read_part(manifest.parts[0]))["id"] == large_roster.ids[0]
+
+
+def test_development_mode_with_a_long_roster_stops_after_one_artist_request(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
+) -> None:
+    # 120 ids, top 20: the preflight comes before ranking, so no ranking pass is made.
+    sim.mode = "development"
+    with pytest.raises(FollowersUnavailableError) as caught:
+        ingest_day(
+            PAST,
+            store=store,
+            client=client,
+            roster=large_roster,
+            source="simulator",
+            allow_backdated=False,
+            top=20,
+        )
+    assert caught.value.exit_code == 3
+    first = large_roster.ids[0]
+    artist_requests = [r for r in sim.requests if r.path.startswith("/v1/artists")]
+    # Exactly one artist asked for (the batch endpoint's 403 tells the client to ask singly).
+    singles = [r for r in artist_requests if r.path.startswith("/v1/artists/")]
+    assert [r.path for r in singles] == [f"/v1/artists/{first}"]
+    assert [r.status for r in artist_requests if r.status == 200] == [200]
+    assert all(r.ids == [first] for r in artist_requests if r.path == "/v1/artists")
+    manifest = manifest_of(store, PAST)
+    assert not manifest.followers_available
+    assert len(manifest.parts) == 1
+    assert json.loads(store.read_part(manifest.parts[0]))["id"] == first
+
+
+def test_top_ranks_only_after_the_preflight_and_keeps_only_the_chosen_artists(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
+) -> None:
+    ingest_day(
+        PAST,
+        store=store,
+        client=client,
+        roster=large_roster,
+        source="simulator",
+        allow_backdated=False,
+        top=5,
+    )
+    batches = [r.ids for r in sim.requests if r.path == "/v1/artists"]
+    assert batches[0] == large_roster.ids[:1]  # the preflight is the first request
+    assert sorted(len(b) for b in batches[1:4]) == [20, 50, 50]  # then the ranking pass
+    chosen = sorted(large_roster.ids, key=lambda i: -followers(i, PAST, sim.seed))[:5]
+    manifest = manifest_of(store, PAST)
+    stored = [o["id"] for p in manifest.parts for o in json.loads(store.read_part(p))["artists"]]
+    assert stored == chosen  # the preflight's artist is in bronze only if chosen
+    assert (large_roster.ids[0] in stored) is (large_roster.ids[0] in chosen)
+
+
+@pytest.mark.parametrize("source", ["simulator", "spotify"])
+def test_a_future_day_is_refused_for_every_source(
+    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, source: Source
+) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    with pytest.raises(FutureDayError, match="after today's UTC date") as caught:
+        run(tomorrow, store, client, default_roster(), source=source, allow_backdated=True)
+    assert tomorrow.isoformat() in str(caught.value)
+    assert caught.value.exit_code == 1
+    assert sim.requests == []  # refused before any request
+    assert store.read_manifest(tomorrow) is None
+
+
+class _CannedClient:
+    """Answers every request with one canned batch body (for counting what it holds)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.settings = SpotifySettings(client_id="x", client_secret="y")
+
+    def fetch_artists(self, ids: list[str], *, simulated_date: date | None = None) -> list[Any]:
+        return list(self.iter_artists(ids, simulated_date=simulated_date))
+
+    def iter_artists(self, ids: list[str], *, simulated_date: date | None = None) -> Iterator[Any]:
+        if ids:
+            yield RawResponse(
+                url="http://127.0.0.1/v1/artists",
+                status=200,
+                body=self.body,
+                fetched_at=datetime.now(UTC),
+                request_id="req",
+                requested_ids=tuple(ids),
+            )
+
+
+def test_the_manifest_counts_records_the_way_the_bronze_check_does(
+    store: LocalBronzeStore,
+) -> None:
+    # A non-object entry is a record for both: the transform quarantines it instead of
+    # refusing the day over a count mismatch. A null (unknown id) is a record for neither.
+    good = default_roster_answer()
+    body = json.dumps({"artists": [good, None, 42, "n/a"]}).encode()
+    roster = parse_roster(default_roster().ids[0], origin="test")
+    result = ingest_day(
+        PAST,
+        store=store,
+        client=cast(SpotifyClient, _CannedClient(body)),
+        roster=roster,
+        source="simulator",
+        allow_backdated=False,
+    )
+    assert result.records == 3
+    prepared = prepare_day(store, PAST)
+    assert [(p.records_listed, p.records_found, p.parses) for p in prepared.parts] == [(3, 3, True)]
+    assert len(prepared.rows.candidates) == 3
+
+
+def default_roster_answer() -> dict[str, Any]:
+    return {
+        "id": default_roster().ids[0],
+        "name": "Arijit Singh",
+        "followers": {"href": None, "total": 100},
+        "popularity": 80,
+        "genres": [],
+        "images": [],
+        "external_urls": {"spotify": "https://open.spotify.com/artist/x"},
+        "type": "artist",
+    }
 
 
 class LateReader(LocalBronzeStore):

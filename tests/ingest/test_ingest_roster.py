@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from catalog.spotify_payload import is_artist_id
 from ingest.errors import RosterError
 from ingest.roster import (
     default_roster,
     demo_roster,
-    is_artist_id,
     load_roster,
     parse_roster,
     synthetic_artists,

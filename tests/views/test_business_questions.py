@@ -66,11 +66,18 @@ def test_average_daily_followers_gained(silver: SilverWriter, engine: LocalEngin
 
 
 def test_current_date_is_the_utc_date(engine: LocalEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Even in a process whose local zone is UTC+14, CURRENT_DATE is the UTC date."""
-    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    """CURRENT_DATE is the UTC date even where the process's local date is another day.
+
+    The zone is chosen now so the local date really differs from the UTC date: UTC+14 in
+    the UTC afternoon, UTC-12 in the UTC morning. A local-zone CURRENT_DATE cannot pass.
+    """
+    utc_hour = _today().hour
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati" if utc_hour >= 12 else "Etc/GMT+12")
     time.tzset()
     try:
         before = _today().date()
+        local = datetime.now().date()  # the local date is the point here
+        assert local != before, "precondition: the local date must differ from the UTC date"
         (value,) = engine.execute("SELECT CURRENT_DATE AS today").column("today")
         assert value in {before, _today().date()}
     finally:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
+from catalog.paths import LakehousePaths
+from catalog.profiles import local_catalog
 from catalog.tags import tag_name
 from catalog.timetravel import (
     NoSnapshotAsOfError,
@@ -14,6 +18,7 @@ from catalog.timetravel import (
     main_history,
     resolve_as_of,
 )
+from infra.cli import main
 from tests.views.conftest import Artist, SilverWriter
 from views.local import LocalEngine
 
@@ -186,3 +191,55 @@ def test_load_snapshots_lists_load_commits(silver: SilverWriter) -> None:
     assert all(s.in_main_history for s in loads)
     assert all(s.committed_at.tzinfo is not None for s in loads)
     assert [t.day for t in load_tags(silver.table)] == [DAY1, DAY2, DAY3]
+
+
+def _snapshots_cli(home: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(["--home", str(home), "snapshots", "--format", "json"])
+    captured = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+
+def test_snapshots_without_a_catalog_says_what_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "empty"
+    home.mkdir()
+
+    code, out, err = _snapshots_cli(home, capsys)
+
+    assert code == 1
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert "spotify-lakehouse run --date D" in err
+    assert "NoSuchTableError" not in err
+    assert not LakehousePaths.resolve(home).catalog_db.exists()  # no empty catalog left behind
+
+
+def test_snapshots_without_the_table_says_what_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = LakehousePaths.resolve(tmp_path / "no-table").ensure()
+    local_catalog(paths)  # a catalog without silver (e.g. only bronze was ingested)
+
+    code, _, err = _snapshots_cli(paths.home, capsys)
+
+    assert code == 1
+    assert len(err.splitlines()) == 1
+    assert "spotify-lakehouse run --date D" in err
+    assert "NoSuchTableError" not in err
+
+
+def test_snapshots_lists_the_loads(
+    silver: SilverWriter, home: LakehousePaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _three_days_and_a_late_reload(silver)
+    main(["--home", str(home.home), "snapshots", "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["snapshot_id"], r["tag"]) for r in rows] == [
+        (ids["day1"], tag_name(DAY1)),
+        (ids["day2"], None),
+        (ids["day3"], tag_name(DAY3)),
+        (ids["day2_reload"], tag_name(DAY2)),
+    ]
