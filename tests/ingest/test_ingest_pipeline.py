@@ -358,25 +358,6 @@ def test_top_equal_to_the_roster_makes_no_ranking_request(
     assert "top" not in manifest_of(store, PAST).extra
 
 
-def test_top_ranking_in_development_mode_still_ends_in_exit_3(
-    sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
-) -> None:
-    sim.mode = "development"
-    with pytest.raises(FollowersUnavailableError):
-        ingest_day(
-            PAST,
-            store=store,
-            client=client,
-            roster=large_roster,
-            source="simulator",
-            allow_backdated=False,
-            top=5,
-        )
-    manifest = manifest_of(store, PAST)
-    assert not manifest.followers_available
-    assert json.loads(store.read_part(manifest.parts[0]))["id"] == large_roster.ids[0]
-
-
 def test_development_mode_with_a_long_roster_stops_after_one_artist_request(
     sim: SpotifySimulator, store: LocalBronzeStore, client: SpotifyClient, large_roster: Roster
 ) -> None:
