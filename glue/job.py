@@ -12,6 +12,8 @@ end in :func:`glue.transform.transform_day`, the one transform.
 * ``--action maintain`` runs :func:`catalog.maintenance.maintain` instead of a day's load.
 
 Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``.
+``make rehearse`` starts this module the way Glue does (AWS's own ``getResolvedOptions``,
+a Glue-shaped ``sys.argv``, the stack's ``--conf``) against moto's server.
 """
 
 from __future__ import annotations
@@ -81,15 +83,33 @@ class JobArguments:
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
 
 
-def _glue_resolver() -> Any:
+Resolver = Callable[[list[str], list[str]], dict[str, str]]
+
+
+def _glue_resolver() -> Resolver | None:
+    """AWS's ``getResolvedOptions`` where ``awsglue`` is importable (on Glue, and in the dev
+    venv through ``awsgluedataplanepython``), with its parse error translated into ours."""
     try:
-        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+        from awsglue.utils import (
+            GlueArgumentError,
+            getResolvedOptions,
+        )
     except ImportError:
         return None
-    return getResolvedOptions
+
+    def resolve(argv: list[str], options: list[str]) -> dict[str, str]:
+        try:
+            return cast(dict[str, str], getResolvedOptions(argv, options))
+        except GlueArgumentError as e:
+            raise JobArgumentError(
+                f"the Glue job's arguments do not parse: {e} (docs/aws-contracts.md lists them)"
+            ) from e
+
+    return resolve
 
 
 def _argparse(argv: Sequence[str]) -> dict[str, str]:
+    """Like Glue's resolver: ``argv`` is the whole ``sys.argv``, script path first."""
     parser = argparse.ArgumentParser(prog="glue.job", description=__doc__)
     parser.add_argument("--snapshot_date", required=True, help="UTC day to load, YYYY-MM-DD")
     parser.add_argument("--action", choices=ACTIONS, default=None, help="default: transform")
@@ -101,15 +121,22 @@ def _argparse(argv: Sequence[str]) -> dict[str, str]:
     parser.add_argument("--region", default=None, help="AWS region of the Glue catalog")
     parser.add_argument("--tag_retention_days", default=None)
     parser.add_argument("--JOB_NAME", default=None)  # Glue passes it; harmless locally
-    parsed = vars(parser.parse_args(list(argv)))
+    parsed = vars(parser.parse_args(list(argv[1:])))
     return {k: v for k, v in parsed.items() if v is not None}
 
 
 def parse_arguments(argv: Sequence[str]) -> JobArguments:
-    """Job arguments from Glue's resolver when running on Glue, argparse otherwise."""
+    """Job arguments from Glue's resolver when running on Glue, argparse otherwise.
+
+    ``argv`` is the whole ``sys.argv``: the script path first, then the arguments in an
+    order Glue does not fix, Glue's own (``--JOB_ID``, ``--JOB_RUN_ID``, ``--TempDir``,
+    ``--job-bookmark-option``, ...) mixed in. ``getResolvedOptions`` skips ``argv[0]``
+    itself; handing it ``sys.argv[1:]`` would drop the first real argument, which fails the
+    job whenever Glue happens to put ``--snapshot_date`` first.
+    """
     resolver = _glue_resolver()
     if resolver is not None:
-        present = [a for a in OPTIONAL_ARGUMENTS if f"--{a}" in argv]
+        present = [a for a in OPTIONAL_ARGUMENTS if f"--{a}" in argv[1:]]
         raw: dict[str, str] = resolver(list(argv), [*REQUIRED_ARGUMENTS, *present])
     else:
         raw = _argparse(argv)
@@ -276,13 +303,18 @@ def run_local(arguments: JobArguments) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Script entry point; returns the process exit status (0, 1, 2 or 3)."""
+    """Script entry point; returns the process exit status (0, 1, 2 or 3).
+
+    ``argv`` defaults to the whole ``sys.argv`` (script path first), as Glue passes it.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+        arguments = parse_arguments(sys.argv if argv is None else argv)
         outcome = run_glue(arguments) if arguments.catalog == "glue" else run_local(arguments)
     except LakehouseError as e:
-        log.error("%s", e)
+        # One line on stderr, as every command of the project: Glue keeps it in the run's
+        # error log, and the state machine shows the run's ErrorMessage beside it.
+        print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     print(json.dumps(outcome, default=str))
     return 0

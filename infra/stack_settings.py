@@ -46,6 +46,8 @@ GOLD_VIEW: Final = GOLD_VIEW_NAME
 #: Iceberg catalog name in Spark and pyiceberg (catalog.profiles).
 ICEBERG_CATALOG: Final = CATALOG_NAME
 LAMBDA_HANDLER: Final = "ingest.handler.handler"
+#: The name Athena gives the account's Glue Data Catalog (queries name it; IAM scopes to it).
+ATHENA_DATA_CATALOG: Final = "AwsDataCatalog"
 
 # --- Spotify request model (sizes the Lambda and prices it) -----------------------------------
 #: ``GET /artists?ids=`` takes at most 50 ids.

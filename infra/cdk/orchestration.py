@@ -38,6 +38,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.stack_settings import (
+    ATHENA_DATA_CATALOG,
     GLUE_DATABASE,
     GOLD_VIEW,
     LOAD_RECORDS_PREFIX,
@@ -344,7 +345,10 @@ def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.State
             "Arguments": {
                 "QueryString": parts.gold_view_sql,
                 "WorkGroup": parts.workgroup,
-                "QueryExecutionContext": {"Catalog": "AwsDataCatalog", "Database": GLUE_DATABASE},
+                "QueryExecutionContext": {
+                    "Catalog": ATHENA_DATA_CATALOG,
+                    "Database": GLUE_DATABASE,
+                },
             },
             "Output": "{% $states.input %}",
         },

@@ -56,6 +56,7 @@ from infra.cdk.orchestration import (
 )
 from infra.stack_settings import (
     ALARM_METRICS,
+    ATHENA_DATA_CATALOG,
     ATHENA_RESULTS_PREFIX,
     BRONZE_PREFIX,
     GLUE_DATABASE,
@@ -164,6 +165,13 @@ def glue_conf_argument(warehouse: str) -> str:
     """The ``--conf`` job argument: Glue takes one ``--conf``; further pairs ride in its
     value behind `` --conf ``."""
     return " --conf ".join(f"{k}={v}" for k, v in glue_spark_conf_pairs(warehouse).items())
+
+
+def athena_data_catalog_arn(stack: Stack) -> str:
+    """The ARN of Athena's ``AwsDataCatalog`` (the Glue Data Catalog as Athena names it)."""
+    return stack.format_arn(
+        service="athena", resource="datacatalog", resource_name=ATHENA_DATA_CATALOG
+    )
 
 
 def log_group(scope: Construct, construct_id: str, name: str | None = None) -> logs.LogGroup:
@@ -389,9 +397,11 @@ class LakehouseStack(Stack):
             code=lambda_.Code.from_asset(str(assets.lambda_zip)),
             memory_size=s.lambda_memory_mb,
             timeout=Duration.seconds(s.lambda_timeout_s),
-            # One run at a time: two runs of one day would race for its manifest, and
-            # parallel runs would share one Spotify rate limit.
-            reserved_concurrent_executions=1,
+            # No reserved concurrency: a reservation may not take the account's unreserved
+            # concurrency below its minimum, and new accounts get a reduced quota (often
+            # 10), so CloudFormation would refuse the function and roll the stack back. Two
+            # runs of one day cannot both complete it (the manifest's conditional write lets
+            # one win), and the state machine runs one day at a time.
             environment=environment,
             role=role,
             log_group=group,
@@ -604,6 +614,15 @@ class LakehouseStack(Stack):
                     "athena:StopQueryExecution",
                 ],
                 resources=[workgroup_arn],
+            )
+        )
+        # A query names its catalog (QueryExecutionContext.Catalog = AwsDataCatalog): Athena
+        # reads the catalog's definition first, as CDK's own Athena task grants.
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadDataCatalog",
+                actions=["athena:GetDataCatalog"],
+                resources=[athena_data_catalog_arn(self)],
             )
         )
         # Read: Athena resolves the view's tables (and the view itself) in the database.
