@@ -5,7 +5,9 @@ with where and when they came from, and handles the protocol around them: the
 client-credentials token (cached, refreshed once on 401), batches of at most 50 ids, the
 per-id fallback where the batch endpoint is gone (Development Mode apps), bounded
 concurrency with one shared rate-limit pause (see :mod:`ingest.ratelimit`), timeouts on
-every call, TLS verification always on, and retries (see :mod:`ingest.retry`).
+every call, TLS verification always on, and retries (see :mod:`ingest.retry`). Given a
+:class:`~ingest.budget.TimeBudget` (the Lambda's remaining time), no wait it makes, retry or
+rate-limit pause, runs past the budget's safety margin (see :mod:`ingest.budget`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from urllib.parse import quote, urlencode
 import requests
 from requests.adapters import HTTPAdapter
 
+from ingest.budget import TimeBudget
 from ingest.errors import (
     RateLimitTooLongError,
     SpotifyAuthError,
@@ -83,6 +86,7 @@ class SpotifyClient:
     Thread-safe: requests run on up to ``max_workers`` threads (bounded concurrency), share
     one token (fetched once, under a lock) and one :class:`~ingest.ratelimit.RateLimitGate`
     (a 429 pauses every worker). ``sleep`` and ``clock`` are injectable together for tests.
+    ``budget``: the deadline every wait must fit in (None, the default: no deadline).
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class SpotifyClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         max_workers: int = DEFAULT_MAX_WORKERS,
+        budget: TimeBudget | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -103,7 +108,7 @@ class SpotifyClient:
         if self._session.verify is False:
             raise ValueError("TLS verification must stay on: pass a session with verify enabled")
         self._session.headers["User-Agent"] = USER_AGENT
-        self._gate = RateLimitGate(clock=clock, sleep=sleep)
+        self._gate = RateLimitGate(clock=clock, sleep=sleep, budget=budget)
         # One pooled connection per worker (requests keeps 10 per host by default), behind
         # the rate-limit gate: the last step before the socket, so a request that has not
         # left yet when a 429 arrives waits instead of going out early.
@@ -115,6 +120,7 @@ class SpotifyClient:
         self._sleep = sleep
         self._clock = clock
         self._max_workers = max_workers
+        self._budget = budget
         self._token_lock = threading.Lock()
         self._token: _Token | None = None
         self._batch_available: bool | None = None  # unknown until the first batch request
@@ -281,7 +287,11 @@ class SpotifyClient:
             return response
 
         response = call_with_retries(
-            attempt, policy=self._retry, sleep=self._sleep, what=f"GET {target}"
+            attempt,
+            policy=self._retry,
+            sleep=self._sleep,
+            what=f"GET {target}",
+            budget=self._budget,
         )
         return response, used
 
@@ -312,7 +322,11 @@ class SpotifyClient:
             )
 
         response = call_with_retries(
-            attempt, policy=self._retry, sleep=self._sleep, what=f"POST {token_url}"
+            attempt,
+            policy=self._retry,
+            sleep=self._sleep,
+            what=f"POST {token_url}",
+            budget=self._budget,
         )
         if response.status_code in (400, 401):
             raise SpotifyAuthError(

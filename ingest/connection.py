@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import requests
 
 from catalog.bronze import Source
+from ingest.budget import TimeBudget
 from ingest.client import DEFAULT_MAX_WORKERS, DEFAULT_TIMEOUT, SpotifyClient
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster
@@ -40,9 +41,11 @@ def client_for(
     clock: Callable[[], float] = time.monotonic,
     max_workers: int = DEFAULT_MAX_WORKERS,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    budget: TimeBudget | None = None,
 ) -> SpotifyClient:
     """A client for ``settings``. Loopback endpoints (the simulator) get a session that
-    ignores proxy variables, so HTTP(S)_PROXY cannot route 127.0.0.1 traffic elsewhere."""
+    ignores proxy variables, so HTTP(S)_PROXY cannot route 127.0.0.1 traffic elsewhere.
+    ``budget``: the Lambda's deadline for every wait (None for local runs: no deadline)."""
     session = requests.Session()
     if settings.is_loopback:
         session.trust_env = False
@@ -54,6 +57,7 @@ def client_for(
         clock=clock,
         max_workers=max_workers,
         timeout=timeout,
+        budget=budget,
     )
 
 

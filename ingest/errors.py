@@ -25,10 +25,12 @@ __all__ = [
     "RateLimitTooLongError",
     "RosterError",
     "SecretError",
+    "SecretValueMissingError",
     "SettingsError",
     "SpotifyAuthError",
     "SpotifyRequestError",
     "SpotifyUnavailableError",
+    "TimeBudgetExceededError",
 ]
 
 
@@ -64,6 +66,31 @@ class SpotifyUnavailableError(IngestError):
     """Spotify kept failing (5xx, 429, connection errors) until the retry budget ran out."""
 
 
+class TimeBudgetExceededError(SpotifyUnavailableError):
+    """A wait (a 429's Retry-After, the shared rate-limit pause, or the backoff after a 5xx
+    or a connection error) would leave the Lambda less than its safety margin.
+
+    The run stops *before* waiting, because a Lambda killed mid-wait and retried at once is
+    exactly the early retry Spotify punishes. The day is left incomplete (no manifest; parts
+    already written stay, the pipeline never deletes bronze). A subclass of
+    :class:`SpotifyUnavailableError`, i.e. transient: the state machine's later retry (minutes
+    away, longer than any wait the retry policy accepts) completes the day. Only raised
+    where there is a deadline (the Lambda); local runs have none.
+    """
+
+    def __init__(self, *, reason: str, wait_s: float, remaining_s: float, margin_s: float) -> None:
+        super().__init__(
+            f"{reason}, but only {remaining_s:.1f} s of the Lambda's time are left and "
+            f"{margin_s:.0f} s of them are kept to finish cleanly: stopped instead of waiting. "
+            "The day is left incomplete (no manifest written; parts already written stay in "
+            "bronze) and will be retried later by the state machine"
+        )
+        self.reason = reason
+        self.wait_s = wait_s
+        self.remaining_s = remaining_s
+        self.margin_s = margin_s
+
+
 class RateLimitTooLongError(IngestError):
     """Spotify asked us to wait (Retry-After) longer than the configured ceiling.
 
@@ -87,6 +114,28 @@ class LegacySourceError(IngestError):
 
 class SecretError(SettingsError):
     """The Spotify credentials secret (Secrets Manager) is unreadable or not the expected JSON."""
+
+
+class SecretValueMissingError(SecretError):
+    """The credentials secret exists but holds no usable credentials yet: no value at all
+    (the stack creates it empty), or JSON without string ``client_id``/``client_secret``.
+
+    Not a failure of the run but a setup step not yet done: the Lambda *returns* the status
+    ``credentials_missing`` with this message (no retries, one alert) instead of raising.
+    The message never quotes the secret's content; it gives the command that fills it.
+    """
+
+    def __init__(self, secret_arn: str, problem: str) -> None:
+        super().__init__(
+            f"the Spotify credentials secret {secret_arn} {problem}; nothing was fetched or "
+            "written. Next step: fill it with the Spotify app's values (developer dashboard), "
+            f"e.g. aws secretsmanager put-secret-value --secret-id {secret_arn} "
+            """--secret-string '{"client_id":"...","client_secret":"..."}' """
+            "(docs/runbook.md, 'Fill the secret'), then re-run the day (docs/runbook.md, "
+            "'Run a day')"
+        )
+        self.secret_arn = secret_arn
+        self.problem = problem
 
 
 class NoArtistsFoundError(IngestError):

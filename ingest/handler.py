@@ -10,10 +10,24 @@ Event: ``{"snapshot_date": "YYYY-MM-DD", "force": false}``; the day is explicit 
 of the schedule's scheduled time), never "now".
 
 Returns ``{"snapshot_date", "status", "followers_available", "run_id", "records",
-"missing_ids", "manifest_key"}`` with status ``complete``, ``already_complete`` or
-``followers_unavailable``; ``manifest_key`` is the manifest's full key in the bucket. A day
-the app cannot read followers for is *returned* (the state machine's Choice stops with one
-alert and no retry); every other failure raises, so Lambda reports an error.
+"missing_ids", "manifest_key"}``, ``status`` one of :class:`~ingest.status.IngestStatus`
+(``complete``, ``already_complete``, ``followers_unavailable``, ``credentials_missing``);
+``manifest_key`` is the manifest's full key in the bucket. Two outcomes that retrying cannot
+change are *returned*, so the state machine's Choice stops with one alert and no retry:
+
+* ``followers_unavailable``: the app cannot read followers (the day is recorded in bronze);
+* ``credentials_missing``: the credentials secret exists but has no value yet (the stack
+  creates it empty), or its JSON lacks ``client_id``/``client_secret``. Nothing is fetched
+  or written; ``followers_available``, ``run_id`` and ``manifest_key`` are null, ``records``
+  0, and an extra ``message`` gives the operator the ``put-secret-value`` command shape.
+
+Every other failure raises, so Lambda reports an error.
+
+Time budget: the handler reads the invocation's remaining time
+(``context.get_remaining_time_in_millis()``) into a :class:`~ingest.budget.TimeBudget` that
+every wait of the client must fit in, keeping :data:`~ingest.budget.SAFETY_MARGIN_S` spare;
+a wait that does not fit stops the run before it starts (see below), so the Lambda is never
+killed mid-wait and retried early, the retry Spotify punishes.
 
 Errors the state machine sees (Lambda's ``errorType`` is the exception's class name):
 
@@ -24,8 +38,15 @@ Errors the state machine sees (Lambda's ``errorType`` is the exception's class n
   the roster's ids), :class:`~ingest.errors.BackdatedRefusedError` and
   :class:`~ingest.errors.FutureDayError` (the real API cannot serve that day), and
   :class:`InvalidEventError`; the message starts with that original class name.
-* anything else (Spotify 5xx or 429 beyond the retry budget, S3 or Secrets Manager errors,
-  ...) may be transient: the state machine retries it.
+* ``TimeBudgetExceededError`` (:class:`~ingest.errors.TimeBudgetExceededError`, a
+  :class:`~ingest.errors.SpotifyUnavailableError`): a Retry-After, the shared rate-limit
+  pause or a 5xx/connection backoff would leave the Lambda less than the safety margin.
+  The day is left incomplete (no manifest; parts already written stay) and the message says
+  how long Spotify asked to wait and how much time was left. Transient: the state machine's
+  ``States.TaskFailed`` retrier (5 min, then 10 min later) retries it, later than any wait the
+  retry policy accepts (:data:`~ingest.retry.DEFAULT_MAX_RETRY_AFTER_S`).
+* anything else (Spotify 5xx or 429 beyond the retry budget, S3 errors, Secrets Manager
+  errors other than an empty secret, ...) may be transient: the state machine retries it.
 
 Duplicate invocations are harmless, Powertools-idempotency style with the day as the
 idempotency key and the bronze manifest as the record: a completed day is answered from its
@@ -42,16 +63,18 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from catalog.bronze import manifest_key
 from catalog.bronze_s3 import DEFAULT_PREFIX, S3_CLIENT_CONFIG, S3BronzeStore
+from ingest.budget import TimeBudget
 from ingest.connection import client_for
 from ingest.errors import (
     BackdatedRefusedError,
@@ -62,7 +85,9 @@ from ingest.errors import (
     NonRetryableIngestError,
     RosterError,
     SecretError,
+    SecretValueMissingError,
     SettingsError,
+    TimeBudgetExceededError,
 )
 from ingest.pipeline import IngestResult, ingest_day
 from ingest.roster import Roster, default_roster, parse_roster
@@ -73,6 +98,7 @@ from ingest.settings import (
     TOKEN_URL_ENV,
     SpotifySettings,
 )
+from ingest.status import IngestStatus
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +117,10 @@ EVENT_DATE: Final = "snapshot_date"
 EVENT_FORCE: Final = "force"
 #: The Lambda runs against the real API: its source, as recorded in the manifest.
 LAMBDA_SOURCE: Final = "spotify"
-
-Status = Literal["complete", "already_complete", "followers_unavailable"]
+#: Secrets Manager's error code for a secret that does not exist *or* has no AWSCURRENT
+#: value yet (the two differ only in the message); DescribeSecret tells them apart.
+SECRET_NOT_FOUND: Final = "ResourceNotFoundException"  # noqa: S105 (an error code)
+CURRENT_STAGE: Final = "AWSCURRENT"
 
 
 class InvalidEventError(IngestError):
@@ -185,14 +213,20 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     _LOG_CONTEXT.clear()
     _LOG_CONTEXT["aws_request_id"] = request_id
     try:
+        # Read first: the clock runs from the moment Lambda handed over the invocation.
+        budget = TimeBudget.from_lambda_context(context)
         parsed = IngestEvent.parse(event)
         _LOG_CONTEXT[EVENT_DATE] = parsed.snapshot_date.isoformat()
-        summary = ingest_for_lambda(parsed, HandlerConfig.from_env())
+        summary = ingest_for_lambda(parsed, HandlerConfig.from_env(), budget=budget)
         log.info("ingest finished: %s", json.dumps(summary))
         return summary
     except PERMANENT_ERRORS as e:
         log.exception("ingest failed; retrying the same event cannot fix this")
         raise NonRetryableIngestError(f"{type(e).__name__}: {e}") from e
+    except TimeBudgetExceededError as e:
+        # Expected and handled by the state machine's retry: no traceback in the logs.
+        log.warning("ingest stopped: %s", e)
+        raise
     except Exception:
         log.exception("ingest failed")
         raise
@@ -206,14 +240,26 @@ def ingest_for_lambda(
     *,
     s3_client: Any = None,
     secrets_client: Any = None,
+    budget: TimeBudget | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """The handler's work, with injectable AWS clients (default: from the standard chain)."""
+    """The handler's work, with injectable AWS clients (default: from the standard chain).
+
+    ``budget`` bounds every wait of the Spotify client (None: no deadline); ``sleep`` and
+    ``clock`` are the client's, injectable together with the budget's clock for tests.
+    """
+    day = event.snapshot_date
+    # Credentials first: a run before the secret is filled touches neither Spotify nor S3.
+    try:
+        settings = _settings(config, secrets_client or boto3.client("secretsmanager"))
+    except SecretValueMissingError as e:
+        log.warning("%s", e)
+        return _credentials_missing(day, str(e))
     s3 = s3_client or boto3.client("s3", config=S3_CLIENT_CONFIG)
     store = S3BronzeStore(config.bucket, config.prefix, client=s3)
     roster = _roster(config, s3)
-    settings = _settings(config, secrets_client or boto3.client("secretsmanager"))
-    client = client_for(settings)
-    day = event.snapshot_date
+    client = client_for(settings, budget=budget, sleep=sleep, clock=clock)
     try:
         result = ingest_day(
             day,
@@ -232,7 +278,7 @@ def ingest_for_lambda(
             raise
         return _summary(
             day,
-            "followers_unavailable",
+            IngestStatus.FOLLOWERS_UNAVAILABLE,
             followers_available=False,
             run_id=manifest.run_id,
             records=manifest.record_count,
@@ -247,7 +293,7 @@ def ingest_for_lambda(
 def _from_result(result: IngestResult, store: S3BronzeStore) -> dict[str, Any]:
     return _summary(
         result.day,
-        "already_complete" if result.already_complete else "complete",
+        IngestStatus.ALREADY_COMPLETE if result.already_complete else IngestStatus.COMPLETE,
         followers_available=result.followers_available,
         run_id=result.run_id,
         records=result.records,
@@ -256,9 +302,23 @@ def _from_result(result: IngestResult, store: S3BronzeStore) -> dict[str, Any]:
     )
 
 
+def _credentials_missing(day: date, message: str) -> dict[str, Any]:
+    """The answer for a secret without usable credentials: nothing was fetched or written."""
+    return {
+        "snapshot_date": day.isoformat(),
+        "status": IngestStatus.CREDENTIALS_MISSING.value,
+        "followers_available": None,
+        "run_id": None,
+        "records": 0,
+        "missing_ids": [],
+        "manifest_key": None,
+        "message": message,
+    }
+
+
 def _summary(
     day: date,
-    status: Status,
+    status: IngestStatus,
     *,
     followers_available: bool,
     run_id: str,
@@ -268,7 +328,7 @@ def _summary(
 ) -> dict[str, Any]:
     return {
         "snapshot_date": day.isoformat(),
-        "status": status,
+        "status": status.value,
         "followers_available": followers_available,
         "run_id": run_id,
         "records": records,
@@ -278,32 +338,65 @@ def _summary(
 
 
 def _settings(config: HandlerConfig, secrets: Any) -> SpotifySettings:
-    """Spotify settings with the credentials from Secrets Manager (never logged)."""
+    """Spotify settings with the credentials from Secrets Manager (never logged).
+
+    Raises :class:`~ingest.errors.SecretValueMissingError` when the secret exists but holds
+    no usable credentials (a setup step not done yet, answered with ``credentials_missing``)
+    and :class:`~ingest.errors.SecretError` when it cannot be read at all (no such secret,
+    access denied, throttling: raised, so the state machine retries and alarms).
+    """
+    arn = config.secret_arn
     try:
-        answer = secrets.get_secret_value(SecretId=config.secret_arn)
+        answer = secrets.get_secret_value(SecretId=arn)
     except (ClientError, BotoCoreError) as e:
+        if _has_no_current_value(e, secrets, arn):
+            raise SecretValueMissingError(arn, "exists but has no value yet") from None
         raise SecretError(
-            f"cannot read the Spotify credentials secret {config.secret_arn} ({e}); check "
+            f"cannot read the Spotify credentials secret {arn} ({e}); check "
             f"{SECRET_ARN_ENV} and that the Lambda's role may call secretsmanager:GetSecretValue"
         ) from e
+    # The problems below never quote the secret's content.
+    text = answer.get("SecretString")
+    if not text:
+        raise SecretValueMissingError(arn, "has no text value (SecretString)")
     try:
-        payload = json.loads(answer.get("SecretString") or "")
-        client_id = payload[SECRET_CLIENT_ID]
-        client_secret = payload[SECRET_CLIENT_SECRET]
-        if not isinstance(client_id, str) or not isinstance(client_secret, str):
-            raise TypeError("not strings")
-    except (ValueError, KeyError, TypeError) as e:
-        # The message never quotes the secret's content.
-        raise SecretError(
-            f"secret {config.secret_arn} must be a JSON object with string fields "
-            f'"{SECRET_CLIENT_ID}" and "{SECRET_CLIENT_SECRET}" ({type(e).__name__})'
-        ) from None
+        payload = json.loads(text)
+    except ValueError:
+        raise SecretValueMissingError(arn, "is not JSON") from None
+    if not isinstance(payload, dict):
+        raise SecretValueMissingError(arn, "is not a JSON object")
+    values = {key: payload.get(key) for key in (SECRET_CLIENT_ID, SECRET_CLIENT_SECRET)}
+    lacking = [k for k, v in values.items() if not isinstance(v, str) or not v.strip()]
+    if lacking:
+        fields = " and ".join(f'"{k}"' for k in lacking)
+        raise SecretValueMissingError(arn, f"has no non-empty string {fields}")
     return SpotifySettings(
-        client_id=client_id.strip(),
-        client_secret=client_secret.strip(),
+        client_id=str(values[SECRET_CLIENT_ID]).strip(),
+        client_secret=str(values[SECRET_CLIENT_SECRET]).strip(),
         api_url=config.api_url,
         token_url=config.token_url,
     )
+
+
+def _has_no_current_value(error: Exception, secrets: Any, arn: str) -> bool:
+    """Whether ``error`` (from GetSecretValue) means "the secret exists, without a value".
+
+    Secrets Manager answers ResourceNotFoundException both for a secret that does not exist
+    and for one created without a value ("can't find the specified secret value for staging
+    label: AWSCURRENT"); rather than parse the message, DescribeSecret (granted with
+    GetSecretValue by CDK's ``grant_read``) says whether the secret exists and has a version
+    in the AWSCURRENT stage. Any doubt (DescribeSecret fails) keeps the original error.
+    """
+    if not isinstance(error, ClientError):
+        return False
+    if error.response.get("Error", {}).get("Code") != SECRET_NOT_FOUND:
+        return False
+    try:
+        described = secrets.describe_secret(SecretId=arn)
+    except (ClientError, BotoCoreError):
+        return False
+    stages = described.get("VersionIdsToStages") or {}
+    return not any(CURRENT_STAGE in labels for labels in stages.values())
 
 
 def _roster(config: HandlerConfig, s3: Any) -> Roster:

@@ -9,6 +9,10 @@ through :meth:`RateLimitGate.wait` before each request and sleeps until the gate
 
 Requests that were already on the wire when the 429 arrived cannot be called back; they are
 not retries, and with bounded concurrency there are at most ``workers - 1`` of them.
+
+With a :class:`~ingest.budget.TimeBudget` (the Lambda), a worker whose pause would eat into
+the budget's safety margin raises :class:`~ingest.errors.TimeBudgetExceededError` instead
+of sleeping, so no worker is killed mid-pause by the Lambda timeout.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ingest.budget import TimeBudget
+
 log = logging.getLogger(__name__)
 
 
@@ -25,7 +31,7 @@ class RateLimitGate:
     """A pause every request waits out; extended, never shortened, by each 429.
 
     ``clock`` and ``sleep`` are injectable together (tests pass a fake time whose ``sleep``
-    advances its ``clock``).
+    advances its ``clock``). ``budget``: the deadline every pause must fit in (None: none).
     """
 
     def __init__(
@@ -33,9 +39,11 @@ class RateLimitGate:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        budget: TimeBudget | None = None,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
+        self._budget = budget
         self._lock = threading.Lock()
         self._reopens_at = 0.0  # on ``clock``'s scale
         self.pauses = 0  # how many 429s closed (or extended) the gate
@@ -58,7 +66,9 @@ class RateLimitGate:
         """Return once the gate is open, sleeping as long as it is closed.
 
         Sleeps again only if another 429 extended the pause while this worker slept, so a
-        ``sleep`` that does not advance ``clock`` cannot loop forever.
+        ``sleep`` that does not advance ``clock`` cannot loop forever. Raises
+        :class:`~ingest.errors.TimeBudgetExceededError`, before sleeping, when the pause does
+        not fit in the budget.
         """
         while True:
             with self._lock:
@@ -66,6 +76,14 @@ class RateLimitGate:
                 remaining = target - self._clock()
             if remaining <= 0:
                 return
+            if self._budget is not None:
+                self._budget.check(
+                    remaining,
+                    reason=(
+                        f"Spotify asked to wait: its rate limit (a 429's Retry-After) pauses "
+                        f"every request for another {remaining:.1f} s"
+                    ),
+                )
             self._sleep(remaining)
             with self._lock:
                 if self._reopens_at <= target:

@@ -9,6 +9,10 @@ Rules, in order of importance:
 * 5xx and connection errors/timeouts: exponential backoff with jitter, so many clients
   recovering from one outage do not retry in lockstep.
 * Attempts are bounded; the last failure becomes a :class:`~ingest.errors.SpotifyUnavailableError`.
+* With a :class:`~ingest.budget.TimeBudget` (the Lambda), a wait that would eat into the
+  budget's safety margin is not taken: the retrying stops with
+  :class:`~ingest.errors.TimeBudgetExceededError` (``stop_any`` of the attempt limit and
+  :class:`stop_if_wait_exceeds_budget`, a stop condition that looks at the *next* wait).
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, NoReturn, TypeVar
 
 from tenacity import (
     RetryCallState,
-    RetryError,
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
+from ingest.budget import TimeBudget
 from ingest.errors import SpotifyUnavailableError
 
 log = logging.getLogger(__name__)
@@ -87,6 +93,20 @@ class _Wait:
         return float(self._backoff(state))
 
 
+class stop_if_wait_exceeds_budget(stop_base):  # lower case, like tenacity's own stops
+    """Stop before a wait that would leave ``budget`` less than its safety margin.
+
+    Tenacity computes the next wait before asking the stop condition (``upcoming_sleep``),
+    so the decision is made on the wait that would actually be slept, Retry-After included.
+    """
+
+    def __init__(self, budget: TimeBudget) -> None:
+        self.budget = budget
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return not self.budget.allows(retry_state.upcoming_sleep)
+
+
 def _log_wait(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome is not None else None
     wait = state.next_action.sleep if state.next_action is not None else 0.0
@@ -106,25 +126,45 @@ def call_with_retries(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     what: str,
+    budget: TimeBudget | None = None,
 ) -> T:
     """Run ``attempt`` until it returns, retrying while it raises :class:`TransientError`.
 
     Any other exception (including :class:`~ingest.errors.RateLimitTooLongError`) passes
-    through at once. ``what`` names the call in the final error message.
+    through at once. ``what`` names the call in the final error message. With a ``budget``,
+    a wait that does not fit in it raises :class:`~ingest.errors.TimeBudgetExceededError`
+    instead of sleeping; without one (local runs), only the policy bounds the waits.
     """
+    stop: stop_base = stop_after_attempt(policy.max_attempts)
+    if budget is not None:
+        stop = stop_any(stop, stop_if_wait_exceeds_budget(budget))
+
+    def give_up(state: RetryCallState) -> NoReturn:
+        """Called by tenacity when ``stop`` says so: say why, as the run's error."""
+        last = state.outcome.exception() if state.outcome is not None else None
+        wait = state.upcoming_sleep
+        if (
+            budget is not None
+            and state.attempt_number < policy.max_attempts
+            and not budget.allows(wait)
+        ):
+            if isinstance(last, RateLimited) and last.retry_after is not None:
+                reason = f"Spotify asked to wait {wait:.1f} s (Retry-After of a 429 on {what})"
+            else:
+                reason = f"{what} failed ({last}); the backoff before retrying is {wait:.1f} s"
+            raise budget.exceeded(wait, reason=reason) from last
+        raise SpotifyUnavailableError(
+            f"{what} still failing after {state.attempt_number} attempts (last: {last}); "
+            "Spotify may be down or rate-limiting this app: nothing was marked complete, "
+            "re-run the day later"
+        ) from last
+
     retrying = Retrying(
-        stop=stop_after_attempt(policy.max_attempts),
+        stop=stop,
         wait=_Wait(policy),
         retry=retry_if_exception_type(TransientError),
         sleep=sleep,
         before_sleep=_log_wait,
+        retry_error_callback=give_up,
     )
-    try:
-        return retrying(attempt)
-    except RetryError as e:
-        last = e.last_attempt.exception()
-        raise SpotifyUnavailableError(
-            f"{what} still failing after {policy.max_attempts} attempts (last: {last}); "
-            "Spotify may be down or rate-limiting this app: nothing was marked complete, "
-            "re-run the day later"
-        ) from last
+    return retrying(attempt)

@@ -1,18 +1,23 @@
 """Fixtures for the ingest tests: a real simulator on 127.0.0.1 and a bronze folder.
 
 Nothing here replaces our own code: the client talks HTTP to the simulator, and the
-pipeline writes to a real LocalBronzeStore in a temporary directory.
+pipeline writes to a real LocalBronzeStore in a temporary directory (or, for the Lambda
+handler, to a bucket on moto's server, with the credentials in its Secrets Manager).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from catalog.bronze import LocalBronzeStore
+from ingest.budget import TimeBudget
 from ingest.client import SpotifyClient
 from ingest.connection import client_for
 from ingest.retry import RetryPolicy
@@ -20,6 +25,8 @@ from ingest.roster import Roster, default_roster, synthetic_artists
 from ingest.simulator import SpotifySimulator
 
 SEED = 7
+#: The bronze bucket of the Lambda tests (on moto's server).
+BUCKET = "lakehouse-data"
 #: Fast retries for tests: tiny exponential backoff; Retry-After is still honoured in full.
 FAST_RETRY = RetryPolicy(max_attempts=4, max_retry_after_s=5, backoff_initial_s=0.01)
 
@@ -71,6 +78,7 @@ def make_client(sim: SpotifySimulator) -> Iterator[MakeClient]:
         clock: Callable[[], float] = time.monotonic,
         max_workers: int = 8,
         timeout: tuple[float, float] = (5.0, 30.0),
+        budget: TimeBudget | None = None,
     ) -> SpotifyClient:
         made = client_for(
             sim.settings(),
@@ -79,6 +87,7 @@ def make_client(sim: SpotifySimulator) -> Iterator[MakeClient]:
             clock=clock,
             max_workers=max_workers,
             timeout=timeout,
+            budget=budget,
         )
         clients.append(made)
         return made
@@ -96,3 +105,32 @@ def client(make_client: MakeClient) -> SpotifyClient:
 @pytest.fixture
 def store(tmp_path: Path) -> LocalBronzeStore:
     return LocalBronzeStore(tmp_path / "bronze")
+
+
+@pytest.fixture
+def lambda_env(aws: str, sim: SpotifySimulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ingest Lambda's world on moto: a versioned bucket, a filled credentials secret,
+    the environment the CDK stack sets, pointed at the simulator. Yields the S3 client."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    secret = {"client_id": sim.client_id, "client_secret": sim.client_secret}
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="spotify", SecretString=json.dumps(secret)
+    )["ARN"]
+    for name, value in {
+        "BRONZE_BUCKET": BUCKET,
+        "SPOTIFY_SECRET_ARN": arn,
+        "SPOTIFY_API_URL": sim.api_url,
+        "SPOTIFY_TOKEN_URL": sim.token_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("BRONZE_PREFIX", "ROSTER_KEY", "ROSTER_TOP", "SPOTIFY_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    return s3
+
+
+def bucket_keys(s3: Any) -> list[str]:
+    """Every key in the Lambda tests' bucket."""
+    answer = s3.list_objects_v2(Bucket=BUCKET)
+    return sorted(o["Key"] for o in answer.get("Contents", []))
