@@ -7,9 +7,17 @@
   the Lambda is arm64 / 3.12; charset-normalizer ships pure-Python fallbacks of its two
   mypyc modules and uses them. boto3 is in the Lambda runtime and is not packaged.
 * ``dist/glue/job.py``: the Glue job script (a copy of ``glue/job.py``).
+* ``dist/glue/python-deps/python-deps.gluewheels.zip``: the Glue job's third-party modules
+  as AWS's "zip of wheels" (``wheels/requirements.txt`` + manylinux x86_64 / cp311 wheels),
+  exactly the versions installed here minus what Glue 5.1 already has at the same version;
+  the stack installs it offline with :func:`infra.glue_deps.glue_python_module_arguments`.
+  Alone in its folder so the stack can deploy the folder and keep the ``.gluewheels.zip``
+  object name Glue needs (a CDK file asset's S3 key is ``<hash>.zip``). Wheels are
+  downloaded once per machine (:func:`infra.glue_deps.wheel_cache`); re-runs are offline.
+  ``dist/glue/python-deps.requirements.txt`` lists what ships and what Glue provides.
 * ``dist/spotify_lakehouse-<version>-py3-none-any.whl``: this project's wheel, built with
-  ``pip wheel --no-deps`` (Glue installs the third-party modules it needs through
-  ``--additional-python-modules``; the wheel's own pins would drag pyspark onto Glue) and
+  ``pip wheel --no-deps`` (the zip above carries the third-party modules; the wheel's own
+  pins would drag pyspark onto Glue) and
   ``--no-build-isolation --no-index``: the build backend is the venv's own setuptools, so
   nothing is fetched from the index and ``make package`` works offline.
 * ``dist/glue/spotify_lakehouse.zip``: the same wheel bytes under a ``.zip`` name, for
@@ -45,12 +53,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from infra import glue_deps
+
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 DIST: Final = REPO_ROOT / "dist"
 LAMBDA_ZIP: Final = DIST / "lambda-ingest.zip"
 GLUE_DIR: Final = DIST / "glue"
 GLUE_SCRIPT: Final = GLUE_DIR / "job.py"
 GLUE_PY_FILES: Final = GLUE_DIR / "spotify_lakehouse.zip"
+GLUE_PYTHON_DEPS: Final = GLUE_DIR / "python-deps" / glue_deps.ZIP_NAME
+GLUE_PYTHON_DEPS_MANIFEST: Final = GLUE_DIR / "python-deps.requirements.txt"
 
 #: Project packages the Lambda needs (``ingest`` imports ``catalog.bronze`` and
 #: ``catalog.errors``; the rest of ``catalog`` is never imported by the handler).
@@ -104,6 +116,7 @@ class Artifacts:
     lambda_zip: Path
     glue_script: Path
     glue_py_files: Path
+    glue_python_deps: Path
     wheel: Path
 
 
@@ -329,7 +342,8 @@ def build_all() -> Artifacts:
     lambda_zip = build_lambda_zip()
     wheel = build_wheel()
     script, py_files = build_glue_assets(wheel)
-    return Artifacts(lambda_zip=lambda_zip, glue_script=script, glue_py_files=py_files, wheel=wheel)
+    deps = glue_deps.build_glue_deps_zip(GLUE_PYTHON_DEPS, GLUE_PYTHON_DEPS_MANIFEST)
+    return Artifacts(lambda_zip, script, py_files, glue_python_deps=deps, wheel=wheel)
 
 
 def _describe(path: Path) -> str:
@@ -342,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     try:
         artifacts = build_all()
-    except PackagingError as e:
+    except (PackagingError, glue_deps.GlueDepsError) as e:
         print(f"make package: {e}", file=sys.stderr)
         return 1
     if not (REPO_ROOT / "ingest" / "handler.py").is_file():
@@ -351,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             "ingest package but the Lambda handler ingest.handler.handler cannot run",
             file=sys.stderr,
         )
-    for path in (artifacts.lambda_zip, artifacts.glue_script, artifacts.glue_py_files):
+    a = artifacts
+    for path in (a.lambda_zip, a.glue_script, a.glue_py_files, a.glue_python_deps):
         print(_describe(path))
     return 0
 

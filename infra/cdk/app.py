@@ -8,6 +8,7 @@ way; ``make synth`` runs this module directly (no npm, offline).
 
 Context (``-c key=value``, or the CLI's ``--context``) overrides the settings listed in
 :data:`infra.stack_settings.CONTEXT_KEYS`; ``lambdaZip``, ``glueScript`` and ``gluePyFiles``
+and ``gluePythonDeps``
 override the artifact paths (default: what ``make package`` writes to ``dist/``).
 """
 
@@ -47,6 +48,9 @@ def build_app(
             lambda_zip=Path(app.node.try_get_context("lambdaZip") or package.LAMBDA_ZIP),
             glue_script=Path(app.node.try_get_context("glueScript") or package.GLUE_SCRIPT),
             glue_py_files=Path(app.node.try_get_context("gluePyFiles") or package.GLUE_PY_FILES),
+            glue_python_deps=Path(
+                app.node.try_get_context("gluePythonDeps") or package.GLUE_PYTHON_DEPS
+            ),
         )
     stack = LakehouseStack(app, settings.stack_name, settings=settings, assets=assets)
     suppress_reviewed_findings(stack)

@@ -49,6 +49,11 @@ RUNTIME: Final = (
     "Python 3.12 on purpose: the code targets 3.11+ and the zip's dependencies are tested "
     "on it; moving to a newer runtime is a deliberate upgrade, not a lint fix."
 )
+BUCKET_DEPLOYMENT: Final = (
+    "CDK's BucketDeployment function, which copies the Glue job's zip of wheels under the "
+    "name Glue requires (*.gluewheels.zip): it runs only during deploys, reads CDK's own "
+    "asset bucket and writes only the artifacts bucket (nothing of the data bucket)."
+)
 NO_TRACING: Final = (
     "X-Ray adds cost and a wildcard IAM statement for little: the executions are short, "
     "logged at level ALL, and every task is an AWS service call visible in the history."
@@ -82,10 +87,6 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
         f"IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:"
         f"table/{GLUE_DATABASE}/*]"
     )
-    glue_default_logs = (
-        "IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-        "log-group:/aws-glue/jobs/*]"
-    )
 
     def prefix(p: str) -> str:
         return _object_prefix(stack, bucket, p)
@@ -108,10 +109,34 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
             prefix(WAREHOUSE_PREFIX): PREFIX_SCOPE,
             prefix(f"{REPORTS_PREFIX}quality/"): PREFIX_SCOPE,
             glue_tables: TABLES_SCOPE,
-            glue_default_logs: "Glue writes driver output to its own /aws-glue/jobs/* log "
-            "groups, named by Glue; the continuous logs go to the stack's own group.",
         },
     )
+    deployment_role = stack.glue_deps_deployment.handler_role
+    artifacts = stack.get_logical_id(_cfn(stack.artifacts))
+    _ack(
+        deployment_role,
+        {
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]": BUCKET_DEPLOYMENT,
+            "IAM5[Action::s3:GetObject*]": BUCKET_DEPLOYMENT,
+            "IAM5[Action::s3:GetBucket*]": BUCKET_DEPLOYMENT,
+            "IAM5[Action::s3:List*]": BUCKET_DEPLOYMENT,
+            "IAM5[Action::s3:DeleteObject*]": BUCKET_DEPLOYMENT,
+            "IAM5[Action::s3:Abort*]": BUCKET_DEPLOYMENT,
+            "IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+            "<AWS::Region>/*]": BUCKET_DEPLOYMENT,
+            f"IAM5[Resource::<{artifacts}.Arn>/*]": BUCKET_DEPLOYMENT,
+        },
+    )
+    for child in stack.node.children:
+        if child.node.id.startswith("Custom::CDKBucketDeployment"):
+            _ack(
+                child,
+                {
+                    "L1": "The runtime of CDK's own BucketDeployment function is chosen "
+                    "by aws-cdk-lib and moves with it."
+                },
+            )
     _ack(
         stack.node.find_child("GlueJob"),
         {

@@ -45,6 +45,7 @@ from infra.stack_settings import (
     StackSettings,
 )
 from ingest.errors import NonRetryableIngestError
+from ingest.status import IngestStatus
 
 DAY_MS: Final = 86_400_000
 
@@ -79,16 +80,56 @@ DAYS: Final = f"""{{% (
 ) %}}"""
 
 #: Ingest statuses after which the day's bronze is complete (manifest written) and loadable.
-LOADABLE_STATUSES: Final = ("complete", "already_complete")
-FOLLOWERS_UNAVAILABLE: Final = "followers_unavailable"
-FOLLOWERS_UNAVAILABLE_ERROR: Final = "FollowersUnavailable"
+LOADABLE_STATUSES: Final = (IngestStatus.COMPLETE, IngestStatus.ALREADY_COMPLETE)
+
+
+@dataclass(frozen=True)
+class StopReason:
+    """An ingest status that stops the day on purpose, with one alert and no retry.
+
+    Retrying cannot help until a person acts (a Spotify app with followers, a filled
+    secret): the day gets a load record with this status (so the evening's freshness check
+    does not alert a second time), the execution ends as succeeded after exactly one alert
+    (so no failure alarm fires either), and the alert says what to do.
+    """
+
+    status: IngestStatus
+    error: str
+    subject: str
+    remedy: str
+
+
+FOLLOWERS_UNAVAILABLE: Final = StopReason(
+    status=IngestStatus.FOLLOWERS_UNAVAILABLE,
+    error="FollowersUnavailable",
+    subject="spotify-lakehouse: the Spotify app cannot read followers",
+    remedy=(
+        "Ingest stopped: the Spotify app behind the secret receives no followers. "
+        "Since 2026-03-09 Development Mode apps get no followers and no popularity. "
+        "Nothing was loaded into silver; the raw answers are kept in bronze. "
+        "Remedy: use an Extended Quota Mode app (or another source), update the secret, "
+        "re-run the day."
+    ),
+)
+CREDENTIALS_MISSING: Final = StopReason(
+    status=IngestStatus.CREDENTIALS_MISSING,
+    error="CredentialsMissing",
+    subject="spotify-lakehouse: the Spotify credentials secret is not filled yet",
+    remedy=(
+        "Ingest stopped before calling Spotify: the credentials secret holds no "
+        "client_id/client_secret yet. Nothing was written. Fill it (docs/runbook.md, "
+        "first deploy): aws secretsmanager put-secret-value --secret-id {secret} "
+        "--secret-string file://spotify-credentials.json, then re-run the day."
+    ),
+)
+STOP_REASONS: Final = (FOLLOWERS_UNAVAILABLE, CREDENTIALS_MISSING)
 
 #: ``status`` of a day's load record (``reports/loads/snapshot_date=D.json``): ``loaded`` once
-#: the Glue job has loaded the day; ``followers_unavailable`` when the pipeline stopped the day
-#: (with its one alert) because the Spotify app gets no followers. Both satisfy the freshness
-#: check: the second day is not loaded, but a person has been told already, once.
+#: the Glue job has loaded the day, or the status of a :class:`StopReason` when the pipeline
+#: stopped the day with its one alert. Each satisfies the freshness check: a stopped day is
+#: not loaded, but a person has been told already, once.
 LOADED: Final = "loaded"
-RECORDED_STATUSES: Final = (LOADED, FOLLOWERS_UNAVAILABLE)
+RECORDED_STATUSES: Final = (LOADED, *(reason.status.value for reason in STOP_REASONS))
 
 #: Lambda ``errorType`` names (the raised exception's class name, exactly: Step Functions
 #: matches error names literally, never by base class) of the ingest failures that retrying
@@ -118,6 +159,8 @@ class PipelineParts:
     runs: sns.ITopic
     workgroup: str
     gold_view_sql: str
+    #: The Spotify credentials secret's ARN (named in the "fill the secret" alert).
+    secret_arn: str
 
 
 def glue_arns(stack: Stack, *tables: str) -> list[str]:
@@ -241,40 +284,38 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
         },
     )
     record_load = _put_load_record(scope, "RecordLoad", bucket, "{% $string($states.input) %}")
-    # The day is stopped, not loaded; its record (the ingest answer, status
-    # followers_unavailable) tells the evening's freshness check that the one alert went out.
-    record_stopped = _put_load_record(
-        scope,
-        "RecordFollowersUnavailable",
-        bucket,
-        "{% $string($merge([$states.input, {'status': '" + FOLLOWERS_UNAVAILABLE + "'}])) %}",
+    gate = sfn.Choice.jsonata(scope, "DayComplete?").when(
+        sfn.Condition.jsonata(
+            f"{{% $states.input.status in {_jsonata_list(LOADABLE_STATUSES)} %}}"
+        ),
+        transform.next(record_load),
     )
-    gate = (
-        sfn.Choice.jsonata(scope, "DayComplete?")
-        .when(
-            sfn.Condition.jsonata(
-                f"{{% $states.input.status in {_jsonata_list(LOADABLE_STATUSES)} %}}"
-            ),
-            transform.next(record_load),
+    for reason in STOP_REASONS:
+        # The day is stopped, not loaded; its record (the ingest answer with the status)
+        # tells the evening's freshness check that the one alert went out.
+        record = _put_load_record(
+            scope,
+            f"Record{reason.error}",
+            bucket,
+            "{% $string($merge([$states.input, {'status': '" + reason.status + "'}])) %}",
         )
-        .when(
-            sfn.Condition.jsonata(f"{{% $states.input.status = '{FOLLOWERS_UNAVAILABLE}' %}}"),
-            record_stopped.next(
+        gate.when(
+            sfn.Condition.jsonata(f"{{% $states.input.status = '{reason.status}' %}}"),
+            record.next(
                 sfn.Fail(
                     scope,
-                    "FollowersUnavailable",
-                    error=FOLLOWERS_UNAVAILABLE_ERROR,
-                    cause="The Spotify app gets no followers; the raw answers are kept in bronze.",
+                    reason.error,
+                    error=reason.error,
+                    cause=f"Ingest answered {reason.status}: stopped with one alert.",
                 )
             ),
         )
-        .otherwise(
-            sfn.Fail(
-                scope,
-                "UnexpectedIngestStatus",
-                error="UnexpectedIngestStatus",
-                cause="The ingest Lambda returned a status this state machine does not know.",
-            )
+    gate.otherwise(
+        sfn.Fail(
+            scope,
+            "UnexpectedIngestStatus",
+            error="UnexpectedIngestStatus",
+            cause="The ingest Lambda returned a status this state machine does not know.",
         )
     )
     return ingest.next(gate)
@@ -302,25 +343,24 @@ def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.State
     )
     days.item_processor(_one_day(scope, parts))
 
-    alert_followers = tasks.SnsPublish.jsonata(
-        scope,
-        "AlertFollowersUnavailable",
-        topic=parts.alerts,
-        subject="spotify-lakehouse: the Spotify app cannot read followers",
-        message=sfn.TaskInput.from_text(
-            "{% 'Ingest stopped: the Spotify app behind the secret receives no followers. '"
-            " & 'Since 2026-03-09 Development Mode apps get no followers and no popularity. '"
-            " & 'Nothing was loaded into silver; the raw answers are kept in bronze. '"
-            " & 'Remedy: use an Extended Quota Mode app (or another source), update the secret, '"
-            " & 're-run the day. Execution: ' & $states.context.Execution.Id %}"
-        ),
-    )
-    stopped = sfn.Succeed(
-        scope,
-        "StoppedFollowersUnavailable",
-        comment="Stopped on purpose after one alert: retrying cannot give followers.",
-    )
-    days.add_catch(alert_followers.next(stopped), errors=[FOLLOWERS_UNAVAILABLE_ERROR])
+    for reason in STOP_REASONS:
+        alert = tasks.SnsPublish.jsonata(
+            scope,
+            f"Alert{reason.error}",
+            topic=parts.alerts,
+            subject=reason.subject,
+            message=sfn.TaskInput.from_text(
+                "{% '"
+                + reason.remedy.format(secret=parts.secret_arn)
+                + " Execution: ' & $states.context.Execution.Id %}"
+            ),
+        )
+        stopped = sfn.Succeed(
+            scope,
+            f"Stopped{reason.error}",
+            comment="Stopped on purpose after one alert: retrying cannot help.",
+        )
+        days.add_catch(alert.next(stopped), errors=[reason.error])
 
     find_view = tasks.CallAwsService.jsonata(
         scope,

@@ -16,7 +16,6 @@ No table schema lives here: the Glue job creates the Iceberg tables from ``catal
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, cast
@@ -25,6 +24,7 @@ from aws_cdk import (
     CfnOutput,
     Duration,
     RemovalPolicy,
+    Size,
     Stack,
     TimeZone,
 )
@@ -37,6 +37,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -47,6 +48,7 @@ from constructs import Construct
 
 from catalog.spark import ICEBERG_EXTENSIONS
 from glue.job import glue_spark_conf
+from infra import glue_deps
 from infra.cdk.orchestration import (
     PipelineParts,
     freshness_state_machine,
@@ -72,18 +74,17 @@ from infra.stack_settings import (
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 PRUNER_SOURCE: Final = Path(__file__).resolve().parent / "functions"
 
-#: Glue 5.0: Spark 3.5.4, Python 3.11, Java 17; the versions the local runtime mirrors.
-GLUE_VERSION: Final = "5.0"
-#: Third-party modules the job imports that Glue 5.0 lacks or has too old; each is pinned
-#: to the version in pyproject.toml (read at synth time, so there is one list of pins).
-#: SQLAlchemy is there because ``catalog.profiles`` imports pyiceberg's SQL catalog.
-GLUE_PYTHON_MODULES: Final = (
-    "great-expectations",
-    "pyiceberg",
-    "pyiceberg-core",
-    "pyarrow",
-    "SQLAlchemy",
-)
+#: Glue 5.1: Spark 3.5.6, Python 3.11, Java 17, Iceberg 1.10: the versions the local
+#: runtime runs (pyspark 3.5, the Iceberg 1.10 runtime). 5.0 ships Iceberg 1.7.1; 6.0 moves
+#: to Spark 4 and Python 3.13, which nothing here is tested on. The job's own Python
+#: dependencies come from the stack's wheels (:mod:`infra.glue_deps`), not from Glue's.
+GLUE_VERSION: Final = glue_deps.GLUE_VERSION
+#: Where the zip of wheels is deployed in the artifacts bucket: Glue recognizes a zip of
+#: wheels by the key's ``.gluewheels.zip`` suffix, which a CDK file asset (``<hash>.zip``)
+#: cannot have, so a BucketDeployment puts the file there under its own name.
+GLUE_DEPS_PREFIX: Final = "glue/python-deps/"
+#: The log streams Glue 5 writes under ``--custom-logGroup-prefix``.
+GLUE_LOG_STREAMS: Final = ("output", "error")
 #: Lambda runtime of the ingest function: 3.12 is the newest runtime whose Amazon Linux 2023
 #: image the project's pure-Python dependencies are tested against; the code targets 3.11+.
 LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
@@ -125,27 +126,19 @@ class StackAssets:
     lambda_zip: Path
     glue_script: Path
     glue_py_files: Path
+    #: The zip of wheels (``*.gluewheels.zip``), alone in its folder: the folder is deployed.
+    glue_python_deps: Path
     gold_view_sql: Path = REPO_ROOT / "views" / "sql" / f"{GOLD_VIEW}.sql"
 
     def missing(self) -> list[Path]:
-        paths = (self.lambda_zip, self.glue_script, self.glue_py_files, self.gold_view_sql)
+        paths = (
+            self.lambda_zip,
+            self.glue_script,
+            self.glue_py_files,
+            self.glue_python_deps,
+            self.gold_view_sql,
+        )
         return [p for p in paths if not p.is_file()]
-
-
-def pinned_requirements(names: tuple[str, ...], pyproject: Path) -> list[str]:
-    """``name==version`` for each name, from pyproject's dependencies (extras dropped:
-    Glue's ``--additional-python-modules`` is a comma-separated list)."""
-    with pyproject.open("rb") as f:
-        dependencies: list[str] = tomllib.load(f)["project"]["dependencies"]
-    pins: dict[str, str] = {}
-    for spec in dependencies:
-        name, sep, version = spec.partition("==")
-        if sep:
-            pins[name.split("[")[0].strip().lower()] = version.strip()
-    missing = [n for n in names if n.lower() not in pins]
-    if missing:
-        raise ValueError(f"pyproject.toml pins no version for {missing}")
-    return [f"{n}=={pins[n.lower()]}" for n in names]
 
 
 def glue_spark_conf_pairs(warehouse: str) -> dict[str, str]:
@@ -230,6 +223,7 @@ class LakehouseStack(Stack):
             runs=self.runs,
             workgroup=self.workgroup.name,
             gold_view_sql=assets.gold_view_sql.read_text(encoding="utf-8").strip(),
+            secret_arn=self.secret.secret_arn,
         )
         self.pipeline = pipeline_state_machine(self, parts)
         self._grant_view_deploy(self.pipeline)
@@ -334,6 +328,7 @@ class LakehouseStack(Stack):
                 conditions={"Null": {"s3:if-none-match": "true", "s3:if-match": "true"}},
             )
         )
+        self.access_logs = access_logs
         return bucket
 
     def _secret(self) -> secretsmanager.Secret:
@@ -456,7 +451,15 @@ class LakehouseStack(Stack):
         )
         script = s3_assets.Asset(self, "GlueScript", path=str(assets.glue_script))
         py_files = s3_assets.Asset(self, "GluePyFiles", path=str(assets.glue_py_files))
-        job_logs = log_group(self, "GlueJobLogs", f"/aws-glue/jobs/{s.stack_name}")
+        deps_url, deps_arn = self._glue_python_deps(assets)
+        # Glue 5 writes the driver's and executors' logs to <prefix>/output and
+        # <prefix>/error; without --custom-logGroup-prefix it creates /aws-glue/jobs/output
+        # and /aws-glue/jobs/error itself, outside the stack and kept forever.
+        logs_prefix = f"/aws-glue/jobs/{s.stack_name}"
+        job_logs = [
+            log_group(self, f"GlueJob{stream.title()}Logs", f"{logs_prefix}/{stream}")
+            for stream in GLUE_LOG_STREAMS
+        ]
 
         role = iam.Role(
             self,
@@ -472,6 +475,7 @@ class LakehouseStack(Stack):
                 resources=[
                     script.bucket.arn_for_objects(script.s3_object_key),
                     py_files.bucket.arn_for_objects(py_files.s3_object_key),
+                    deps_arn,
                 ],
             ),
             iam.PolicyStatement(
@@ -517,17 +521,8 @@ class LakehouseStack(Stack):
             ),
             iam.PolicyStatement(
                 sid="JobLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[job_logs.log_group_arn],
-            ),
-            iam.PolicyStatement(
-                # Glue writes the driver's stdout/stderr to its own /aws-glue/jobs/* groups.
-                sid="GlueDefaultLogs",
                 actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[
-                    f"arn:{self.partition}:logs:{self.region}:{self.account}:"
-                    "log-group:/aws-glue/jobs/*"
-                ],
+                resources=[group.log_group_arn for group in job_logs],
             ),
         ]
         for statement in statements:
@@ -539,11 +534,9 @@ class LakehouseStack(Stack):
             "--datalake-formats": "iceberg",
             "--conf": glue_conf_argument(warehouse),
             "--extra-py-files": py_files.s3_object_url,
-            "--additional-python-modules": ",".join(
-                pinned_requirements(GLUE_PYTHON_MODULES, REPO_ROOT / "pyproject.toml")
-            ),
-            "--enable-continuous-cloudwatch-log": "true",
-            "--continuous-log-logGroup": job_logs.log_group_name,
+            # The stack's own wheels, installed with the package index switched off.
+            **glue_deps.glue_python_module_arguments(deps_url),
+            "--custom-logGroup-prefix": logs_prefix,
             "--bronze_uri": bucket.s3_url_for_object(BRONZE_PREFIX.rstrip("/")),
             "--warehouse": warehouse,
             "--reports_uri": bucket.s3_url_for_object(REPORTS_PREFIX.rstrip("/")),
@@ -570,7 +563,42 @@ class LakehouseStack(Stack):
             max_retries=0,  # the state machine decides what is retried
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
         )
+        job.node.add_dependency(self.glue_deps_deployment)  # the wheels are there first
         return job
+
+    def _glue_python_deps(self, assets: StackAssets) -> tuple[str, str]:
+        """Deploy the zip of wheels under its own name; returns its S3 URL and object ARN.
+
+        A bucket of its own (private, encrypted, SSL-only, logged) rather than a prefix of
+        the data bucket: the deployment's function may then write nothing but artifacts.
+        """
+        artifacts = s3.Bucket(
+            self,
+            "Artifacts",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=False,
+        )
+        deployment = s3_deployment.BucketDeployment(
+            self,
+            "GluePythonDeps",
+            sources=[s3_deployment.Source.asset(str(assets.glue_python_deps.parent))],
+            destination_bucket=artifacts,
+            destination_key_prefix=GLUE_DEPS_PREFIX,
+            # The zip is ~180 MB: the function downloads and unpacks it in /tmp.
+            memory_limit=2048,
+            ephemeral_storage_size=Size.gibibytes(2),
+            log_group=log_group(self, "GluePythonDepsDeployLogs"),
+        )
+        key = f"{GLUE_DEPS_PREFIX}{assets.glue_python_deps.name}"
+        self.glue_deps_deployment = deployment
+        self.artifacts = artifacts
+        return artifacts.s3_url_for_object(key), artifacts.arn_for_objects(key)
 
     # --- Athena -------------------------------------------------------------------------------
     def _athena(self) -> athena.CfnWorkGroup:

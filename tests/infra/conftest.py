@@ -25,7 +25,7 @@ class Synthesized:
         return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == kind}
 
 
-def _stand_in_assets(root: Path) -> tuple[Path, Path, Path]:
+def _stand_in_assets(root: Path) -> tuple[Path, Path, Path, Path]:
     """Tiny files where `make package` would put the real artifacts."""
     lambda_zip = root / "lambda-ingest.zip"
     with zipfile.ZipFile(lambda_zip, "w") as z:
@@ -35,7 +35,11 @@ def _stand_in_assets(root: Path) -> tuple[Path, Path, Path]:
     py_files = root / "spotify_lakehouse.zip"
     with zipfile.ZipFile(py_files, "w") as z:
         z.writestr("glue/__init__.py", "")
-    return lambda_zip, script, py_files
+    deps = root / "python-deps" / "python-deps.gluewheels.zip"
+    deps.parent.mkdir()
+    with zipfile.ZipFile(deps, "w") as z:
+        z.writestr("wheels/requirements.txt", "")
+    return lambda_zip, script, py_files, deps
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +50,10 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from infra.cdk.stack import StackAssets
 
     root = tmp_path_factory.mktemp("cdk")
-    lambda_zip, script, py_files = _stand_in_assets(root)
-    assets = StackAssets(lambda_zip=lambda_zip, glue_script=script, glue_py_files=py_files)
+    lambda_zip, script, py_files, deps = _stand_in_assets(root)
+    assets = StackAssets(
+        lambda_zip=lambda_zip, glue_script=script, glue_py_files=py_files, glue_python_deps=deps
+    )
     app, stack = build_app(outdir=str(root / "cdk.out"), assets=assets)
     assembly = app.synth()  # raises if cdk-nag finds anything unacknowledged
     artifact = assembly.get_stack_by_name(stack.stack_name)

@@ -175,9 +175,7 @@ class Account:
         answer = self.client("sts").assume_role(
             RoleArn=f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}", RoleSessionName="rehearsal"
         )["Credentials"]
-        return Credentials(
-            answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"]
-        )
+        return Credentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
 
 
 def denied(call: Callable[[], object]) -> bool:

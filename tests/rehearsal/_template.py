@@ -221,18 +221,23 @@ class Template:
         return parsed
 
 
-def evaluate_jsonata(value: Any, states: dict[str, Any]) -> Any:
+def evaluate_jsonata(
+    value: Any, states: dict[str, Any], variables: dict[str, Any] | None = None
+) -> Any:
     """A state's field as Step Functions evaluates it: every ``{% expression %}`` string
-    is JSONata with ``$states`` bound (``input``, ``result``, ``context``)."""
+    is JSONata with ``$states`` bound (``input``, ``result``, ``context``) and the
+    execution's assigned ``variables`` (``Assign``) in scope."""
     import jsonata
 
     if isinstance(value, dict):
-        return {k: evaluate_jsonata(v, states) for k, v in value.items()}
+        return {k: evaluate_jsonata(v, states, variables) for k, v in value.items()}
     if isinstance(value, list):
-        return [evaluate_jsonata(v, states) for v in value]
+        return [evaluate_jsonata(v, states, variables) for v in value]
     if isinstance(value, str) and value.startswith("{%") and value.endswith("%}"):
         expression = jsonata.Jsonata(value[2:-2].strip())
         expression.assign("states", states)
+        for name, bound in (variables or {}).items():
+            expression.assign(name, bound)
         return expression.evaluate(None)
     return value
 
