@@ -191,12 +191,11 @@ def test_glue_job_runs_glue_5_with_iceberg(synthesized: Synthesized) -> None:
 def test_glue_python_modules_are_the_stacks_wheels(synthesized: Synthesized) -> None:
     """The job installs one zip of wheels from the artifacts bucket, offline, deployed there
     under the name Glue requires by a BucketDeployment that the job waits for."""
-    [(job_id, job)] = synthesized.resources("AWS::Glue::Job").items()
+    [job] = synthesized.resources("AWS::Glue::Job").values()
     args = job["Properties"]["DefaultArguments"]
     deps = _joined(args["--additional-python-modules"])
-    assert deps.startswith("s3://") and deps.endswith(
-        "/glue/python-deps/python-deps.gluewheels.zip"
-    )
+    assert deps.startswith("s3://")
+    assert deps.endswith("/glue/python-deps/python-deps.gluewheels.zip")
     assert args["--python-modules-installer-option"] == "--no-index"
     [deployment] = synthesized.resources("Custom::CDKBucketDeployment").values()
     assert deployment["Properties"]["DestinationBucketKeyPrefix"] == "glue/python-deps/"
