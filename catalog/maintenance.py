@@ -50,6 +50,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from catalog.errors import LakehouseError
+from catalog.files import FILE_MODE
 from catalog.paths import LakehousePaths
 from catalog.profiles import CATALOG_NAME
 from catalog.tables import NAMESPACE, TABLES
@@ -103,7 +104,7 @@ def write_lease(paths: LakehousePaths, mode: LeaseMode) -> Iterator[None]:
     if mode not in ("write", "maintain"):
         raise ValueError(f"mode must be 'write' or 'maintain', got {mode!r}")
     paths.home.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(paths.home / LEASE_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = os.open(paths.home / LEASE_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         if mode == "write":
             fcntl.flock(descriptor, fcntl.LOCK_SH)
@@ -291,9 +292,13 @@ def _expire(
 def _remove_orphans(
     spark: SparkSession, catalog: str, name: str, older_than: datetime
 ) -> tuple[str, ...]:
+    # prefix_listing: list the table's location through the table's own FileIO (S3FileIO on
+    # AWS, HadoopFileIO locally) rather than a Hadoop FileSystem for the location's scheme;
+    # Glue's s3:// connector changed in 5.1 (S3A replaced EMRFS), and the job should not
+    # depend on which one answers for a listing that Iceberg can do itself.
     rows = spark.sql(
         f"CALL {catalog}.system.remove_orphan_files(table => '{NAMESPACE}.{name}', "
-        f"older_than => TIMESTAMP '{_timestamp(older_than)}')"
+        f"older_than => TIMESTAMP '{_timestamp(older_than)}', prefix_listing => true)"
     ).collect()
     return tuple(sorted(str(r["orphan_file_location"]) for r in rows))
 

@@ -9,6 +9,7 @@ shares the same name so that SQL written against one runs against the other.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from typing import Final
@@ -22,6 +23,8 @@ from catalog.paths import LakehousePaths
 
 #: Catalog name shared by Spark and pyiceberg; rows in the SQLite catalog are keyed by it.
 CATALOG_NAME: Final = "lakehouse"
+#: The AWS SDKs' endpoint overrides for S3, most specific first (never set on AWS).
+S3_ENDPOINT_ENVIRONMENT: Final = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 
 
 def sqlite_uri(paths: LakehousePaths) -> str:
@@ -76,7 +79,16 @@ def glue_catalog(
     (``s3://bucket/warehouse``). Credentials come from the standard AWS chain (the Glue
     job's or Lambda's role, or the environment). The endpoints are for tests against
     moto's server on 127.0.0.1 and are never set on AWS.
+
+    Without an explicit ``s3_endpoint``, the S3 endpoint follows the AWS SDKs' own
+    environment settings (``AWS_ENDPOINT_URL_S3``, then ``AWS_ENDPOINT_URL``): boto3, and so
+    the Glue catalog client, reads them by itself, but pyiceberg's PyArrow file IO does not,
+    and a job pointed at another endpoint would otherwise write table metadata to real S3.
     """
+    if s3_endpoint is None:
+        s3_endpoint = next(
+            (os.environ[k] for k in S3_ENDPOINT_ENVIRONMENT if os.environ.get(k)), None
+        )
     properties = {"warehouse": warehouse, GLUE_REGION: region, S3_REGION: region}
     if glue_endpoint:
         properties[GLUE_CATALOG_ENDPOINT] = glue_endpoint

@@ -120,6 +120,15 @@ class JobRun:
     stdout: str
     stderr: str
 
+    def failure(self) -> str:
+        """The Python traceback and the job's own error line, without the JVM's frames."""
+        lines = [
+            line
+            for line in self.stderr.splitlines()
+            if not line.startswith(("\tat ", "\t... ")) and " INFO " not in line
+        ]
+        return "\n".join(lines[-80:])
+
 
 def run_job(
     argv: Sequence[str],
