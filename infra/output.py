@@ -43,6 +43,34 @@ def plain(value: Any) -> Any:
     return value
 
 
+def distinct_names(columns: Sequence[str]) -> list[str]:
+    """Lower-case column names, a repeated one suffixed ``_2``, ``_3`` ... (first kept as is).
+
+    Athena's result set may hold two columns of one name (``SELECT a.x, b.x``); a JSON object
+    cannot, so the later ones are renamed rather than silently dropped. A suffix that is
+    itself taken is skipped (``x``, ``x_2``, ``x`` gives ``x``, ``x_2``, ``x_3``).
+    """
+    names: list[str] = []
+    taken = {c.lower() for c in columns}
+    seen: set[str] = set()
+    for column in columns:
+        name = column.lower()
+        if name in seen:
+            n = 2
+            while f"{name}_{n}" in taken or f"{name}_{n}" in seen:
+                n += 1
+            name = f"{name}_{n}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def json_records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Rows as ``--format json`` prints them: objects keyed by distinct lower-case names."""
+    names = distinct_names(columns)
+    return [dict(zip(names, (plain(v) for v in row), strict=True)) for row in rows]
+
+
 def _cell(value: Any) -> str:
     value = plain(value)
     if value is None:
@@ -82,8 +110,7 @@ def render(
     names = [c.lower() for c in columns]
     console = console or result_console()
     if fmt is OutputFormat.json:
-        records = [dict(zip(names, (plain(v) for v in row), strict=True)) for row in rows]
-        print(json.dumps(records, indent=2))
+        print(json.dumps(json_records(columns, rows), indent=2))
     elif fmt is OutputFormat.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from catalog.timetravel import AsOf
-
 if TYPE_CHECKING:
+    from catalog.timetravel import AsOf
     from views.plan import ViewDefinition
 
 #: The engines ``query --engine`` and ``views deploy --engine`` choose between.
@@ -43,8 +42,18 @@ class QueryResult:
     reads: tuple[TableRead, ...] = ()
 
     def to_records(self) -> list[dict[str, object]]:
-        """One dict per row keyed by lower-case column name (a repeated name keeps its last)."""
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+        """One dict per row keyed by lower-case column name; a repeated name gets ``_2`` ...
+
+        The same naming as ``--format json`` (:func:`infra.output.distinct_names`), so no
+        column of Athena's result set is lost.
+        """
+        names: list[str] = []
+        for column in self.columns:
+            name, n = column, 2
+            while name in names or (name != column and name in self.columns):
+                name, n = f"{column}_{n}", n + 1
+            names.append(name)
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
 
     def column(self, name: str) -> list[object]:
         """The values of one column, by (case-insensitive) name."""

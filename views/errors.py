@@ -45,3 +45,11 @@ class ScanLimitExceededError(AthenaQueryError):
 
 class AthenaUnavailableError(QueryError):
     """The query never ran: Athena refused the request (workgroup, permissions, settings)."""
+
+
+class AthenaRejectsError(QueryError):
+    """Athena (Trino) would refuse this query, so the local engine refuses it too.
+
+    The message quotes the offending expression, gives the error Athena would report and
+    says how to write it in Athena SQL: a query that runs locally also runs on Athena.
+    """

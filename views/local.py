@@ -3,21 +3,19 @@
 How a query runs (:meth:`LocalEngine.execute`):
 
 1. :func:`views.plan.plan_query` parses it as Athena SQL and lists the Iceberg tables it
-   reads, expanding views from ``views/sql`` to their base tables, with the columns needed.
-2. Each of those tables is loaded from the local pyiceberg catalog and scanned to Arrow:
-   at the current snapshot, or with ``as_of`` at the snapshot :func:`resolve_as_of` picks
-   with ``snapshot_date <= D`` applied (:func:`scan_as_of`). Only referenced tables are
-   read, only the columns the query mentions (a ``*`` reads them all), and only the rows
-   the query's own ``WHERE`` can keep when it compares the table's columns with constants
-   (``snapshot_date >= DATE '...'``, ``BETWEEN``, ``IN``, ``CURRENT_DATE - INTERVAL
-   ...``): pushed into the pyiceberg scan as a row filter, they prune monthly partitions
-   and files by their stats. Metadata tables (``"artists_silver$snapshots"`` ...) come
-   from pyiceberg's ``table.inspect`` with Athena's column names.
-3. A fresh in-memory DuckDB gets schema ``spotify`` (also the search path, so unqualified
-   names resolve there as they do in Athena's ``spotify`` database), one relation per
-   table, and the views created from the same Athena DDL translated by sqlglot.
-4. The query, translated to DuckDB, runs with ``TimeZone='UTC'`` so ``CURRENT_DATE`` is the
-   UTC date, as on Athena.
+   reads, expanding views from ``views/sql`` to their base tables.
+2. Each table is loaded from the local pyiceberg catalog and its files planned
+   (:func:`views.scan.plan_read`): at the current snapshot, or with ``as_of`` at the
+   snapshot :func:`resolve_as_of` picks with ``snapshot_date <= D`` applied. The query's
+   own ``WHERE`` conjuncts that compare the table's columns with constants
+   (:mod:`views.pushdown`) prune partitions and files in that plan. Metadata tables
+   (``"artists_silver$snapshots"`` ...) come from pyiceberg's ``table.inspect`` with
+   Athena's column names.
+3. A fresh in-memory DuckDB (:mod:`views.sandbox`: UTC, schema ``spotify`` first on the
+   search path, NULLs last) gets one view per table over ``read_parquet`` of the planned
+   files, bound by field id, is locked down to the warehouse, and gets the views created
+   from the same Athena DDL, translated with types (:mod:`views.dialect`).
+4. The query, translated the same way, runs; its columns carry Athena's names.
 
 A new DuckDB connection per query keeps reads isolated: an as-of query can never see a
 relation registered by an earlier query at another version.
@@ -25,32 +23,15 @@ relation registered by an earlier query at another version.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from functools import reduce
-from typing import Any
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
-from pyiceberg.expressions import (
-    AlwaysTrue,
-    And,
-    BooleanExpression,
-    EqualTo,
-    GreaterThan,
-    GreaterThanOrEqual,
-    In,
-    LessThan,
-    LessThanOrEqual,
-    Or,
-    Reference,
-)
-from pyiceberg.expressions.literals import Literal as IcebergLiteral
-from pyiceberg.expressions.literals import literal
-from pyiceberg.table import DataScan, Table
-from pyiceberg.types import DateType, IcebergType, IntegerType, LongType, StringType
-from sqlglot import exp
+from pyiceberg.expressions import And
+from pyiceberg.table import Table
 
 from catalog.paths import LakehousePaths
 from catalog.profiles import local_catalog
@@ -58,15 +39,13 @@ from catalog.tables import NAMESPACE
 from catalog.timetravel import (
     TimeTravelError,
     resolve_as_of,
-    scan_as_of,
     snapshot_at,
     snapshot_for_version,
 )
 from views.engine import QueryEngine, QueryResult, TableRead
-from views.errors import QueryError, UnknownTableError
+from views.errors import AthenaRejectsError, QueryError, UnknownTableError
 from views.plan import (
     MetadataRead,
-    Predicate,
     QueryPlan,
     VersionedRead,
     ViewDefinition,
@@ -74,6 +53,13 @@ from views.plan import (
     plan_query,
     view_definitions,
 )
+from views.pushdown import row_filter
+from views.sandbox import connect, lock_down
+from views.scan import PlannedRead, plan_read, register_read
+from views.trino_types import ColumnTypes, arrow_columns, iceberg_columns
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Athena's (Trino's) columns of ``$partitions``, from pyiceberg's names.
 _PARTITIONS_COLUMNS = {
@@ -105,14 +91,24 @@ class LocalEngine(QueryEngine):
 
     def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
         plan = plan_query(sql)
-        connection = _connect()
+        connection = connect()
         try:
-            reads = self._register_tables(connection, plan, as_of)
-            for metadata in plan.metadata:
-                _register_arrow(connection, metadata.relation, self._metadata(metadata))
+            reads, planned = self._plan_tables(connection, plan, as_of)
+            relations: dict[str, ColumnTypes] = {
+                r.relation: iceberg_columns(r.schema) for r in planned
+            }
+            metadata = [(m.relation, self._metadata(m)) for m in plan.metadata]
+            relations.update({name: arrow_columns(table.schema) for name, table in metadata})
+            for name, table in metadata:
+                _register_arrow(connection, name, table)
+            lock_down(connection, self._readable(plan))
+            for read in planned:
+                _ddl(connection, read, f"reading {NAMESPACE}.{read.relation}")
             for view in plan.views:
-                _ddl(connection, generate(view.create, "duckdb"), f"creating view {view.name}")
-            arrow = _run(connection, plan.to_sql("duckdb"), "running the query")
+                ddl = generate(view.create, "duckdb", relations)
+                _ddl(connection, ddl, f"creating view {view.name}")
+            query = plan.to_sql("duckdb", relations)
+            arrow = _run(connection, query, "running the query")
         finally:
             connection.close()
         columns = tuple(name.lower() for name in arrow.column_names)
@@ -128,14 +124,17 @@ class LocalEngine(QueryEngine):
         and selecting from it: a broken view fails here, not in the first query.
         """
         plan = plan_query(f"SELECT * FROM {view.qualified_name}")
-        connection = _connect()
+        connection = connect()
         try:
+            relations: dict[str, ColumnTypes] = {}
             for name in plan.tables:
-                schema = self._load(name).schema().as_arrow()
-                _register_arrow(connection, name, schema.empty_table())
+                read = PlannedRead(name, self._load(name).schema())
+                relations[name] = iceberg_columns(read.schema)
+                _ddl(connection, read, f"reading {NAMESPACE}.{name}")
             for needed in plan.views:
-                _ddl(connection, generate(needed.create, "duckdb"), f"creating view {needed.name}")
-            _run(connection, plan.to_sql("duckdb"), f"selecting from view {view.name}")
+                ddl = generate(needed.create, "duckdb", relations)
+                _ddl(connection, ddl, f"creating view {needed.name}")
+            _run(connection, plan.to_sql("duckdb", relations), f"selecting from {view.name}")
         finally:
             connection.close()
 
@@ -155,37 +154,39 @@ class LocalEngine(QueryEngine):
             tables = []
         return sorted({*tables, *view_definitions()})
 
-    def _register_tables(
+    def _readable(self, plan: QueryPlan) -> list[Path]:
+        """Directories DuckDB may read: the warehouse and each table's own location."""
+        readable = [self.paths.warehouse]
+        for name in plan.table_names:
+            location = self._load(name).location()
+            if location.startswith(("file://", "/")):
+                readable.append(Path(location.removeprefix("file://")))
+        return readable
+
+    def _plan_tables(
         self, connection: duckdb.DuckDBPyConnection, plan: QueryPlan, as_of: date | None
-    ) -> list[TableRead]:
+    ) -> tuple[list[TableRead], list[PlannedRead]]:
         reads: list[TableRead] = []
-        for name, columns in plan.tables.items():
+        planned: list[PlannedRead] = []
+        for name in plan.tables:
             table = self._load(name)
-            fields = _projection(table, columns)
-            row_filter = _row_filter(connection, table, plan.pushable(name))
+            pushed = row_filter(connection, table, plan.pushable(name))
             if as_of is None:
                 snapshot = table.current_snapshot()
                 snapshot_id = snapshot.snapshot_id if snapshot is not None else None
                 reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id))
-                scan = table.scan(
-                    row_filter=row_filter, selected_fields=fields, snapshot_id=snapshot_id
-                )
+                planned.append(plan_read(table, name, snapshot_id, pushed))
             else:
                 resolved = resolve_as_of(table, as_of)
-                scan = scan_as_of(table, resolved, fields, row_filter)
+                combined = And(resolved.row_filter, pushed)
                 reads.append(TableRead(f"{NAMESPACE}.{name}", resolved.snapshot_id, resolved))
-            _register(connection, name, scan)
+                planned.append(plan_read(table, name, resolved.snapshot_id, combined, until=as_of))
         for versioned in plan.versioned:
             table = self._load(versioned.table)
             snapshot_id = _versioned_snapshot(connection, table, versioned)
-            fields = _projection(table, plan.tables.get(versioned.table))
-            _register(
-                connection,
-                versioned.relation,
-                table.scan(selected_fields=fields, snapshot_id=snapshot_id),
-            )
+            planned.append(plan_read(table, versioned.relation, snapshot_id))
             reads.append(TableRead(f"{NAMESPACE}.{versioned.table}", snapshot_id))
-        return reads
+        return reads, planned
 
     def _metadata(self, read: MetadataRead) -> pa.Table:
         """A metadata table from ``table.inspect``, with Athena's column names."""
@@ -204,119 +205,6 @@ class LocalEngine(QueryEngine):
         return partitions.select(list(_PARTITIONS_COLUMNS)).rename_columns(
             list(_PARTITIONS_COLUMNS.values())
         )
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB: UTC, schema ``spotify`` first on the search path."""
-    connection = duckdb.connect(":memory:")
-    connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(f"CREATE SCHEMA {NAMESPACE}")
-    connection.execute(f"SET search_path = '{NAMESPACE}'")
-    return connection
-
-
-def _row_filter(
-    connection: duckdb.DuckDBPyConnection,
-    table: Table,
-    references: list[tuple[Predicate, ...]] | None,
-) -> BooleanExpression:
-    """The pyiceberg row filter implied by every reference's pushable predicates.
-
-    Each reference contributes the AND of its predicates that can be typed for the column;
-    the references are OR-ed (a self-join needs the rows of both). Anything uncertain is
-    dropped, which only widens the scan: DuckDB applies the full WHERE afterwards.
-    """
-    if references is None:
-        return AlwaysTrue()
-    types = {f.name.lower(): (f.name, f.field_type) for f in table.schema().fields}
-    alternatives: list[BooleanExpression] = []
-    for predicates in references:
-        terms = [t for p in predicates if (t := _term(connection, types, p)) is not None]
-        if not terms:
-            return AlwaysTrue()
-        alternatives.append(reduce(And, terms))
-    return reduce(Or, alternatives)
-
-
-def _term(
-    connection: duckdb.DuckDBPyConnection,
-    types: dict[str, tuple[str, IcebergType]],
-    predicate: Predicate,
-) -> BooleanExpression | None:
-    if predicate.column not in types:
-        return None
-    name, field_type = types[predicate.column]
-    values: list[IcebergLiteral[Any]] = []
-    for expression in predicate.values:
-        constant = _typed_constant(connection, expression, field_type)
-        if constant is None:
-            return None
-        values.append(constant)
-    term = Reference(name)
-    if predicate.op == "in":
-        return In(term=term, values=set(values))
-    value = values[0]
-    if predicate.op == "=":
-        return EqualTo(term=term, value=value)
-    if predicate.op == "<":
-        return LessThan(term=term, value=value)
-    if predicate.op == "<=":
-        return LessThanOrEqual(term=term, value=value)
-    if predicate.op == ">":
-        return GreaterThan(term=term, value=value)
-    return GreaterThanOrEqual(term=term, value=value)
-
-
-def _typed_constant(
-    connection: duckdb.DuckDBPyConnection, expression: exp.Expr, field_type: IcebergType
-) -> IcebergLiteral[Any] | None:
-    """Evaluate a constant (DuckDB, UTC) and keep it only if it types exactly as the column."""
-    try:
-        evaluated = _run(connection, f"SELECT {generate(expression, 'duckdb')} AS v", "a constant")
-    except QueryError:
-        return None
-    constant = evaluated.column(0)[0].as_py() if evaluated.num_rows == 1 else None
-    if isinstance(field_type, DateType):
-        if isinstance(constant, str):
-            try:
-                return literal(date.fromisoformat(constant))
-            except ValueError:
-                return None
-        if isinstance(constant, datetime):
-            # DuckDB's date +/- interval is a timestamp (Trino's date_add keeps a date); at
-            # midnight it compares with a date column exactly as that date does
-            midnight = constant.time() == time() and constant.utcoffset() in (None, timedelta())
-            return literal(constant.date()) if midnight else None
-        return literal(constant) if isinstance(constant, date) else None
-    if isinstance(field_type, StringType) and isinstance(constant, str):
-        return literal(constant)
-    if isinstance(field_type, IntegerType | LongType) and type(constant) is int:
-        return literal(constant)
-    return None
-
-
-def _projection(table: Table, columns: frozenset[str] | None) -> tuple[str, ...]:
-    """The table's columns the query mentions, in schema order (``*`` for all).
-
-    A query that mentions none (``SELECT count(*)``) still needs rows: read the first column.
-    """
-    if columns is None:
-        return ("*",)
-    names = [f.name for f in table.schema().fields]
-    chosen = tuple(n for n in names if n.lower() in columns)
-    return chosen or (names[0],)
-
-
-def _register(connection: duckdb.DuckDBPyConnection, relation: str, scan: DataScan) -> None:
-    """Expose a scan's Arrow table as ``spotify.<relation>`` in DuckDB."""
-    try:
-        arrow = scan.to_arrow()
-    except (OSError, ValueError) as e:
-        raise QueryError(
-            f"cannot read Iceberg data for {NAMESPACE}.{relation}: {e}. Check that the "
-            "warehouse files under --home are intact (spotify-lakehouse maintain lists orphans)."
-        ) from e
-    _register_arrow(connection, relation, arrow)
 
 
 def _register_arrow(connection: duckdb.DuckDBPyConnection, relation: str, arrow: pa.Table) -> None:
@@ -372,15 +260,42 @@ def _quoted(name: str) -> str:
     return f'"{escaped}"'
 
 
-def _ddl(connection: duckdb.DuckDBPyConnection, sql: str, doing: str) -> None:
+def _ddl(connection: duckdb.DuckDBPyConnection, what: str | PlannedRead, doing: str) -> None:
+    """Create a view: DDL text, or the relation of a planned read."""
     try:
-        connection.execute(sql)
+        if isinstance(what, PlannedRead):
+            register_read(connection, what)
+        else:
+            connection.execute(what)
     except duckdb.Error as e:
-        raise _duckdb_error(e, sql, doing) from e
+        raise _duckdb_error(e, what if isinstance(what, str) else what.relation, doing) from e
+
+
+#: DuckDB's runtime errors that are Athena's too (Trino raises them at run time as well).
+_ATHENA_RUNTIME_ERRORS = (
+    "Division by zero",
+    "Array subscript",
+    "SQL array indices start at 1",
+    "Out of Range Error",
+)
 
 
 def _duckdb_error(error: duckdb.Error, sql: str, doing: str) -> QueryError:
+    reason = " ".join(str(error).split())
+    if isinstance(error, duckdb.PermissionException) or "Permission Error" in reason:
+        return QueryError(
+            f"the local engine reads only the lakehouse's own tables ({reason}): query the "
+            "tables and views of the spotify database, as on Athena."
+        )
+    if any(marker in reason for marker in _ATHENA_RUNTIME_ERRORS):
+        athena_says = (
+            reason.split("Error: ", 1)[-1].split(" Use TRY(")[0].split(" in expression")[0]
+        )
+        return AthenaRejectsError(
+            f"Athena fails this query too, at run time: {athena_says}. Guard the expression "
+            "(NULLIF for a divisor, element_at or a cardinality check for an array index)."
+        )
     return QueryError(
-        f"DuckDB failed {doing}: {error}. Translated SQL: {' '.join(sql.split())}. If this "
+        f"DuckDB failed {doing}: {reason}. Translated SQL: {' '.join(sql.split())}. If this "
         "is valid Athena SQL, it uses something the local engine lacks: try --engine athena."
     )

@@ -16,11 +16,10 @@ rejects it) and becomes a :class:`VersionedRead` of its own relation. A metadata
 Athena names it (``"artists_silver$snapshots"``) becomes a :class:`MetadataRead`.
 
 For scans that scale, the planner also collects, per table reference, the conjuncts of the
-enclosing ``WHERE`` that compare one of the table's columns with a constant
-(:class:`Predicate`): a reader may push them into the Iceberg scan (partition and file
-pruning) because the engine applies the full ``WHERE`` afterwards anyway. Predicates are
-never taken from a view's outside: a filter on the gold view's ``date`` must not reach the
-silver scan, or the first day's ``followers_gained`` would lose its previous snapshot.
+enclosing ``WHERE`` that a scan may apply early (:mod:`views.predicates`).
+
+Translation to DuckDB (:func:`generate`) goes through :func:`views.dialect.translate` with
+every relation typed (:mod:`views.relations`), so Athena's type rules hold.
 
 :func:`athena_as_of_sql` is the Athena side of ``--as-of``: views are inlined as subqueries
 and every Iceberg table becomes ``(SELECT * FROM t FOR VERSION AS OF <id> WHERE
@@ -29,22 +28,35 @@ snapshot_date <= DATE 'D')``, because Athena cannot time-travel a view.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, Literal, get_args
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
+from sqlglot.errors import ErrorLevel, SqlglotError
 
 from catalog.tables import NAMESPACE
 from catalog.timetravel import SNAPSHOT_DATE_COLUMN
-from views.dialect import athena_semantics_for_duckdb
+from views.dialect import translate
 from views.errors import QueryError, UnknownTableError
-from views.sqlfiles import load_sql, sql_names
+from views.parsing import ViewDefinition, parse_athena, view_definitions
+from views.predicates import Predicate, PredicateOp, pushable_predicates
+from views.trino_types import ColumnTypes
+
+__all__ = [
+    "MetadataRead",
+    "Predicate",
+    "PredicateOp",
+    "QueryPlan",
+    "VersionedRead",
+    "ViewDefinition",
+    "generate",
+    "parse_athena",
+    "plan_query",
+    "view_definitions",
+]
 
 #: Catalog names a query may put in front of ``spotify``: Athena's default and the local one.
 KNOWN_CATALOGS = frozenset({"awsdatacatalog", "lakehouse"})
@@ -52,37 +64,6 @@ KNOWN_CATALOGS = frozenset({"awsdatacatalog", "lakehouse"})
 #: Iceberg metadata tables, as Athena names them: ``"<table>$<kind>"``.
 MetadataKind = Literal["snapshots", "history", "partitions", "files", "manifests", "refs"]
 METADATA_KINDS: Final[tuple[str, ...]] = get_args(MetadataKind)
-
-#: Comparison operators a :class:`Predicate` carries (``in`` holds several values).
-PredicateOp = Literal["=", "<", "<=", ">", ">=", "in"]
-_COMPARISONS: Final[dict[type[exp.Expr], PredicateOp]] = {
-    exp.EQ: "=",
-    exp.LT: "<",
-    exp.LTE: "<=",
-    exp.GT: ">",
-    exp.GTE: ">=",
-}
-_FLIPPED: Final[dict[PredicateOp, PredicateOp]] = {
-    "=": "=",
-    "<": ">",
-    "<=": ">=",
-    ">": "<",
-    ">=": "<=",
-    "in": "in",
-}
-
-
-@dataclass(frozen=True)
-class ViewDefinition:
-    """A view from ``views/sql``: its Athena DDL and the parsed statement."""
-
-    name: str
-    athena_sql: str
-    create: exp.Create
-
-    @property
-    def qualified_name(self) -> str:
-        return f"{NAMESPACE}.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -107,19 +88,6 @@ class MetadataRead:
     relation: str
     table: str
     kind: MetadataKind
-
-
-@dataclass(frozen=True)
-class Predicate:
-    """``column <op> value(s)``: one conjunct of a ``WHERE`` a scan may apply early.
-
-    ``values`` are constant Athena expressions (no column, no subquery); the reader
-    evaluates them and drops the predicate when it cannot type them for the column.
-    """
-
-    column: str
-    op: PredicateOp
-    values: tuple[exp.Expr, ...]
 
 
 @dataclass
@@ -152,28 +120,31 @@ class QueryPlan:
             return None
         return references
 
-    def to_sql(self, dialect: str) -> str:
-        """The rewritten query in ``dialect``; unsupported constructs raise QueryError."""
-        return generate(self.statement, dialect)
+    def to_sql(self, dialect: str, relations: Mapping[str, ColumnTypes] | None = None) -> str:
+        """The rewritten query in ``dialect``; unsupported constructs raise QueryError.
+
+        ``relations`` types the relations it reads (by default the defined tables and views).
+        """
+        return generate(self.statement, dialect, relations)
 
 
-def parse_athena(sql: str) -> exp.Expr:
-    """Parse exactly one Athena (Trino) statement."""
-    try:
-        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
-    except ParseError as e:
-        raise QueryError(f"cannot parse the SQL as Athena SQL: {e}. Fix the query.") from e
-    if len(statements) != 1:
-        raise QueryError(
-            f"expected one SQL statement, got {len(statements)}: run them one at a time."
-        )
-    return statements[0]
+def generate(
+    expression: exp.Expr, dialect: str, relations: Mapping[str, ColumnTypes] | None = None
+) -> str:
+    """Translate an Athena AST to ``dialect``, refusing constructs the target lacks.
 
-
-def generate(expression: exp.Expr, dialect: str) -> str:
-    """Translate an Athena AST to ``dialect``, refusing constructs the target lacks."""
+    For DuckDB the tree is checked, typed and rewritten to Athena's meaning first
+    (:func:`views.dialect.translate`); a bare expression is typed as ``SELECT <it>``.
+    """
     if dialect == "duckdb":
-        expression = athena_semantics_for_duckdb(expression)
+        from views.relations import with_views
+
+        typed = with_views(relations or {})
+        if isinstance(expression, exp.Query | exp.Create):
+            expression = translate(expression, typed)
+        else:
+            query = translate(exp.select(expression.copy()), typed)
+            expression = query.selects[0].unalias() if isinstance(query, exp.Query) else query
     try:
         return expression.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as e:
@@ -181,26 +152,6 @@ def generate(expression: exp.Expr, dialect: str) -> str:
             f"this Athena SQL cannot be translated to {dialect}: {e}. Rewrite that part, "
             "or run the query on Athena (--engine athena)."
         ) from e
-
-
-@functools.cache
-def _view_definitions() -> tuple[ViewDefinition, ...]:
-    found: list[ViewDefinition] = []
-    for name in sql_names():
-        text = load_sql(name)
-        statement = parse_athena(text)
-        if isinstance(statement, exp.Create) and statement.kind == "VIEW":
-            target = statement.this
-            table = target if isinstance(target, exp.Table) else target.find(exp.Table)
-            if table is None:
-                raise QueryError(f"views/sql/{name}.sql creates a view without a name")
-            found.append(ViewDefinition(table.name.lower(), text, statement))
-    return tuple(found)
-
-
-def view_definitions() -> dict[str, ViewDefinition]:
-    """Every view defined in ``views/sql`` (files holding a ``CREATE ... VIEW``), by name."""
-    return {v.name: v for v in _view_definitions()}
 
 
 def plan_query(sql: str) -> QueryPlan:
@@ -307,81 +258,6 @@ def metadata_read(name: str) -> MetadataRead:
         )
     kinds: dict[str, MetadataKind] = {k: k for k in get_args(MetadataKind)}
     return MetadataRead(relation=f"{table}${kind}", table=table, kind=kinds[kind])
-
-
-def pushable_predicates(table: exp.Table) -> tuple[Predicate, ...]:
-    """Conjuncts of the ``WHERE`` that reads ``table`` directly, of the form column-op-constant.
-
-    Only the ``SELECT`` whose ``FROM``/``JOIN`` names the table counts (a filter outside a
-    subquery or view never reaches in). A column must be qualified by the table's alias or
-    name, or be unqualified in a ``SELECT`` reading nothing else. ``OR`` is not split.
-    """
-    holder = table.parent
-    select = holder.parent if isinstance(holder, exp.From | exp.Join) else None
-    if not isinstance(select, exp.Select):
-        return ()
-    where = select.args.get("where")
-    if not isinstance(where, exp.Where):
-        return ()
-    alias = table.alias_or_name.lower()
-    alone = not select.args.get("joins")
-    found: list[Predicate] = []
-    for conjunct in _conjuncts(where.this):
-        found.extend(_predicates(conjunct, alias, alone))
-    return tuple(found)
-
-
-def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
-    """The terms of a top-level ``AND`` chain, through parentheses."""
-    if isinstance(node, exp.Paren):
-        return _conjuncts(node.this)
-    if isinstance(node, exp.And):
-        return [*_conjuncts(node.left), *_conjuncts(node.right)]
-    return [node]
-
-
-def _own_column(node: exp.Expr, alias: str, alone: bool) -> str | None:
-    if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
-        return None
-    qualifier = node.table.lower()
-    if (qualifier and qualifier != alias) or (not qualifier and not alone) or node.args.get("db"):
-        return None
-    return node.name.lower()
-
-
-def _is_constant(node: exp.Expr) -> bool:
-    return not any(
-        isinstance(n, exp.Column | exp.Subquery | exp.Query | exp.AggFunc | exp.Window)
-        for n in node.walk()
-    )
-
-
-def _predicates(conjunct: exp.Expr, alias: str, alone: bool) -> list[Predicate]:
-    if isinstance(conjunct, exp.Between):
-        column = _own_column(conjunct.this, alias, alone)
-        low, high = conjunct.args.get("low"), conjunct.args.get("high")
-        bounds = [b for b in (low, high) if b is not None and _is_constant(b)]
-        if column is None or len(bounds) != 2:
-            return []
-        low_bound, high_bound = (b.copy() for b in bounds)
-        return [Predicate(column, ">=", (low_bound,)), Predicate(column, "<=", (high_bound,))]
-    if isinstance(conjunct, exp.In) and not conjunct.args.get("query"):
-        column = _own_column(conjunct.this, alias, alone)
-        values = conjunct.expressions
-        if column and values and all(_is_constant(v) for v in values):
-            return [Predicate(column, "in", tuple(v.copy() for v in values))]
-        return []
-    op = _COMPARISONS.get(type(conjunct))
-    if op is None or not isinstance(conjunct, exp.Binary):
-        return []
-    left, right = conjunct.left, conjunct.right
-    column = _own_column(left, alias, alone)
-    if column and _is_constant(right):
-        return [Predicate(column, op, (right.copy(),))]
-    column = _own_column(right, alias, alone)
-    if column and _is_constant(left):
-        return [Predicate(column, _FLIPPED[op], (left.copy(),))]
-    return []
 
 
 def athena_as_of_sql(sql: str, versions: Mapping[str, tuple[int, date]]) -> str:

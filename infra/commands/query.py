@@ -1,4 +1,8 @@
-"""Commands that read and look after the lakehouse: query, snapshots, views deploy, maintain."""
+"""Commands that read and look after the lakehouse: query, snapshots, views deploy, maintain.
+
+Imports are lazy: ``query`` pays only for what a query needs (DuckDB, sqlglot, pyiceberg's
+table reader), not for maintenance or the catalog profiles of other commands.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from catalog.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS
 from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
 from infra.cli_app import FormatOption, app, console, parse_day, paths_of
 from infra.output import OutputFormat, render
@@ -94,8 +97,13 @@ def views_deploy(ctx: typer.Context, engine: EngineOption = "local") -> None:
 def maintain(
     ctx: typer.Context,
     snapshot_retention_days: Annotated[
-        int, typer.Option("--snapshot-retention-days", min=0, help="Expire older snapshots")
-    ] = DEFAULT_SNAPSHOT_RETENTION_DAYS,
+        int | None,
+        typer.Option(
+            "--snapshot-retention-days",
+            min=0,
+            help="Expire older snapshots (default: catalog.maintenance's retention)",
+        ),
+    ] = None,
     tag_retention_days: Annotated[
         int, typer.Option("--tag-retention-days", min=1, help="Keep daily tags this long")
     ] = DEFAULT_TAG_RETENTION_DAYS,
@@ -103,8 +111,10 @@ def maintain(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Expire snapshots (keeping daily tags within retention), compact, remove orphans."""
-    from catalog.maintenance import maintain_local
+    from catalog.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS, maintain_local
 
+    if snapshot_retention_days is None:
+        snapshot_retention_days = DEFAULT_SNAPSHOT_RETENTION_DAYS
     results = maintain_local(
         paths_of(ctx),
         snapshot_retention_days=snapshot_retention_days,

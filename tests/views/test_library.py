@@ -241,7 +241,7 @@ def test_every_library_query_translates(name: str) -> None:
     assert "max_by(" not in lowered
     assert "min_by(" not in lowered
     assert "date_add('day'" not in lowered
-    assert "spotify." in lowered  # every table and view qualified in the spotify schema
+    assert '"spotify".' in lowered  # every table and view qualified in the spotify schema
 
 
 def test_library_names_run_from_the_cli_argument() -> None:

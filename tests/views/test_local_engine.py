@@ -85,7 +85,8 @@ def test_a_view_cannot_be_versioned(engine: LocalEngine) -> None:
         ("DROP TABLE artists_silver", QueryError, "only queries"),
         ("SELECT 1; SELECT 2", QueryError, "one SQL statement"),
         ("SELECT FROM WHERE (", QueryError, "cannot parse"),
-        ("SELECT no_such_column FROM artists_silver", QueryError, "DuckDB failed"),
+        ("SELECT no_such_column FROM artists_silver", QueryError, "cannot be resolved"),
+        ("SELECT x FROM artists_silver WHERE x = 1", QueryError, "Column 'x' cannot be resolved"),
     ],
 )
 def test_errors_say_what_to_do(

@@ -1,0 +1,83 @@
+"""The typed relations a query may read: Iceberg tables, their variants, and the views.
+
+The translator (:mod:`views.dialect`) needs a type for every column it meets. Tables are
+typed from their Iceberg schema: the live one when an engine has loaded the table (so an
+added or renamed column is seen as Athena sees it), the definition in
+:data:`catalog.tables.TABLES` otherwise. Views are typed by annotating their own Athena
+body against the tables, so the gold view's ``date`` is a DATE and ``followers_gained`` a
+BIGINT without anyone spelling that twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from sqlglot import exp
+
+from catalog.tables import TABLES
+from views.dialect import typed_tree
+from views.errors import QueryError
+from views.parsing import ViewDefinition, view_definitions
+from views.trino_types import ColumnTypes, iceberg_columns, projected_columns
+
+
+@functools.cache
+def _definition_tables() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    return tuple(
+        (name, tuple(iceberg_columns(d.schema).items())) for name, d in sorted(TABLES.items())
+    )
+
+
+def defined_tables() -> dict[str, ColumnTypes]:
+    """Column types of every table in :data:`catalog.tables.TABLES` (no catalog needed)."""
+    return {name: dict(columns) for name, columns in _definition_tables()}
+
+
+def view_types(view: ViewDefinition, relations: Mapping[str, ColumnTypes]) -> ColumnTypes:
+    """Output column types of ``view``, its body annotated against ``relations``."""
+    body = view.create.expression
+    if not isinstance(body, exp.Query):
+        raise QueryError(f"views/sql/{view.name}.sql has no query body")
+    return projected_columns(_as_query(typed_tree(body.copy(), relations)))
+
+
+def _as_query(tree: exp.Expr) -> exp.Query:
+    if not isinstance(tree, exp.Query):
+        raise QueryError("a view body did not stay a query after qualification")
+    return tree
+
+
+@functools.cache
+def _default_views() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    typed = with_views(defined_tables(), cache=False)
+    views = view_definitions()
+    return tuple((name, tuple(typed[name].items())) for name in sorted(views))
+
+
+def with_views(tables: Mapping[str, ColumnTypes], *, cache: bool = True) -> dict[str, ColumnTypes]:
+    """``tables`` plus every view of ``views/sql``, each typed against what precedes it.
+
+    With the defined tables' own types (the usual case) the views' types are computed once
+    per process; live schemas that differ get their views typed afresh.
+    """
+    relations: dict[str, ColumnTypes] = {**defined_tables(), **tables}
+    if cache and all(relations.get(n) == c for n, c in defined_tables().items()):
+        relations.update({name: dict(columns) for name, columns in _default_views()})
+        return relations
+    pending = dict(view_definitions())
+    while pending:
+        progressed = False
+        for name, view in list(pending.items()):
+            try:
+                relations[name] = view_types(view, relations)
+            except QueryError:
+                continue
+            del pending[name]
+            progressed = True
+        if not progressed:
+            raise QueryError(
+                f"cannot type the views {', '.join(sorted(pending))} against the tables; "
+                "check views/sql against catalog/tables.py."
+            )
+    return relations
