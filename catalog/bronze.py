@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, Literal
+
+from catalog.files import FILE_MODE, write_atomically
 
 #: Prefix of the artists dataset under the bronze root.
 DATASET_PREFIX: Final = "spotify/artists"
@@ -45,7 +46,8 @@ class ManifestExistsError(BronzeError):
 
 
 class ManifestConflictError(BronzeError):
-    """The manifest changed between read and replace (another run completed the day)."""
+    """The manifest changed between read and replace (another run completed the day), or a
+    concurrent write of it kept the store from saying whether the day is complete."""
 
 
 class ManifestInvalidError(BronzeError):
@@ -225,7 +227,7 @@ class LocalBronzeStore(BronzeStore):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # O_EXCL: the open fails if anyone created the file first; never overwrite.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         except FileExistsError as e:
             raise PartExistsError(f"bronze object {key} already exists") from e
         with os.fdopen(fd, "wb") as fh:
@@ -250,31 +252,21 @@ class LocalBronzeStore(BronzeStore):
         path = self._path(manifest_key(manifest.snapshot_date))
         path.parent.mkdir(parents=True, exist_ok=True)
         body = manifest.to_json()
-        # Write a temp file first, then publish it atomically: a crash never leaves a
-        # half-written manifest, so a day is either complete or not.
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=".tmp-manifest-", delete=False
-        ) as tmp:
-            tmp.write(body)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        try:
-            if not replace:
-                try:
-                    os.link(tmp.name, path)  # fails if the manifest exists: no overwrite
-                except FileExistsError as e:
-                    raise ManifestExistsError(
-                        f"{manifest.snapshot_date} is already complete in bronze "
-                        f"({path}); use --force to replace its manifest"
-                    ) from e
-            else:
-                if path.exists():
-                    previous = Manifest.from_json(path.read_bytes())
-                    stamp = previous.completed_at.replace(":", "").replace("-", "")
-                    keep = path.with_name(f"_manifest.{stamp}.{previous.run_id}.json")
-                    if not keep.exists():
-                        os.link(path, keep)  # the local stand-in for S3 versioning
-                os.replace(tmp.name, path)
-        finally:
-            if os.path.exists(tmp.name):
-                os.unlink(tmp.name)
+        # Published atomically (a crash never leaves a half-written manifest, so a day is
+        # either complete or not), with the umask's permissions (catalog.files).
+        if not replace:
+            try:
+                write_atomically(path, body, replace=False, temporary_prefix=".tmp-manifest-")
+            except FileExistsError as e:  # the link fails if the manifest exists
+                raise ManifestExistsError(
+                    f"{manifest.snapshot_date} is already complete in bronze "
+                    f"({path}); use --force to replace its manifest"
+                ) from e
+            return
+        if path.exists():
+            previous = Manifest.from_json(path.read_bytes())
+            stamp = previous.completed_at.replace(":", "").replace("-", "")
+            keep = path.with_name(f"_manifest.{stamp}.{previous.run_id}.json")
+            if not keep.exists():
+                os.link(path, keep)  # the local stand-in for S3 versioning
+        write_atomically(path, body, temporary_prefix=".tmp-manifest-")

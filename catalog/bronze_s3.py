@@ -11,13 +11,23 @@ Same layout and rules as the local store (:mod:`catalog.bronze`), enforced by S3
   current one, if it never read it), so a manifest that changed in between is never
   clobbered (:class:`~catalog.bronze.ManifestConflictError`). Bucket versioning (set by the
   stack) keeps every earlier manifest.
+* S3 answers a conditional write with 409 ``ConditionalRequestConflict`` while another
+  conditional write of the same key is still in flight: that is not a verdict, the other
+  write may yet fail and leave the day incomplete. So a 409 is retried after a short pause
+  (:data:`CONFLICT_RETRY_DELAYS_S`, as AWS advises), and the retry gets the real answer: 412
+  if the other write completed the day, success if it failed. Only a conflict that outlasts
+  every retry is raised, as :class:`~catalog.bronze.ManifestConflictError` (the day is not
+  known to be complete; the run may be retried), never as "already complete".
 
 Every botocore failure is translated into a bronze exception, raised from the original.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -54,6 +64,11 @@ NOT_FOUND_CODES: Final = frozenset({"404", "NoSuchKey", "NotFound"})
 PRECONDITION_CODES: Final = frozenset({"412", "PreconditionFailed"})
 CONFLICT_CODES: Final = frozenset({"409", "ConditionalRequestConflict"})
 JSON_CONTENT_TYPE: Final = "application/json"
+#: Pauses before re-sending a manifest write S3 answered 409 (another write of the key in
+#: flight): a few seconds in all, far below any Lambda or Glue timeout.
+CONFLICT_RETRY_DELAYS_S: Final = (0.2, 0.5, 1.0, 2.0)
+
+log = logging.getLogger(__name__)
 
 
 class BronzeAccessError(BronzeError):
@@ -71,7 +86,17 @@ def _status(error: ClientError) -> int:
 class S3BronzeStore(BronzeStore):
     """Bronze under ``s3://bucket/prefix``: keys are the layout keys below ``prefix``."""
 
-    def __init__(self, bucket: str, prefix: str = DEFAULT_PREFIX, *, client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        client: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        conflict_retry_delays: Sequence[float] = CONFLICT_RETRY_DELAYS_S,
+    ) -> None:
+        """``sleep`` and ``conflict_retry_delays`` pace the retries of a 409 (injectable so
+        tests spend no time)."""
         if not bucket:
             raise BronzeError("an S3 bronze store needs a bucket name")
         self.bucket = bucket
@@ -82,6 +107,8 @@ class S3BronzeStore(BronzeStore):
         # replace is conditional on it, so a manifest replaced since is never clobbered.
         self._seen: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._sleep = sleep
+        self._conflict_retry_delays = tuple(conflict_retry_delays)
 
     def object_key(self, key: str) -> str:
         """The S3 object key of a layout key."""
@@ -150,16 +177,17 @@ class S3BronzeStore(BronzeStore):
             if seen is not None:
                 condition = {"IfMatch": seen}
         try:
-            answer = self._s3.put_object(
-                Bucket=self.bucket,
-                Key=self.object_key(key),
-                Body=manifest.to_json(),
-                ContentType=JSON_CONTENT_TYPE,
-                **condition,
-            )
+            answer = self._put_conditionally(key, manifest.to_json(), condition)
         except ClientError as e:
             code = _code(e)
-            if code in PRECONDITION_CODES | CONFLICT_CODES | NOT_FOUND_CODES:
+            if code in CONFLICT_CODES:
+                raise ManifestConflictError(
+                    f"the manifest of {day} ({self.location}{key}) could not be written by run "
+                    f"{manifest.run_id}: S3 kept answering 409 ConditionalRequestConflict "
+                    f"(another write of it in flight) after {len(self._conflict_retry_delays)} "
+                    "retries; the day is not known to be complete: run the ingest again"
+                ) from e
+            if code in PRECONDITION_CODES | NOT_FOUND_CODES:
                 if "IfNoneMatch" in condition and not replace:
                     raise ManifestExistsError(
                         f"{day} is already complete in bronze ({self.location}{key}); "
@@ -176,6 +204,35 @@ class S3BronzeStore(BronzeStore):
         self._remember(key, str(answer.get("ETag", "")))
 
     # Helpers -----------------------------------------------------------------------------
+
+    def _put_conditionally(self, key: str, body: bytes, condition: dict[str, str]) -> Any:
+        """``PutObject`` with ``condition``, re-sent while S3 answers 409 (see the module
+        docstring); any other error, and a 409 to the last attempt, is raised as is."""
+
+        def put() -> Any:
+            return self._s3.put_object(
+                Bucket=self.bucket,
+                Key=self.object_key(key),
+                Body=body,
+                ContentType=JSON_CONTENT_TYPE,
+                **condition,
+            )
+
+        for delay in self._conflict_retry_delays:
+            try:
+                return put()
+            except ClientError as e:
+                if _code(e) not in CONFLICT_CODES:
+                    raise
+                log.warning(
+                    "S3 answered 409 to the write of %s%s (another write of it in flight); "
+                    "retrying in %.1f s",
+                    self.location,
+                    key,
+                    delay,
+                )
+                self._sleep(delay)
+        return put()
 
     def _head_etag(self, key: str) -> str | None:
         try:

@@ -160,14 +160,26 @@ class MainHistory:
     commit, nothing retained is older, so the floor admits nothing extra. Above the floor, a
     tagged snapshot that is not an ancestor was rolled back or written to another branch,
     and is excluded.
+
+    Below the floor, lineage still rules some snapshots out (``excluded_ids``): a rollback
+    followed by an expiry that cuts the chain leaves the rolled-back load retained (its tag
+    keeps it) and older than the floor, where it would otherwise pass for main history. Main
+    is one line of descent, so where the retained parents of the newest snapshot below the
+    floor reach down past a snapshot without passing through it, that snapshot is on another
+    line: it was rolled back. (The newest one stands for main there: later commits built on
+    it, unless it was itself rolled back with main's own snapshot at the cut expired, which
+    metadata can no longer tell.)
     """
 
     ancestor_ids: frozenset[int]
     floor_sequence: int | None
+    excluded_ids: frozenset[int] = frozenset()
 
     def contains(self, snapshot: Snapshot) -> bool:
         if snapshot.snapshot_id in self.ancestor_ids:
             return True
+        if snapshot.snapshot_id in self.excluded_ids:
+            return False
         if self.floor_sequence is None or snapshot.sequence_number is None:
             return False
         return snapshot.sequence_number < self.floor_sequence
@@ -195,7 +207,40 @@ def main_history(table: Table) -> MainHistory:
         floor = snapshot.sequence_number
         parent_id = snapshot.parent_snapshot_id
         snapshot = metadata.snapshot_by_id(parent_id) if parent_id is not None else None
-    return MainHistory(frozenset(ids), floor)
+    excluded = _off_the_line_below(metadata.snapshots, floor) if floor is not None else set()
+    return MainHistory(frozenset(ids), floor, frozenset(excluded))
+
+
+def _off_the_line_below(snapshots: list[Snapshot], floor: int) -> set[int]:
+    """Retained snapshots older than ``floor`` that lineage shows are off main's line.
+
+    The newest of them is taken as main's; every snapshot newer than where its retained
+    parents end, and not among them, is on another line. Below that end (another expiry
+    cut), the same again.
+    """
+    by_id = {s.snapshot_id: s for s in snapshots}
+    below = sorted(
+        (s for s in snapshots if s.sequence_number is not None and s.sequence_number < floor),
+        key=lambda s: s.sequence_number or 0,
+        reverse=True,
+    )
+    excluded: set[int] = set()
+    while below:
+        line: set[int] = set()
+        bottom = below[0].sequence_number or 0
+        current: Snapshot | None = below[0]
+        while current is not None:
+            line.add(current.snapshot_id)
+            bottom = min(bottom, current.sequence_number or 0)
+            parent = current.parent_snapshot_id
+            current = by_id.get(parent) if parent is not None else None
+        excluded.update(
+            s.snapshot_id
+            for s in below
+            if s.snapshot_id not in line and (s.sequence_number or 0) > bottom
+        )
+        below = [s for s in below if (s.sequence_number or 0) < bottom]
+    return excluded
 
 
 def load_tags(table: Table) -> list[LoadTag]:

@@ -7,14 +7,13 @@ one interface on AWS and locally.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from catalog.errors import LakehouseError
+from catalog.files import write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,10 +53,9 @@ class LocalReportStore(ReportStore):
             raise ReportStoreError(f"report key escapes the reports folder: {key!r}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Write then rename: a reader never opens a half-written report.
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as fh:
-                fh.write(body)
-            os.replace(fh.name, path)
+            # Write then rename: a reader never opens a half-written report; the file gets
+            # the umask's permissions, so whoever may read the home may read its reports.
+            write_atomically(path, body)
         except OSError as e:
             raise ReportStoreError(
                 f"cannot write the quality report {path}: {e}; check that the lakehouse home "

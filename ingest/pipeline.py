@@ -135,17 +135,20 @@ def ingest_day(
     preflight found followers (a followers-less day keeps the first ``top`` unranked).
 
     Raises :class:`~ingest.errors.BackdatedRefusedError` / :class:`~ingest.errors.FutureDayError`
-    before any request (a future day for every source),
+    before any request for a day it would fetch (a future day for every source),
     :class:`~ingest.errors.FollowersUnavailableError` after recording a day the app cannot
     read followers for, :class:`~ingest.errors.NoArtistsFoundError` when
     Spotify knows none of the ids, and the client's errors when Spotify fails.
     """
+    existing = store.read_manifest(day)
+    if existing is not None and not force:
+        # Answered from the manifest whatever the day's date: a re-run or a backfill of a
+        # past day (the state machine ingests every day it loads) asks Spotify nothing, so
+        # there is nothing to refuse as backdated. A forced re-ingest is checked below.
+        return _already_complete(existing, store)
     backdated = check_day(
         day, today=today or utc_today(), source=source, allow_backdated=allow_backdated
     )
-    existing = store.read_manifest(day)
-    if existing is not None and not force:
-        return _already_complete(existing, store)
 
     simulated_date = day if source == "simulator" else None
     extra = dict(notes or {})
@@ -198,14 +201,10 @@ def ingest_day(
         api_url=client.settings.api_url,
         extra=extra,
     )
-    try:
-        store.put_manifest(manifest, replace=force)
-    except ManifestExistsError:
+    winner = _complete_day(store, manifest, replace=force)
+    if winner is not None:
         # Another run completed the day while this one fetched (a duplicate invocation):
         # its manifest stands; this run's parts stay as an unlisted orphan folder.
-        winner = store.read_manifest(day)
-        if winner is None:  # pragma: no cover - the store just said it exists
-            raise
         log.warning(
             "%s was completed by run %s while run %s fetched; keeping that run",
             day.isoformat(),
@@ -224,6 +223,37 @@ def ingest_day(
         len(run.missing_ids),
     )
     return _result(manifest, already_complete=False)
+
+
+def _complete_day(store: BronzeStore, manifest: Manifest, *, replace: bool) -> Manifest | None:
+    """Write ``manifest``; ``None`` if it completed the day, else the winner's manifest.
+
+    A refusal names a winner only if the winner can be read back. A losing run can find
+    none: the store refused because a manifest existed at that moment, and it is gone by the
+    read (removed by hand, or a store whose refusal outlived the write it saw). The day is
+    then incomplete while this run's parts are all written, so the run completes it itself,
+    once; a second refusal with still no manifest to read is raised as it came.
+    """
+    try:
+        store.put_manifest(manifest, replace=replace)
+        return None
+    except ManifestExistsError:
+        winner = store.read_manifest(manifest.snapshot_date)
+        if winner is not None:
+            return winner
+    log.warning(
+        "%s: the store refused run %s's manifest but holds none; completing the day again",
+        manifest.snapshot_date.isoformat(),
+        manifest.run_id,
+    )
+    try:
+        store.put_manifest(manifest)
+        return None
+    except ManifestExistsError:
+        winner = store.read_manifest(manifest.snapshot_date)
+        if winner is None:
+            raise
+        return winner
 
 
 class _RunWriter:

@@ -234,7 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
                     state.tokens[presented] = 0.0
             raise _api_error(401, "The access token expired")
         if isinstance(fault, Slow):
-            time.sleep(fault.delay_s)
+            if fault.release is None:
+                time.sleep(fault.delay_s)
+            else:
+                fault.release.wait(fault.delay_s)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

@@ -21,7 +21,7 @@ The kinds, one dataclass each (the simulator's ``_fault_answer`` has one branch 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 #: Default scope of a fault: the Web API, not the token endpoint.
@@ -45,9 +45,14 @@ class ServerError:
 
 @dataclass(frozen=True)
 class Slow:
-    """Answer normally, but only after ``delay_s`` seconds."""
+    """Answer normally, but only after ``delay_s`` seconds, or as soon as ``release`` is set.
+
+    ``release`` lets a test hold the answer for as long as it needs (the client must not
+    wait for it) and then let it go at once, instead of sleeping out ``delay_s``.
+    """
 
     delay_s: float = 1.0
+    release: threading.Event | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,23 @@
 Spark's Iceberg catalog is bound to one SQLite file when the session starts, so every
 Spark-backed test shares one lakehouse home; the ``lakehouse`` fixture gives each test a
 clean one by dropping the tables (with their files) and emptying bronze and reports.
+
+Time: a test that depends on "today" takes ``frozen_today`` (the clock moved to a fixed
+UTC day, still ticking) instead of reading the clock when its module is imported, so a run
+that crosses UTC midnight sees one day from start to end.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Final
 
 import pytest
+import time_machine
 
 from catalog.paths import LakehousePaths
 from catalog.profiles import CATALOG_NAME
@@ -20,6 +27,41 @@ from catalog.tables import NAMESPACE, TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+#: The UTC day ``frozen_today`` sets the clock to. Modules that need "today" in constants
+#: (``PAST = TODAY - 10 days``) use this date and the fixture together.
+FROZEN_TODAY: Final = date(2026, 11, 24)
+
+
+@pytest.fixture
+def frozen_today() -> Iterator[date]:
+    """Python's clock moved to noon UTC of :data:`FROZEN_TODAY` for one test.
+
+    It keeps ticking (``tick=True``): token lifetimes, timeouts and timestamps advance as
+    usual, and noon leaves half a day before the date could change. Only this process is
+    moved (``datetime.now``, ``time.time``; not ``time.monotonic``, not the JVM, not DuckDB).
+    """
+    with time_machine.travel(datetime.combine(FROZEN_TODAY, time(12), UTC), tick=True):
+        yield FROZEN_TODAY
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Put the root logger back as each test found it: its level and its handlers' formats.
+
+    The Lambda handler switches the process's root logger to JSON lines at INFO (as it must
+    on Lambda), and pytest reuses its capture handlers from test to test, so without this a
+    handler test would change what every later test logs and prints (seen in random order:
+    the CLI's one-line stderr reason grew a JSON log line).
+    """
+    root = logging.getLogger()
+    level = root.level
+    formatters = {handler: handler.formatter for handler in root.handlers}
+    yield
+    root.setLevel(level)
+    for handler in root.handlers:
+        if handler in formatters:
+            handler.setFormatter(formatters[handler])
 
 
 @pytest.fixture(scope="session")

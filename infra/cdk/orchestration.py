@@ -48,6 +48,8 @@ from ingest.errors import NonRetryableIngestError
 from ingest.status import IngestStatus
 
 DAY_MS: Final = 86_400_000
+#: A Glue run still going after this long is late: the daily load takes minutes.
+GLUE_DELAY_NOTIFICATION: Final = Duration.minutes(30)
 
 #: The UTC day of an execution's input: ``snapshot_date`` if given, else the date part of the
 #: schedule's ``scheduled_time``.
@@ -198,6 +200,11 @@ def _glue_run(
         # the job's own timeout (glue_timeout_minutes) stops a stuck run.
         arguments=sfn.TaskInput.from_object(arguments),
         outputs=outputs,
+        # Glue emits a "delayed" event to EventBridge for a run still going after this
+        # long. Set on purpose: left unset, CDK 2.275's JSONata rendering writes
+        # "NotificationProperty": null into the task's Arguments, a null Glue's API model
+        # does not allow (tests/infra/test_first_deploy.py checks no argument is null).
+        notify_delay_after=GLUE_DELAY_NOTIFICATION,
     )
     # The job allows one run at a time (MERGEs into one table must not race): a maintenance
     # run or a manual run holding the slot is waited out, not treated as a failure. A failed

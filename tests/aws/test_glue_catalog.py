@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -143,6 +142,7 @@ def test_a_concurrent_commit_fails_instead_of_winning(
 ) -> None:
     first = silver.load(DAY1, {ANN: 100, BO: 90})  # commits pass the check in turn
     glue_client = boto3.client("glue")
+    committed = glue_client.get_table(DatabaseName=NAMESPACE, Name="artists_silver")["Table"]
 
     def competing_commit() -> None:
         current = glue_client.get_table(DatabaseName=NAMESPACE, Name="artists_silver")["Table"]
@@ -167,5 +167,17 @@ def test_a_concurrent_commit_fails_instead_of_winning(
     current = table.current_snapshot()
     assert current is not None
     assert current.snapshot_id == first
-    assert json.dumps(parameters)  # Glue still holds a valid table
+    # Glue still holds a valid table: the pointer is the one the last successful commit
+    # left (the failed attempts' metadata files are never published), the file it names
+    # exists, and the table reads back exactly day 1's rows.
+    assert parameters["metadata_location"] == committed["Parameters"]["metadata_location"]
+    assert parameters["table_type"].upper() == "ICEBERG"
+    bucket, _, key = parameters["metadata_location"].removeprefix("s3://").partition("/")
+    assert boto3.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+    assert table.metadata_location == parameters["metadata_location"]
+    rows = table.scan().to_arrow().to_pylist()
+    assert sorted((r["artist_id"], r["snapshot_date"], r["followers"]) for r in rows) == [
+        (ANN.artist_id, DAY1, 100),
+        (BO.artist_id, DAY1, 90),
+    ]
     assert not versioned_glue  # every attempt met a competitor: the failure is the check's

@@ -386,14 +386,45 @@ def test_dq_results_and_quality_through_the_cli(
     assert Path(run["report"]).is_file()
 
 
-def test_job_context_is_reused_across_days(lakehouse: SparkLakehouse) -> None:
-    from expectations.runner import quality_context
+def test_job_context_is_reused_across_days(
+    lakehouse: SparkLakehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two days (each with its own JobContext, as run_local_day builds them) share one GX
+    context: its setup (~3 s) is paid once per process, and both days validate through it."""
+    from expectations import runner
     from expectations.store import LocalReportStore
 
+    built: list[runner.QualityContext] = []
+    validated: list[date] = []
+    original_init = runner.QualityContext.__init__
+    original_validate = runner.QualityContext.validate_silver
+
+    def counting_init(self: runner.QualityContext) -> None:
+        built.append(self)
+        original_init(self)
+
+    def recording_validate(
+        self: runner.QualityContext, *args: Any, **kwargs: Any
+    ) -> runner.SuiteOutcome:
+        assert self is built[0]
+        validated.append(kwargs["day"])
+        return original_validate(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner.QualityContext, "__init__", counting_init)
+    monkeypatch.setattr(runner.QualityContext, "validate_silver", recording_validate)
+    runner.quality_context.cache_clear()  # start from a process with no context yet
+    store = LocalBronzeStore(lakehouse.paths.bronze)
+    d2 = D1 + timedelta(days=1)
+    for day in (D1, d2):
+        write_day(store, day, [roster(day)])
+        run_local_day(lakehouse.spark, lakehouse.paths, day)
+
+    assert len(built) == 1
+    assert validated == [D1, d2]
     context = JobContext(
         catalog=local_catalog(lakehouse.paths), reports=LocalReportStore(lakehouse.paths.reports)
     )
-    assert context.quality is quality_context()
+    assert context.quality is built[0]
     assert spark_table_name(context.definition) == TABLE
 
 

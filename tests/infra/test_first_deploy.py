@@ -105,3 +105,25 @@ def test_the_lambda_timeout_leaves_room_for_its_budget(synthesized: Synthesized)
     for function in synthesized.resources("AWS::Lambda::Function").values():
         if function["Properties"]["Handler"] == "ingest.handler.handler":
             assert function["Properties"]["Timeout"] > SAFETY_MARGIN_S
+
+
+def _nulls(node: Any, path: str = "") -> list[str]:
+    if node is None:
+        return [path]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _nulls(v, f"{path}.{k}")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _nulls(v, f"{path}[{i}]")]
+    return []
+
+
+def test_no_state_passes_a_null_argument(synthesized: Synthesized) -> None:
+    """A null in a task's Arguments reaches the service API, which has no null type."""
+    import json
+
+    for logical, machine in synthesized.resources("AWS::StepFunctions::StateMachine").items():
+        definition = json.loads(_flat(machine["Properties"]["DefinitionString"]))
+        for name, state in definition["States"].items():
+            assert _nulls(state.get("Arguments", {})) == [], (logical, name)
+            for inner in state.get("ItemProcessor", {}).get("States", {}).values():
+                assert _nulls(inner.get("Arguments", {})) == [], (logical, name)

@@ -8,8 +8,10 @@ handler, to a bucket on moto's server, with the credentials in its Secrets Manag
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +136,64 @@ def bucket_keys(s3: Any) -> list[str]:
     """Every key in the Lambda tests' bucket."""
     answer = s3.list_objects_v2(Bucket=BUCKET)
     return sorted(o["Key"] for o in answer.get("Contents", []))
+
+
+#: What a manifest hook may answer instead of moto: (status, headers, body).
+MotoAnswer = tuple[int, dict[str, str], str]
+
+
+@dataclass
+class ManifestPuts:
+    """Every ``PutObject`` of a ``_manifest.json`` that reached moto's server, in order.
+
+    ``conditions`` holds each request's condition (``If-None-Match: *`` or
+    ``If-Match: <etag>``; ``""`` for none). ``hook``, when set, runs inside the request
+    before moto's own check and may return an answer that replaces moto's (a 409, say).
+    """
+
+    conditions: list[str] = field(default_factory=list)
+    hook: Callable[[str], MotoAnswer | None] | None = None
+
+
+def conflict_answer(message: str = "A conflicting operation occurred.") -> MotoAnswer:
+    """S3's 409 for a conditional write racing another one on the same key."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>ConditionalRequestConflict</Code>'
+        f"<Message>{message}</Message><RequestId>moto-409</RequestId></Error>"
+    )
+    return 409, {"Content-Type": "application/xml"}, body
+
+
+@pytest.fixture
+def manifest_puts(monkeypatch: pytest.MonkeyPatch) -> ManifestPuts:
+    """Watch (and optionally answer) manifest writes on moto's side of the wire.
+
+    Also makes moto's conditional put atomic: moto checks ``If-None-Match``/``If-Match``
+    and then writes without a lock, so two racing requests could both pass the check;
+    S3 itself never lets that happen.
+    """
+    from moto.s3.responses import S3Response
+
+    original = S3Response.put_object
+    atomic = threading.Lock()
+    puts = ManifestPuts()
+
+    def put_object(self: S3Response) -> Any:
+        key = self.parse_key_name()
+        if key.endswith("/_manifest.json"):
+            if self.headers.get("If-None-Match"):
+                condition = f"If-None-Match: {self.headers['If-None-Match']}"
+            elif self.headers.get("If-Match"):
+                condition = f"If-Match: {self.headers['If-Match']}"
+            else:
+                condition = ""
+            puts.conditions.append(condition)
+            if puts.hook is not None:
+                answer = puts.hook(condition)
+                if answer is not None:
+                    return answer
+        with atomic:
+            return original(self)
+
+    monkeypatch.setattr(S3Response, "put_object", put_object)
+    return puts

@@ -18,11 +18,13 @@ from catalog.bronze import (
     ManifestExistsError,
     ManifestPart,
     PartExistsError,
+    PartIntegrityError,
     manifest_key,
     part_key,
     sha256_hex,
 )
 from catalog.bronze_s3 import BronzeAccessError, S3BronzeStore, open_bronze_store
+from tests.ingest.conftest import ManifestPuts, conflict_answer
 
 BUCKET = "lakehouse-data"
 DAY = date(2026, 11, 24)
@@ -84,9 +86,11 @@ def test_the_manifest_completes_a_day_once(bronze: S3BronzeStore) -> None:
     assert again.run_id == "r1"
 
 
-def test_of_two_concurrent_completions_exactly_one_wins(s3: Any) -> None:
+def test_of_two_concurrent_completions_exactly_one_wins(
+    s3: Any, manifest_puts: ManifestPuts
+) -> None:
     stores = [S3BronzeStore(BUCKET, "bronze/", client=s3) for _ in range(2)]
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     outcomes: list[str] = []
 
     def complete(store: S3BronzeStore, run_id: str) -> None:
@@ -104,8 +108,9 @@ def test_of_two_concurrent_completions_exactly_one_wins(s3: Any) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert sorted(outcomes) == ["lost", "won"]
+    assert manifest_puts.conditions == ["If-None-Match: *", "If-None-Match: *"]
 
 
 def test_forced_replace_uses_if_match_and_versioning_keeps_the_old_one(
@@ -148,6 +153,24 @@ def test_read_part_checks_the_sha256(bronze: S3BronzeStore) -> None:
     m = manifest("r1")
     bronze.put_new(m.parts[0].key, b'{"artists": []}')
     assert bronze.read_part(m.parts[0]) == b'{"artists": []}'
+    # Same length, other bytes: only the digest can tell them apart.
+    tampered = ManifestPart(
+        key=part_key(DAY, "r2", 0),
+        sha256=m.parts[0].sha256,
+        bytes=m.parts[0].bytes,
+        records=0,
+    )
+    bronze.put_new(tampered.key, b'{"artists": {}}')
+    assert len(b'{"artists": {}}') == tampered.bytes
+    with pytest.raises(PartIntegrityError, match="does not match its manifest"):
+        bronze.read_part(tampered)
+    # Same digest claimed, other length: the size is checked too.
+    short = ManifestPart(key=m.parts[0].key, sha256=m.parts[0].sha256, bytes=1, records=0)
+    with pytest.raises(PartIntegrityError, match="does not match its manifest"):
+        bronze.read_part(short)
+    missing = ManifestPart(key=part_key(DAY, "r3", 0), sha256="0" * 64, bytes=2, records=0)
+    with pytest.raises(PartIntegrityError, match="missing"):
+        bronze.read_part(missing)
 
 
 def test_aws_errors_become_bronze_errors(s3: Any) -> None:
@@ -180,3 +203,100 @@ def test_open_bronze_store_by_uri(aws: str, tmp_path: Path) -> None:
         open_bronze_store("s3:///prefix")
     with pytest.raises(BronzeError, match="expected a folder"):
         open_bronze_store("gs://bucket/bronze")
+
+
+# S3's 409 ConditionalRequestConflict: another conditional write of the key is in flight ---
+
+
+def conflict_store(s3: Any, pauses: list[float], on_pause: Any = None) -> S3BronzeStore:
+    """A store whose 409 pauses are recorded (and may act) instead of slept."""
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if on_pause is not None:
+            on_pause()
+
+    return S3BronzeStore(
+        BUCKET, "bronze/", client=s3, sleep=sleep, conflict_retry_delays=(0.2, 0.5)
+    )
+
+
+def first_answers(*answers: Any) -> Any:
+    """A manifest hook that answers the first requests itself, then lets moto answer."""
+    queue = list(answers)
+
+    def hook(condition: str) -> Any:
+        return queue.pop(0) if queue else None
+
+    return hook
+
+
+def test_a_409_is_retried_and_completes_the_day_when_the_other_write_failed(
+    s3: Any, manifest_puts: ManifestPuts
+) -> None:
+    manifest_puts.hook = first_answers(conflict_answer())  # the other write then fails
+    pauses: list[float] = []
+    store = conflict_store(s3, pauses)
+
+    store.put_manifest(manifest("r1"))
+
+    assert manifest_puts.conditions == ["If-None-Match: *", "If-None-Match: *"]
+    assert pauses == [0.2]
+    read = store.read_manifest(DAY)
+    assert read is not None
+    assert read.run_id == "r1"
+
+
+def test_a_409_then_the_other_write_completing_the_day_is_already_complete(
+    s3: Any, manifest_puts: ManifestPuts
+) -> None:
+    manifest_puts.hook = first_answers(conflict_answer())
+    other = S3BronzeStore(BUCKET, "bronze/", client=s3)
+    pauses: list[float] = []
+    store = conflict_store(s3, pauses, on_pause=lambda: other.put_manifest(manifest("r0")))
+
+    with pytest.raises(ManifestExistsError, match="already complete"):
+        store.put_manifest(manifest("r1"))
+
+    assert pauses == [0.2]
+    read = store.read_manifest(DAY)
+    assert read is not None
+    assert read.run_id == "r0"
+
+
+def test_a_409_that_outlasts_the_retries_is_a_conflict_not_a_completed_day(
+    s3: Any, manifest_puts: ManifestPuts
+) -> None:
+    manifest_puts.hook = lambda condition: conflict_answer()
+    pauses: list[float] = []
+    store = conflict_store(s3, pauses)
+
+    with pytest.raises(ManifestConflictError, match="409 ConditionalRequestConflict") as caught:
+        store.put_manifest(manifest("r1"))
+
+    assert not isinstance(caught.value, ManifestExistsError)
+    assert "not known to be complete" in str(caught.value)
+    assert caught.value.__cause__ is not None
+    assert pauses == [0.2, 0.5]
+    assert len(manifest_puts.conditions) == 3
+    assert store.read_manifest(DAY) is None
+
+
+def test_a_forced_replace_keeps_its_if_match_across_a_409(
+    s3: Any, manifest_puts: ManifestPuts
+) -> None:
+    pauses: list[float] = []
+    store = conflict_store(s3, pauses)
+    store.put_manifest(manifest("r1"))
+    assert store.read_manifest(DAY) is not None
+    manifest_puts.conditions.clear()
+    manifest_puts.hook = first_answers(conflict_answer())
+
+    store.put_manifest(manifest("r2"), replace=True)
+
+    first, second = manifest_puts.conditions
+    assert first == second
+    assert first.startswith("If-Match: ")
+    current = store.read_manifest(DAY)
+    assert current is not None
+    assert current.run_id == "r2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,12 @@ import pytest
 from catalog.bronze import LocalBronzeStore
 from infra.cli import main
 from ingest.simulator import SpotifySimulator
+from tests.conftest import FROZEN_TODAY
 from tests.ingest.test_legacy import DAYS, write_folder
 
-TODAY = datetime.now(UTC).date()
+TODAY = FROZEN_TODAY
+#: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 def cli(*argv: str) -> int:

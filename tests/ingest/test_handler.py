@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -26,9 +27,12 @@ from ingest.handler import InvalidEventError, handler
 from ingest.roster import Roster
 from ingest.simulated_artists import followers
 from ingest.simulator import SpotifySimulator
-from tests.ingest.conftest import BUCKET
+from tests.conftest import FROZEN_TODAY
+from tests.ingest.conftest import BUCKET, ManifestPuts
 
-TODAY = datetime.now(UTC).date()
+TODAY = FROZEN_TODAY
+#: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 
 
 @dataclass
@@ -211,21 +215,37 @@ def test_logs_are_json_lines_without_secrets(
 
 
 def test_two_concurrent_invocations_complete_the_day_once(
-    lambda_env: Any, sim: SpotifySimulator
+    lambda_env: Any, manifest_puts: ManifestPuts
 ) -> None:
-    import threading
+    """Both invocations fetch the day and race at the conditional manifest write.
 
-    sim.latency_s = 0.05  # both are still fetching when the first completes the day
+    A barrier on moto's side holds the first manifest PUT until the second arrives, so the
+    test only passes if both reached the ``If-None-Match`` write (neither answered early
+    from a manifest); S3's condition then lets exactly one complete the day.
+    """
+    at_the_write = threading.Barrier(2, timeout=60)
+
+    def both_arrive(condition: str) -> None:
+        at_the_write.wait()  # BrokenBarrierError (a 500, the test fails) if one never comes
+
+    manifest_puts.hook = both_arrive
     answers: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
 
     def invoke(request_id: str) -> None:
-        answers.append(handler({"snapshot_date": TODAY.isoformat()}, Context(request_id)))
+        try:
+            answers.append(handler({"snapshot_date": TODAY.isoformat()}, Context(request_id)))
+        except BaseException as e:
+            errors.append(e)
 
     threads = [threading.Thread(target=invoke, args=(f"req-{i}",)) for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=240)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert manifest_puts.conditions == ["If-None-Match: *", "If-None-Match: *"]
     assert sorted(a["status"] for a in answers) == ["already_complete", "complete"]
     assert answers[0]["run_id"] == answers[1]["run_id"]
     versions = lambda_env.list_object_versions(Bucket=BUCKET, Prefix=answers[0]["manifest_key"])

@@ -10,7 +10,6 @@ import json
 import logging
 import subprocess
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -21,9 +20,12 @@ from ingest.errors import SecretError, SecretValueMissingError
 from ingest.handler import HandlerConfig, IngestEvent, handler, ingest_for_lambda
 from ingest.simulator import SpotifySimulator
 from ingest.status import IngestStatus
+from tests.conftest import FROZEN_TODAY
 from tests.ingest.conftest import bucket_keys
 
-TODAY = datetime.now(UTC).date()
+TODAY = FROZEN_TODAY
+#: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 EVENT = {"snapshot_date": TODAY.isoformat()}
 #: Looks like a credential; must never appear in an answer or a log line.
 PLANTED = "hunter2-not-for-logs"

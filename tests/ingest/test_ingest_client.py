@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -47,6 +48,16 @@ class RecordingSleep:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds (usually within milliseconds) or ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        threading.Event().wait(0.005)
+    return True
 
 
 def arrival(request: RecordedRequest) -> float:
@@ -111,10 +122,16 @@ def test_expired_token_is_refreshed_once_and_the_request_retried(
 
 
 def test_short_lived_tokens_are_renewed_before_they_expire(fast_retry: RetryPolicy) -> None:
+    fake = FakeTime()
     with SpotifySimulator(token_lifetime_s=1) as short:
-        client = client_for(short.settings(), retry=fast_retry)
+        client = client_for(
+            short.settings(), retry=fast_retry, clock=fake.monotonic, sleep=fake.sleep
+        )
         client.fetch_artists([TAYLOR])
-        time.sleep(0.6)  # past half the lifetime: the client renews instead of using it
+        fake.now += 0.4  # within half the lifetime: the token is reused
+        client.fetch_artists([TAYLOR])
+        assert [r.path for r in short.requests].count("/api/token") == 1
+        fake.now += 0.2  # past half the lifetime: the client renews instead of using it
         client.fetch_artists([TAYLOR])
         client.close()
         statuses = [f"{r.path} {r.status}" for r in short.requests]
@@ -123,16 +140,18 @@ def test_short_lived_tokens_are_renewed_before_they_expire(fast_retry: RetryPoli
 
 
 def test_429_waits_at_least_retry_after_before_the_next_request(
-    sim: SpotifySimulator, client: SpotifyClient
+    sim: SpotifySimulator, make_client: MakeClient
 ) -> None:
+    fake = FakeTime()
+    client = make_client(clock=fake.monotonic, sleep=fake.sleep)
     client.fetch_artists([TAYLOR])  # token first, so the 429 is on the API call
-    sim.faults.inject(RateLimited(retry_after=1))
+    sim.faults.inject(RateLimited(retry_after=4))
     [answer] = client.fetch_artists([TAYLOR])
     assert answer.status == 200
     limited, retried = [r for r in sim.requests if r.path == "/v1/artists"][-2:]
     assert limited.status == 429
     assert retried.status == 200
-    assert retried.monotonic - limited.monotonic >= 1.0
+    assert fake.waits == [4.0]  # exactly Retry-After on the client's clock, never less
 
 
 def test_429_wait_is_the_retry_after_and_is_logged(
@@ -265,15 +284,13 @@ def test_per_artist_fallback_runs_workers_concurrently_and_keeps_roster_order(
     sim.batch_endpoint = False  # followers readable, but one request per artist
     sim.latency_s = 0.02
     client = make_client(max_workers=8)
-    started = time.monotonic()
     answers = client.fetch_artists(large_roster.ids)
-    elapsed = time.monotonic() - started
     assert [a.requested_ids[0] for a in answers] == large_roster.ids
     assert all(json.loads(a.body)["followers"]["total"] > 0 for a in answers)
     singles = [r for r in sim.requests if r.path.startswith("/v1/artists/")]
     assert len(singles) == len(large_roster)
-    # 120 requests of 20 ms each: sequentially 2.4 s; with 8 workers about 0.3 s.
-    assert elapsed < 1.2
+    # Concurrency is read off the simulator's own record (requests that were open at once),
+    # not off a stopwatch that a loaded machine would slow down.
     overlapping = max(
         sum(1 for o in singles if o.monotonic <= r.monotonic < o.answered_monotonic)
         for r in singles
@@ -348,14 +365,17 @@ def test_a_token_that_keeps_expiring_is_an_auth_error(
 def test_a_slow_answer_times_out_and_is_retried(
     sim: SpotifySimulator, make_client: MakeClient
 ) -> None:
-    client = make_client(timeout=(2.0, 0.3))
+    client = make_client(timeout=(2.0, 0.2))
     client.authenticate()
-    sim.faults.inject(Slow(delay_s=1.0))
-    started = time.monotonic()
+    release = threading.Event()
+    sim.faults.inject(Slow(delay_s=60, release=release))  # held until released
     [answer] = client.fetch_artists([TAYLOR])
     assert answer.status == 200
-    assert time.monotonic() - started < 1.0  # did not wait for the slow answer
-    time.sleep(1.0)  # the slow request is recorded once the simulator answers it
+    # The slow answer is still held (the simulator records a request once it answers it),
+    # so the client did not wait for it: it timed out and its retry was served.
+    assert [r.status for r in sim.requests if r.path == "/v1/artists"] == [200]
+    release.set()
+    assert wait_for(lambda: len([r for r in sim.requests if r.path == "/v1/artists"]) == 2)
     slow, retried = sorted((r for r in sim.requests if r.path == "/v1/artists"), key=arrival)
     assert retried.answered_monotonic < slow.answered_monotonic  # served while slow hung
 
@@ -365,9 +385,11 @@ def test_answers_that_stay_slow_end_in_a_clear_error(
 ) -> None:
     client = make_client(timeout=(2.0, 0.2))
     client.authenticate()
-    sim.faults.inject(Slow(delay_s=0.5), times=fast_retry.max_attempts)
+    release = threading.Event()  # every answer held until the client has given up
+    sim.faults.inject(Slow(delay_s=60, release=release), times=fast_retry.max_attempts)
     with pytest.raises(SpotifyUnavailableError, match=r"ReadTimeout.*re-run the day later"):
         client.fetch_artists([TAYLOR])
+    release.set()
 
 
 def test_a_truncated_body_is_retried_not_stored(

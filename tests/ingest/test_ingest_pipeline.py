@@ -14,11 +14,13 @@ import pytest
 from catalog.bronze import (
     LocalBronzeStore,
     Manifest,
+    ManifestExistsError,
     Source,
     envelope_key,
     manifest_key,
     sha256_hex,
 )
+from catalog.bronze_s3 import S3BronzeStore
 from catalog.errors import LakehouseError
 from glue.transform import prepare_day
 from ingest.client import RawResponse, SpotifyClient
@@ -37,8 +39,12 @@ from ingest.settings import SpotifySettings
 from ingest.simulated_artists import followers
 from ingest.simulator import SpotifySimulator
 from ingest.simulator_faults import MalformedObject, RateLimited
+from tests.conftest import FROZEN_TODAY
+from tests.ingest.conftest import BUCKET, ManifestPuts, conflict_answer
 
-TODAY = datetime.now(UTC).date()
+TODAY = FROZEN_TODAY
+#: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 PAST = TODAY - timedelta(days=10)
 UNKNOWN = "0000000000000000000000"
 
@@ -502,6 +508,69 @@ def test_a_run_that_loses_the_race_returns_the_winners_day(
     assert loser.already_complete
     assert loser.run_id == winner.run_id
     assert manifest_of(store, PAST).run_id == winner.run_id
+
+
+class VanishingWinner(LocalBronzeStore):
+    """A store that refuses the first manifest write, but no manifest is there to read: the
+    write that beat this run's did not last (or was removed)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.refusals = 1
+        self.writes: list[str] = []
+
+    def put_manifest(self, manifest: Manifest, *, replace: bool = False) -> None:
+        self.writes.append(manifest.run_id)
+        if self.refusals:
+            self.refusals -= 1
+            raise ManifestExistsError(f"{manifest.snapshot_date} is already complete")
+        super().put_manifest(manifest, replace=replace)
+
+
+def test_a_losing_run_with_no_winner_completes_the_day_itself(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    vanishing = VanishingWinner(store.root)
+    result = run(PAST, vanishing, client, default_roster())
+    assert not result.already_complete
+    assert vanishing.writes == [result.run_id, result.run_id]
+    assert manifest_of(store, PAST).run_id == result.run_id
+
+
+def test_a_losing_run_with_a_winner_that_never_appears_fails(
+    store: LocalBronzeStore, client: SpotifyClient
+) -> None:
+    vanishing = VanishingWinner(store.root)
+    vanishing.refusals = 2
+    with pytest.raises(ManifestExistsError):
+        run(PAST, vanishing, client, default_roster())
+    assert store.read_manifest(PAST) is None
+
+
+def test_an_s3_409_from_a_write_that_then_failed_leaves_this_run_completing_the_day(
+    lambda_env: Any, manifest_puts: ManifestPuts, client: SpotifyClient
+) -> None:
+    """S3's 409: the conflicting write failed, so the run's retry completes the day (before,
+    a 409 was taken for "already complete" and the run died with the day incomplete)."""
+    manifest_puts.hook = lambda condition: (
+        conflict_answer() if len(manifest_puts.conditions) == 1 else None
+    )
+    pauses: list[float] = []
+    s3_store = S3BronzeStore(BUCKET, "bronze/", client=lambda_env, sleep=pauses.append)
+    result = ingest_day(
+        PAST,
+        store=s3_store,
+        client=client,
+        roster=default_roster(),
+        source="simulator",
+        allow_backdated=False,
+    )
+    assert not result.already_complete
+    assert manifest_puts.conditions == ["If-None-Match: *", "If-None-Match: *"]
+    assert len(pauses) == 1
+    stored = s3_store.read_manifest(PAST)
+    assert stored is not None
+    assert stored.run_id == result.run_id
 
 
 def test_a_too_long_rate_limit_keeps_what_was_fetched_and_no_manifest(

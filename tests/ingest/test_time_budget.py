@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,10 +27,13 @@ from ingest.retry import RetryPolicy
 from ingest.settings import SpotifySettings
 from ingest.simulator import SpotifySimulator
 from ingest.simulator_faults import RateLimited, ServerError
+from tests.conftest import FROZEN_TODAY
 from tests.ingest.conftest import FakeTime, MakeClient, bucket_keys
 
 TAYLOR = "06HL4z0CvFAxyc27GXpf02"
-TODAY = datetime.now(UTC).date()
+TODAY = FROZEN_TODAY
+#: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
+pytestmark = pytest.mark.usefixtures("frozen_today")
 #: Backoff long enough to reason about exactly: attempt n waits 10 * 2**(n-1) s plus a
 #: jitter of up to 10 s, so the first wait is 10-20 s and the second 20-30 s.
 SLOW_BACKOFF = RetryPolicy(max_attempts=6, backoff_initial_s=10, backoff_max_s=60)

@@ -390,16 +390,6 @@ def test_a_range_runs_day_by_day_in_order(
 
 
 @pytest.mark.seam("state machine: backfill of past days whose bronze is complete")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "bug: a re-run or backfill of a past day can never load it: the ingest Lambda "
-        "refuses every day but today's UTC date (BackdatedRefusedError, raised as "
-        "NonRetryableIngestError) before it looks for the day's manifest, so a day whose "
-        "bronze is complete is not answered already_complete"
-    ),
-)
 def test_a_backfill_reloads_past_days_from_complete_bronze(rehearsal: Rehearsal) -> None:
     r = rehearsal
     last = utc_today() - timedelta(days=1)

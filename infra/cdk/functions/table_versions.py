@@ -30,6 +30,10 @@ class PruneError(RuntimeError):
     """Glue refused to delete some versions; the maintenance run fails and alarms."""
 
 
+class PruneEventError(ValueError):
+    """The event (or the environment) asks for something impossible; nothing was deleted."""
+
+
 def table_names(glue: Any, database: str) -> list[str]:
     names: list[str] = []
     for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
@@ -72,10 +76,50 @@ def prune_database(glue: Any, database: str, keep: int) -> dict[str, int]:
     return {name: prune_table(glue, database, name, keep) for name in table_names(glue, database)}
 
 
+def _setting(event: Mapping[str, Any], key: str, env: str) -> tuple[object, str]:
+    """The event's value for ``key`` if the event has one (``null`` counts as absent), else
+    the environment's; with where it came from, for messages. A falsy value the event gives
+    (``0``, ``""``) is the event's value, never a cue to use the environment."""
+    value = event.get(key)
+    if value is not None:
+        return value, f"the event's {key!r}"
+    if env not in os.environ:
+        raise PruneEventError(f"no {key!r} in the event and {env} is not set")
+    return os.environ[env], env
+
+
+def keep_setting(event: Mapping[str, Any]) -> int:
+    """How many versions to keep: a whole number >= 1 (the newest version is the live table,
+    so ``keep: 0`` is an error, never "fall back to the default")."""
+    raw, source = _setting(event, "keep", "KEEP_VERSIONS")
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise PruneEventError(f"{source} must be a whole number, got {raw!r}")
+    try:
+        keep = int(raw)
+    except ValueError as e:
+        raise PruneEventError(f"{source} must be a whole number, got {raw!r}") from e
+    if keep < 1:
+        raise PruneEventError(
+            f"{source} must be at least 1 (the newest version is the live table), got {raw!r}"
+        )
+    return keep
+
+
+def database_setting(event: Mapping[str, Any]) -> str:
+    raw, source = _setting(event, "database", "GLUE_DATABASE")
+    if not isinstance(raw, str) or not raw:
+        raise PruneEventError(f"{source} must name a Glue database, got {raw!r}")
+    return raw
+
+
 def handler(event: Mapping[str, Any] | None, context: object) -> dict[str, Any]:
-    """Event (all optional): ``{"database": "spotify", "keep": 100}``; defaults from env."""
+    """Event (all optional): ``{"database": "spotify", "keep": 100}``; a key that is absent
+    or ``null`` takes its default from the environment (``GLUE_DATABASE``,
+    ``KEEP_VERSIONS``). An explicit value is used as given, and checked: ``keep`` must be a
+    whole number >= 1, so ``keep: 0`` fails (:class:`PruneEventError`) before any call to Glue.
+    """
     event = event or {}
-    database = str(event.get("database") or os.environ["GLUE_DATABASE"])
-    keep = int(event.get("keep") or os.environ["KEEP_VERSIONS"])
+    database = database_setting(event)
+    keep = keep_setting(event)
     deleted = prune_database(boto3.client("glue"), database, keep)
     return {"database": database, "keep": keep, "deleted": deleted}
