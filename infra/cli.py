@@ -1,43 +1,133 @@
 """``spotify-lakehouse``: the command line over the lakehouse.
 
 Exit status (ARCHITECTURE.md): 0 success; 3 when the Spotify app cannot provide followers;
-1 for any other failure; 2 for bad usage. Every non-zero exit prints one line on stderr.
+1 for any other failure; 2 for bad usage. Every non-zero exit prints exactly one line on
+stderr, the reason, and this module is the one place that prints it: commands raise, they
+never print a reason or call ``sys.exit`` themselves. ``tests/cli`` holds the matrix of
+every command against every exit status, through this entry point.
 This module never imports ``aws_cdk`` (it would start Node through jsii).
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import sys
+from typing import NoReturn
 
 import typer
 from typer.exceptions import TyperException
 
 from catalog.errors import LakehouseError
-from infra.cli_app import app
+from infra.cli_app import app, held_logs, reset_logging
 from infra.commands import chart, cost, demo, ingest, query, transform
 
 #: Importing the command modules registers their commands on ``app``.
 COMMAND_MODULES = (ingest, transform, query, demo, chart, cost)
+PROG = "spotify-lakehouse"
+#: What typer returns for Ctrl+C (128 + SIGINT); the contract makes it a failure, 1.
+INTERRUPTED = 130
 
 
-def _fail(message: str, code: int) -> None:
-    print(f"spotify-lakehouse: {' '.join(message.split())}", file=sys.stderr)
+#: Terminal escapes some libraries put in messages (sqlglot underlines the bad token).
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    reason = " ".join(_ANSI.sub("", message).split()) or "failed without a message"
+    print(f"{PROG}: {reason}{held_logs.note()}", file=sys.stderr, flush=True)
     sys.exit(code)
+
+
+def _usage(error: TyperException) -> str:
+    """A usage error's one line; click's 'no command' error has no message of its own."""
+    message = error.format_message().strip()
+    return message or f"no command given: pick one of the commands above ({PROG} --help)"
+
+
+def _closed_pipe(exit_: SystemExit) -> bool:
+    """Whether ``exit_`` is typer's or rich's answer to a closed stdout: both raise it while
+    handling the EPIPE error (typer also wraps stdout in a PacifyFlushWrapper)."""
+    cause: BaseException | None = exit_.__context__
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno == errno.EPIPE:
+            return True
+        cause = cause.__context__
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
+
+
+def _stdout_gone() -> NoReturn:
+    """The reader of stdout went away (``| head``): say so once, without Python's second
+    'Exception ignored ... BrokenPipeError' at exit (stdout is pointed at /dev/null)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout replaced by something without a descriptor
+        pass
+    _fail("stdout was closed before the output was written (a pipe's reader exited)", 1)
+
+
+def _reason(error: Exception) -> str:
+    """The reason line of an unexpected exception, with the next step where one is known."""
+    module = type(error).__module__
+    name = type(error).__name__
+    if module.startswith("botocore") and name == "NoRegionError":
+        return (
+            "no AWS region configured: set AWS_REGION (and credentials, e.g. AWS_PROFILE) to "
+            "use AWS (--engine athena, s3:// locations), or use the local engine"
+        )
+    if module.startswith("botocore") and name == "NoCredentialsError":
+        return (
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY to use AWS, or use the local engine"
+        )
+    if isinstance(error, OSError) and error.filename is not None:
+        return (
+            f"{error.strerror or name}: {error.filename} ({name}); check that path (a home "
+            "must be a directory this user can write, on a disk with room)"
+        )
+    return f"{name}: {error}"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps every failure to the contract's exit status."""
     try:
-        app(args=argv, standalone_mode=False)
+        _main(argv)
+    finally:
+        reset_logging()
+
+
+def _main(argv: list[str] | None) -> None:
+    try:
+        # Without standalone mode, typer *returns* an exit code: a command's typer.Exit, and
+        # 130 for Ctrl+C (its KeyboardInterrupt handling); both must end as failures here.
+        status = app(args=argv, prog_name=PROG, standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe fails here, inside the mapping, not at exit
     except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        _fail("aborted", 1)
+        status = e.exit_code
+    except SystemExit as e:  # from a library: typer and rich exit 1 silently on EPIPE
+        if _closed_pipe(e):
+            _stdout_gone()
+        if isinstance(e.code, str):
+            _fail(e.code, 1)
+        status = e.code or 0
+    except typer.Abort:  # click's EOF on a prompt
+        _fail("interrupted (end of input)", 1)
     except TyperException as e:  # usage errors (typer's vendored click): exit 2
-        _fail(e.format_message(), getattr(e, "exit_code", 2))
+        _fail(_usage(e), getattr(e, "exit_code", 2))
     except LakehouseError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 1)
+    except BrokenPipeError:
+        _stdout_gone()
     except Exception as e:  # the one place every other failure becomes one line
-        _fail(f"{type(e).__name__}: {e}", 1)
+        _fail(_reason(e), 1)
+    if isinstance(status, int) and not isinstance(status, bool) and status != 0:
+        # typer.Exit(n), Ctrl+C (130), or sys.exit(n) below us: none printed a reason
+        if status == INTERRUPTED:
+            _fail("interrupted", 1)
+        _fail(f"stopped with status {status}", status if status in (1, 2, 3) else 1)
+    held_logs.print_held()

@@ -105,16 +105,57 @@ class DoctorFoundProblemsError(LakehouseError):
     """At least one doctor check failed (exit 1); the report says which and why."""
 
 
+class FollowersNotReadableError(FollowersUnavailableError):
+    """Doctor's exit 3: the probe's artist came without ``followers``.
+
+    The ingest error's wording would claim that bronze was written; doctor writes nothing,
+    so it says what ingest and transform would do instead.
+    """
+
+    def __init__(self, artist_id: str) -> None:
+        LakehouseError.__init__(
+            self,
+            f"this Spotify app cannot read followers: the probe artist {artist_id} came "
+            "without the 'followers' field (Spotify Development Mode apps get no 'followers' "
+            "and no 'popularity' since 2026-03-09), so ingest and transform would exit 3. "
+            "Remedy: use an app with Extended Quota Mode (SPOTIFY_CLIENT_ID/"
+            "SPOTIFY_CLIENT_SECRET), or another source of follower counts",
+        )
+        self.day = None
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """The doctor's checks and the probe's findings, from which its exit status follows."""
+
+    checks: list[Check]
+    #: What the probe found; None when it did not run (no credentials, no token, error).
+    capabilities: AppCapabilities | None = None
+
+    def problem(self) -> LakehouseError | None:
+        """The error doctor exits with, or None (exit 0): 3 when the probe found an app
+        without followers (whatever else failed: that is the finding to act on first), 1
+        when any check failed. Decided from the findings, never from the printed table."""
+        if self.capabilities is not None and self.capabilities.followers is False:
+            return FollowersNotReadableError(self.capabilities.artist_id)
+        failed = [c for c in self.checks if c.status == "fail"]
+        if not failed:
+            return None
+        return DoctorFoundProblemsError(
+            f"doctor: {len(failed)} check(s) failed: "
+            + "; ".join(f"{c.name}: {c.detail}" for c in failed)
+        )
+
+
 def doctor_checks(
     paths: LakehousePaths,
     connection: Callable[[], SpotifyConnection],
     *,
     jars: Callable[[], list[Path]] | None = None,
-) -> tuple[list[Check], FollowersUnavailableError | None]:
-    """Run every check; returns the report and, if the app cannot read followers, the error
-    the caller exits 3 with. ``connection`` opens the Spotify connection (it may raise)."""
+) -> DoctorReport:
+    """Run every check. ``connection`` opens the Spotify connection (it may raise)."""
     checks: list[Check] = []
-    unavailable: FollowersUnavailableError | None = None
+    found: AppCapabilities | None = None
     try:
         conn = connection()
     except LakehouseError as e:
@@ -123,28 +164,27 @@ def doctor_checks(
     else:
         where = conn.client.settings.api_url
         checks.append(Check("credentials", "ok", f"{conn.source} at {where}"))
-        checks.extend(_spotify_checks(conn))
-        if any(c.name == "followers" and c.status == "fail" for c in checks):
-            unavailable = FollowersUnavailableError(None, "found by doctor")
+        spotify, found = _spotify_checks(conn)
+        checks.extend(spotify)
     checks.append(_java_check())
     checks.append(_jars_check(jars))
     checks.append(_catalog_check(paths))
-    return checks, unavailable
+    return DoctorReport(checks, found)
 
 
-def _spotify_checks(conn: SpotifyConnection) -> list[Check]:
+def _spotify_checks(conn: SpotifyConnection) -> tuple[list[Check], AppCapabilities | None]:
     try:
         conn.client.authenticate()
     except LakehouseError as e:
-        return [Check("token", "fail", str(e))]
+        return [Check("token", "fail", str(e))], None
     checks = [
         Check("token", "ok", f"client-credentials token from {conn.client.settings.token_url}")
     ]
     try:
         found = probe(conn.client)
     except LakehouseError as e:
-        return [*checks, Check("artist", "fail", str(e))]
-    return checks + _capability_checks(found)
+        return [*checks, Check("artist", "fail", str(e))], None
+    return checks + _capability_checks(found), found
 
 
 def _capability_checks(found: AppCapabilities) -> list[Check]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,13 @@ def chart(
     top: Annotated[int, typer.Option("--top", min=1, help="Most followed artists")] = 10,
     days: Annotated[int, typer.Option("--days", min=1, help="Days ending the latest load")] = 30,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Chart the data as of this load date")
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=parse_day,
+            metavar="YYYY-MM-DD",
+            help="Chart the data as of this load date",
+        ),
     ] = None,
     engine: EngineOption = "local",
 ) -> None:
@@ -37,7 +44,7 @@ def chart(
         out,
         top=top,
         days=days,
-        as_of=parse_day(as_of) if as_of else None,
+        as_of=as_of,
     )
     console.print(f"chart: {files.png}")
     console.print(f"chart: {files.html}")

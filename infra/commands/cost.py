@@ -42,8 +42,10 @@ def cost(
             ]
         )
     rows.append(["total", *(round(e.total_usd, 2) for e in estimates), ""])
+    render(columns, rows, fmt, title="spotify-lakehouse on AWS", console=result_console())
+    # The note follows the figures: if they cannot be written (a closed pipe), stderr
+    # carries only the reason, as for every failure.
     console.print(
         f"Monthly estimate, {PRICES_REGION} list prices of {PRICES_AS_OF}, no free tier; "
         f"usage column for {counts[-1]:,} artists."
     )
-    render(columns, rows, fmt, title="spotify-lakehouse on AWS", console=result_console())

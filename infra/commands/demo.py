@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from catalog.paths import LakehousePaths
-from infra.cli_app import SeedOption, app, console, paths_of, utc_today
+from infra.cli_app import SeedOption, app, console, earliest_day, paths_of, utc_today
 from infra.commands.transform import report
 from infra.fetch import ingest_and_report, open_connection
 from infra.local import LocalRunner, days_between
@@ -29,10 +29,17 @@ def demo(
     from views.local import LocalEngine
     from views.sqlfiles import BUSINESS_QUESTIONS, load_sql
 
+    today = utc_today()
+    first = today - timedelta(days=days - 1)
+    if first < earliest_day():  # the one day rule of every command, before anything is written
+        raise typer.BadParameter(
+            f"{days} days ending {today} start {first}, before the earliest day "
+            f"{earliest_day()}: pass fewer days",
+            param_hint="--days",
+        )
+    window = days_between(first, today)
     paths = paths_of(ctx).ensure()
     roster = demo_roster(artists, seed=seed)
-    today = utc_today()
-    window = days_between(today - timedelta(days=days - 1), today)
     console.print(f"demo: {len(roster)} artists, {window[0]} .. {window[-1]}, home {paths.home}")
     runner = LocalRunner(paths)
     try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import signal
+import threading
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import typer
 
@@ -16,13 +19,12 @@ from infra.cli_app import (
     SimulatorOption,
     app,
     console,
-    parse_day,
     paths_of,
+    utc_today,
 )
 from infra.commands.transform import transform
 from infra.fetch import (
     DEFAULT_TOP,
-    DoctorFoundProblemsError,
     bronze_store_for,
     doctor_checks,
     ingest_and_report,
@@ -55,7 +57,7 @@ TopOption = Annotated[
 @app.command()
 def ingest(
     ctx: typer.Context,
-    day: DayOption = "",
+    day: DayOption = None,
     simulator: SimulatorOption = False,
     roster: RosterOption = None,
     allow_backdated: BackdatedOption = False,
@@ -64,7 +66,7 @@ def ingest(
     top: TopOption = DEFAULT_TOP,
 ) -> None:
     """Fetch the roster's artists into bronze for one day."""
-    chosen, artists = parse_day(day), roster_from(roster)
+    chosen, artists = day or utc_today(), roster_from(roster)
     with open_connection(simulator, seed, artists) as connection:
         ingest_and_report(
             paths_of(ctx),
@@ -80,7 +82,7 @@ def ingest(
 @app.command()
 def run(
     ctx: typer.Context,
-    day: DayOption = "",
+    day: DayOption = None,
     simulator: SimulatorOption = False,
     roster: RosterOption = None,
     allow_backdated: BackdatedOption = False,
@@ -89,7 +91,7 @@ def run(
     top: TopOption = DEFAULT_TOP,
 ) -> None:
     """Ingest and transform one day."""
-    chosen = parse_day(day).isoformat()  # resolve "today" once for both stages
+    chosen = day or utc_today()  # resolved once for both stages (midnight may pass between)
     ingest(ctx, chosen, simulator, roster, allow_backdated, force, seed, top)
     transform(ctx, chosen)
 
@@ -105,18 +107,14 @@ def doctor(
     Exits 3 when the app cannot read followers, 1 when another check fails.
     """
     with ExitStack() as stack:
-        checks, unavailable = doctor_checks(
+        found = doctor_checks(
             paths_of(ctx),
             lambda: stack.enter_context(open_connection(simulator, 0, roster_from(None))),
         )
-    render(["check", "status", "detail"], [(c.name, c.status, c.detail) for c in checks], fmt)
-    if unavailable is not None:
-        raise unavailable
-    failed = [c.name for c in checks if c.status == "fail"]
-    if failed:
-        raise DoctorFoundProblemsError(
-            f"doctor: {len(failed)} check(s) failed: {', '.join(failed)} (details above)"
-        )
+    render(["check", "status", "detail"], [(c.name, c.status, c.detail) for c in found.checks], fmt)
+    problem = found.problem()
+    if problem is not None:
+        raise problem
 
 
 class NothingToImportError(LakehouseError):
@@ -162,16 +160,42 @@ def import_legacy_command(
     )
 
 
+#: Why a port cannot be bound: taken, privileged, or not an address of this machine.
+PORT_ERRORS: Final = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
+
+
+class SimulatorPortError(LakehouseError):
+    """The simulator's port cannot be bound (in use, or privileged)."""
+
+
 @app.command()
 def simulator(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free)")] = 8765,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free)")
+    ] = 8765,
     mode: Annotated[
         Literal["extended", "development"],
         typer.Option("--mode", help="extended: followers; development: Spotify Development Mode"),
     ] = "extended",
     seed: SeedOption = 42,
 ) -> None:
-    """Serve the Spotify simulator until Ctrl+C."""
+    """Serve the Spotify simulator until Ctrl+C or SIGTERM (both exit 0)."""
     from ingest.simulator import serve
 
-    serve(port=port, mode=mode, seed=seed)
+    stop = threading.Event()
+    # A supervisor (a test, systemd, docker stop) ends it with SIGTERM: a clean stop, exit 0,
+    # as Ctrl+C is, rather than Python's default death by signal (status -15).
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        serve(port=port, mode=mode, seed=seed, stop=stop)
+    except OSError as e:
+        if e.errno not in PORT_ERRORS:
+            raise
+        raise SimulatorPortError(
+            f"cannot listen on 127.0.0.1:{port} ({e.strerror or e}): pass another --port, "
+            "or --port 0 for any free one"
+        ) from e
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if stop.is_set():
+        print("simulator stopped", flush=True)

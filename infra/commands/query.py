@@ -6,6 +6,7 @@ table reader), not for maintenance or the catalog profiles of other commands.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -39,8 +40,13 @@ def query(
         ),
     ],
     as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Read every Iceberg table as of this load date"),
+        date | None,
+        typer.Option(
+            "--as-of",
+            parser=parse_day,
+            metavar="YYYY-MM-DD",
+            help="Read every Iceberg table as of this load date",
+        ),
     ] = None,
     engine: EngineOption = "local",
     fmt: FormatOption = OutputFormat.table,
@@ -50,9 +56,7 @@ def query(
     from views.sqlfiles import QUERY_LIBRARY, load_sql
 
     text = load_sql(sql) if sql.strip() in QUERY_LIBRARY else sql
-    result = open_engine(engine, paths_of(ctx)).execute(
-        text, as_of=parse_day(as_of) if as_of else None
-    )
+    result = open_engine(engine, paths_of(ctx)).execute(text, as_of=as_of)
     render(result.columns, result.rows, fmt)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from infra.cli_app import (
     console,
     parse_day,
     paths_of,
+    utc_today,
 )
 from infra.fetch import ingest_and_report, open_connection, roster_from
 from infra.local import LocalRunner, days_between
@@ -42,11 +44,12 @@ def report(result: TransformResult) -> None:
 
 
 @app.command()
-def transform(ctx: typer.Context, day: DayOption = "") -> None:
+def transform(ctx: typer.Context, day: DayOption = None) -> None:
     """Run the Glue job locally for one day: bronze -> validate -> MERGE into silver -> tag."""
+    chosen = day or utc_today()
     runner = LocalRunner(paths_of(ctx))
     try:
-        report(runner.transform(parse_day(day)))
+        report(runner.transform(chosen))
     finally:
         runner.close()
 
@@ -54,8 +57,12 @@ def transform(ctx: typer.Context, day: DayOption = "") -> None:
 @app.command()
 def backfill(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--start", help="First UTC day, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--end", help="Last UTC day, YYYY-MM-DD")],
+    start: Annotated[
+        date, typer.Option("--start", parser=parse_day, metavar="YYYY-MM-DD", help="First UTC day")
+    ],
+    end: Annotated[
+        date, typer.Option("--end", parser=parse_day, metavar="YYYY-MM-DD", help="Last UTC day")
+    ],
     simulator: SimulatorOption = False,
     seed: SeedOption = 42,
 ) -> None:
@@ -66,9 +73,9 @@ def backfill(
     """
     paths = paths_of(ctx)
     try:
-        days = days_between(parse_day(start), parse_day(end))
+        days = days_between(start, end)
     except ValueError as e:
-        raise typer.BadParameter(str(e)) from e
+        raise typer.BadParameter(str(e), param_hint="--start/--end") from e
     runner = LocalRunner(paths)
     try:
         if simulator:
@@ -91,8 +98,13 @@ def backfill(
 def quality(
     ctx: typer.Context,
     day: Annotated[
-        str | None,
-        typer.Option("--date", help="Only this UTC day, YYYY-MM-DD [default: every day]"),
+        date | None,
+        typer.Option(
+            "--date",
+            parser=parse_day,
+            metavar="YYYY-MM-DD",
+            help="Only this UTC day [default: every day]",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -102,10 +114,9 @@ def quality(
     from expectations.results import RunSummary
 
     paths = paths_of(ctx)
-    chosen = parse_day(day) if day else None
-    runs = latest_runs(local_catalog(paths), chosen) if paths.catalog_db.exists() else []
+    runs = latest_runs(local_catalog(paths), day) if paths.catalog_db.exists() else []
     if not runs and fmt is OutputFormat.table:
-        where = f"for {chosen.isoformat()} " if chosen else ""
+        where = f"for {day.isoformat()} " if day else ""
         console.print(
             f"no data-quality runs {where}in {paths.home}: run "
             "`spotify-lakehouse transform --date D` (or demo) first"

@@ -24,10 +24,8 @@ def test_cost_command_runs_without_aws_cdk() -> None:
     code = (
         "import sys\n"
         "from infra.cli import main\n"
-        "try:\n"
-        "    main(['cost', '--format', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        "code = main(['cost', '--format', 'json'])\n"
+        "assert code in (0, None), code\n"
         "assert not any(m.startswith('aws_cdk') for m in sys.modules)\n"
     )
     result = subprocess.run(

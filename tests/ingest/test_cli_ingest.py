@@ -56,8 +56,7 @@ def test_doctor_against_an_extended_app(
     assert statuses["credentials"] == statuses["token"] == statuses["followers"] == "ok"
     assert statuses["batch endpoint"] == "ok"
     assert set(statuses) >= {"java", "jars", "catalog"}
-    expected = 1 if "fail" in statuses.values() else 0  # java/jars depend on the machine
-    assert code == expected
+    assert code == 0  # make test installs Java and the jars: every check passes
 
 
 def test_doctor_exits_3_when_the_app_cannot_read_followers(
