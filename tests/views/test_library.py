@@ -244,7 +244,18 @@ def test_every_library_query_translates(name: str) -> None:
     assert '"spotify".' in lowered  # every table and view qualified in the spotify schema
 
 
-def test_library_names_run_from_the_cli_argument() -> None:
+def test_library_names_run_from_the_cli_argument(
+    loaded: list[dict[str, Any]],
+    home: Any,
+    engine: LocalEngine,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``query NAME`` runs the library file of that name: the CLI's JSON is the file's
+    answer, row for row, for every query of the library."""
+    import json
+
+    from infra.cli import main
+
     assert set(QUERY_LIBRARY) >= {
         TOP_GAINERS_7D,
         TOP_GAINERS_30D,
@@ -253,5 +264,12 @@ def test_library_names_run_from_the_cli_argument() -> None:
         POPULARITY_VS_GROWTH,
         DATA_FRESHNESS,
     }
-    assert all(load_sql(name).strip() for name in QUERY_LIBRARY)
-    assert isinstance(TODAY, date)
+    for name in sorted(QUERY_LIBRARY):
+        capsys.readouterr()
+        main(["--home", str(home.home), "query", name, "--format", "json"])
+        printed = json.loads(capsys.readouterr().out)
+        expected = engine.execute(load_sql(name))
+        assert len(printed) == len(expected.rows), name
+        assert [list(r.values()) for r in printed][:1] == [
+            [v.isoformat() if isinstance(v, date) else v for v in row] for row in expected.rows[:1]
+        ], name
