@@ -63,8 +63,21 @@ unit: deps
 
 test: deps lint typecheck unit rehearse
 
+# Each benchmark file in a process of its own (one SparkSession per process); each writes
+# bench-results/<name>.json. Speed is reported as ratios, never asserted.
 bench: deps
-	$(BIN)/pytest -q tests/perf -s
+	@rc=0; for f in tests/perf/test_bench_*.py; do \
+	  $(BIN)/pytest -q -s -p no:randomly --timeout=3600 $$f || rc=1; \
+	done; exit $$rc
+
+# Mutation testing of the pure-Python core ([tool.mutmut] in pyproject.toml), scored per
+# module by tests/mutation/report.py; docs/mutation-testing.md. Too slow for `make test`.
+.PHONY: mutate
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run "catalog.*" "ingest.*" "infra.*"
+	$(BIN)/mutmut run "views.*"
+	$(BIN)/python -m tests.mutation.report --survivors --json mutants/scores.json
 
 # --- AWS -------------------------------------------------------------------------------------
 # The npm CLI for deploy only: 2.1148.x reads the assemblies aws-cdk-lib 2.275 writes (3.x not).

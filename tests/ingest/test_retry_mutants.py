@@ -419,3 +419,37 @@ def test_the_gate_defaults_to_the_monotonic_clock() -> None:
     worker.join(timeout=5)
     assert done.is_set()
     assert gate.remaining() == 0.0
+
+
+def test_with_a_budget_the_attempt_limit_still_holds() -> None:
+    clock = Clock()
+    budget = TimeBudget(10_000.0, margin_s=30.0, clock=clock)
+    attempt = failing(*(TransientError(f"503 #{n}") for n in range(5)))
+    with pytest.raises(SpotifyUnavailableError, match=r"after 2 attempts \(last: 503 #1\)"):
+        call_with_retries(
+            attempt,
+            policy=RetryPolicy(max_attempts=2, backoff_initial_s=1.0, backoff_max_s=1.0),
+            sleep=clock.sleep,
+            what="GET /x",
+            budget=budget,
+        )
+    assert len(attempt.calls) == 2  # type: ignore[attr-defined]
+
+
+def test_the_jitter_is_as_wide_as_the_first_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tenacity.wait
+
+    # Jitter at its widest: the wait is the exponential step plus the whole jitter.
+    monkeypatch.setattr(tenacity.wait.random, "uniform", lambda low, high: high)
+    wait = _Wait(RetryPolicy(backoff_initial_s=2.0, backoff_max_s=60.0))
+    assert wait(_state(TransientError("x"), 1)) == 4.0
+    assert wait(_state(TransientError("x"), 2)) == 6.0
+    assert wait(_state(TransientError("x"), 3)) == 10.0
+
+
+def test_a_gate_on_a_clock_that_starts_at_zero_is_open() -> None:
+    clock = Clock(now=0.0)
+    gate = RateLimitGate(clock=clock, sleep=clock.sleep)
+    assert gate.remaining() == 0.0
+    gate.wait()
+    assert clock.slept == []
