@@ -14,36 +14,35 @@ import pytest
 
 from catalog.bronze import LocalBronzeStore
 from ingest.errors import BackdatedRefusedError
-from ingest.pipeline import ingest_day
+from ingest.pipeline import IngestResult, Source, ingest_day
 from ingest.roster import default_roster
 from tests.ingest.conftest import MakeClient
 
 TODAY = date(2026, 11, 24)
+PAST = TODAY - timedelta(days=3)
+
+
+def _ingest(
+    store: LocalBronzeStore, make_client: MakeClient, source: Source, *, force: bool = False
+) -> IngestResult:
+    return ingest_day(
+        PAST,
+        store=store,
+        client=make_client(),
+        roster=default_roster(),
+        source=source,
+        allow_backdated=False,
+        force=force,
+        today=TODAY,
+    )
 
 
 def test_a_complete_past_day_is_already_complete_for_the_real_api(
     tmp_path: Path, make_client: MakeClient
 ) -> None:
     store = LocalBronzeStore(tmp_path / "bronze")
-    past = TODAY - timedelta(days=3)
-    first = ingest_day(
-        past,
-        store=store,
-        client=make_client(),
-        roster=default_roster(),
-        source="simulator",
-        allow_backdated=False,
-        today=TODAY,
-    )
-    again = ingest_day(
-        past,
-        store=store,
-        client=make_client(),
-        roster=default_roster(),
-        source="spotify",
-        allow_backdated=False,
-        today=TODAY,
-    )
+    first = _ingest(store, make_client, "simulator")
+    again = _ingest(store, make_client, "spotify")
     assert again.already_complete
     assert again.run_id == first.run_id
 
@@ -52,35 +51,9 @@ def test_a_forced_or_missing_past_day_is_still_refused(
     tmp_path: Path, make_client: MakeClient
 ) -> None:
     store = LocalBronzeStore(tmp_path / "bronze")
-    past = TODAY - timedelta(days=3)
     with pytest.raises(BackdatedRefusedError):
-        ingest_day(
-            past,
-            store=store,
-            client=make_client(),
-            roster=default_roster(),
-            source="spotify",
-            allow_backdated=False,
-            today=TODAY,
-        )
-    assert store.read_manifest(past) is None
-    ingest_day(
-        past,
-        store=store,
-        client=make_client(),
-        roster=default_roster(),
-        source="simulator",
-        allow_backdated=False,
-        today=TODAY,
-    )
+        _ingest(store, make_client, "spotify")
+    assert store.read_manifest(PAST) is None
+    _ingest(store, make_client, "simulator")
     with pytest.raises(BackdatedRefusedError):
-        ingest_day(
-            past,
-            store=store,
-            client=make_client(),
-            roster=default_roster(),
-            source="spotify",
-            allow_backdated=False,
-            force=True,
-            today=TODAY,
-        )
+        _ingest(store, make_client, "spotify", force=True)
