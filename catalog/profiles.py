@@ -16,7 +16,6 @@ from typing import Final
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.glue import GLUE_CATALOG_ENDPOINT, GLUE_REGION, GlueCatalog
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.io import S3_ENDPOINT, S3_FORCE_VIRTUAL_ADDRESSING, S3_REGION
 
 from catalog.paths import LakehousePaths
@@ -57,7 +56,13 @@ def prepare_catalog_db(paths: LakehousePaths) -> None:
 
 
 def local_catalog(paths: LakehousePaths) -> Catalog:
-    """The pyiceberg side of the shared SQLite catalog (created on first use)."""
+    """The pyiceberg side of the shared SQLite catalog (created on first use).
+
+    ``SqlCatalog`` is imported here, not at the top: it brings SQLAlchemy (~0.4 s), which
+    the read-only query path (:mod:`views.tables`) avoids while importing this module.
+    """
+    from pyiceberg.catalog.sql import SqlCatalog
+
     prepare_catalog_db(paths)
     return SqlCatalog(
         CATALOG_NAME,

@@ -11,23 +11,60 @@ This module never imports ``aws_cdk`` (it would start Node through jsii).
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import re
 import sys
+from collections.abc import Sequence
 from typing import NoReturn
 
 import typer
 from typer.exceptions import TyperException
 
 from catalog.errors import LakehouseError
-from infra.cli_app import app, held_logs, reset_logging
-from infra.commands import chart, cost, demo, ingest, query, transform
+from infra import cli_app
+from infra.cli_app import held_logs, reset_logging
 
-#: Importing the command modules registers their commands on ``app``.
-COMMAND_MODULES = (ingest, transform, query, demo, chart, cost)
+#: The modules of ``infra.commands`` whose import registers their commands on the app (in
+#: this order, the help's: chart imports query, demo imports transform first).
+COMMAND_MODULES = ("chart", "cost", "demo", "ingest", "query", "transform")
+#: Commands one module serves alone, imported without the others: ``query`` is a short
+#: process whose time is mostly imports, and the pipeline's modules (glue, SQLAlchemy,
+#: requests, ...) are most of them. Any other command, or none (``--help``), imports all.
+_ALONE = {"query": "query", "snapshots": "query", "views": "query", "maintain": "query"}
+#: Global options that take a value: the word after them is not the command.
+_VALUED_OPTIONS = ("--home",)
 PROG = "spotify-lakehouse"
 #: What typer returns for Ctrl+C (128 + SIGINT); the contract makes it a failure, 1.
 INTERRUPTED = 130
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    after_option = False
+    for word in argv:
+        if after_option:
+            after_option = False
+        elif word in _VALUED_OPTIONS:
+            after_option = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def register(argv: Sequence[str] | None = None) -> typer.Typer:
+    """The app with the commands ``argv`` runs registered (every command without ``argv``)."""
+    name = _command_name(argv) if argv is not None else None
+    alone = _ALONE.get(name or "")
+    for module in (alone,) if alone else COMMAND_MODULES:
+        importlib.import_module(f"infra.commands.{module}")
+    return cli_app.app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``infra.cli.app``: the app with every command registered (what its help lists)."""
+    if name == "app":
+        return register()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: Terminal escapes some libraries put in messages (sqlglot underlines the bad token).
@@ -103,6 +140,7 @@ def _main(argv: list[str] | None) -> None:
     try:
         # Without standalone mode, typer *returns* an exit code: a command's typer.Exit, and
         # 130 for Ctrl+C (its KeyboardInterrupt handling); both must end as failures here.
+        app = register(sys.argv[1:] if argv is None else argv)
         status = app(args=argv, prog_name=PROG, standalone_mode=False)
         sys.stdout.flush()  # a closed pipe fails here, inside the mapping, not at exit
     except typer.Exit as e:

@@ -1,20 +1,26 @@
-"""Opening an engine by name (``--engine local|athena``) with the catalog it reads."""
+"""Opening an engine by name (``--engine local|athena``) with the catalog it reads.
+
+Imports are per engine, inside the functions: ``query`` on the local engine is a short
+process whose time is mostly imports, and must not pay for pyathena and boto3 (Athena),
+nor for the catalog profiles (SQLAlchemy for the SQL catalog, boto3 for Glue) that only
+writes and ``--engine athena`` need. The local engine reads table metadata itself
+(:mod:`views.tables`).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from pyiceberg.catalog import Catalog
-
-from catalog.paths import LakehousePaths
-from catalog.profiles import glue_catalog, local_catalog
-from views.athena import AthenaEngine, AthenaSettings
 from views.engine import EngineName, QueryEngine
 from views.errors import AthenaUnavailableError
-from views.local import LocalEngine
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+    from catalog.paths import LakehousePaths
 
 #: S3 URI of the Glue catalog's warehouse (``s3://bucket/warehouse``), for --engine athena.
 ENV_WAREHOUSE: Final = "LAKEHOUSE_WAREHOUSE"
@@ -42,6 +48,8 @@ class GlueSettings:
         return cls(warehouse, region, env.get("AWS_ENDPOINT_URL") or None)
 
     def catalog(self) -> Catalog:
+        from catalog.profiles import glue_catalog
+
         return glue_catalog(
             warehouse=self.warehouse,
             region=self.region,
@@ -53,8 +61,12 @@ class GlueSettings:
 def open_engine(name: EngineName, paths: LakehousePaths) -> QueryEngine:
     """The engine ``name``: DuckDB over ``paths``, or Athena configured from the environment."""
     if name == "local":
+        from views.local import LocalEngine
+
         return LocalEngine(paths)
     if name == "athena":
+        from views.athena import AthenaEngine, AthenaSettings
+
         return AthenaEngine(AthenaSettings.from_env(), lambda: GlueSettings.from_env().catalog())
     raise ValueError(f"engine must be 'local' or 'athena', got {name!r}")
 
@@ -62,6 +74,8 @@ def open_engine(name: EngineName, paths: LakehousePaths) -> QueryEngine:
 def open_catalog(name: EngineName, paths: LakehousePaths) -> Catalog:
     """The Iceberg catalog the engine ``name`` reads: the home's SQLite one, or Glue."""
     if name == "local":
+        from catalog.profiles import local_catalog
+
         return local_catalog(paths)
     if name == "athena":
         return GlueSettings.from_env().catalog()

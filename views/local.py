@@ -28,13 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.expressions import And
 from pyiceberg.table import Table
 
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
 from catalog.tables import NAMESPACE
 from catalog.timetravel import (
     TimeTravelError,
@@ -56,6 +54,7 @@ from views.plan import (
 from views.pushdown import row_filter
 from views.sandbox import connect, lock_down
 from views.scan import PlannedRead, plan_read, register_read
+from views.tables import ReadOnlyCatalog, TableSource
 from views.trino_types import ColumnTypes, arrow_columns, iceberg_columns
 
 if TYPE_CHECKING:
@@ -71,14 +70,20 @@ _PARTITIONS_COLUMNS = {
 
 
 class LocalEngine(QueryEngine):
-    """DuckDB in-process over the home's Iceberg tables (read through pyiceberg)."""
+    """DuckDB in-process over the home's Iceberg tables (read through pyiceberg).
 
-    def __init__(self, paths: LakehousePaths, catalog: Catalog | None = None) -> None:
+    Without ``catalog``, tables are read through :class:`views.tables.ReadOnlyCatalog`
+    (the same catalog file, without SQLAlchemy). Each query loads each table once: its
+    metadata file is read at the start of the query, so a query sees one version of it.
+    """
+
+    def __init__(self, paths: LakehousePaths, catalog: TableSource | None = None) -> None:
         self.paths = paths
         self._catalog = catalog
+        self._tables: dict[str, Table] = {}
 
     @property
-    def catalog(self) -> Catalog:
+    def catalog(self) -> TableSource:
         if self._catalog is None:
             if not self.paths.catalog_db.exists():
                 raise UnknownTableError(
@@ -86,10 +91,11 @@ class LocalEngine(QueryEngine):
                     "(spotify-lakehouse demo, or run --date D --simulator), or pass the "
                     "right --home."
                 )
-            self._catalog = local_catalog(self.paths)
+            self._catalog = ReadOnlyCatalog(self.paths)
         return self._catalog
 
     def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
+        self._tables = {}
         plan = plan_query(sql)
         connection = connect()
         try:
@@ -105,8 +111,7 @@ class LocalEngine(QueryEngine):
             for read in planned:
                 _ddl(connection, read, f"reading {NAMESPACE}.{read.relation}")
             for view in plan.views:
-                ddl = generate(view.create, "duckdb", relations)
-                _ddl(connection, ddl, f"creating view {view.name}")
+                _ddl(connection, _view_ddl(view, relations), f"creating view {view.name}")
             query = plan.to_sql("duckdb", relations)
             arrow = _run(connection, query, "running the query")
         finally:
@@ -139,13 +144,16 @@ class LocalEngine(QueryEngine):
             connection.close()
 
     def _load(self, name: str) -> Table:
+        if name in self._tables:
+            return self._tables[name]
         try:
-            return self.catalog.load_table((NAMESPACE, name))
+            table = self._tables[name] = self.catalog.load_table((NAMESPACE, name))
         except NoSuchTableError as e:
             raise UnknownTableError(
                 f"no table or view {NAMESPACE}.{name}; known: {', '.join(self._known())}. "
                 "Check the name, or load data first (spotify-lakehouse run --date D)."
             ) from e
+        return table
 
     def _known(self) -> list[str]:
         try:
@@ -205,6 +213,25 @@ class LocalEngine(QueryEngine):
         return partitions.select(list(_PARTITIONS_COLUMNS)).rename_columns(
             list(_PARTITIONS_COLUMNS.values())
         )
+
+
+#: Translated view DDL by (Athena DDL, the types of the relations it reads).
+_VIEW_DDL: dict[tuple[str, str], str] = {}
+
+
+def _view_ddl(view: ViewDefinition, relations: dict[str, ColumnTypes]) -> str:
+    """A view's DuckDB DDL, translated once per process for the same table schemas.
+
+    Typing and rewriting the gold view costs ~0.1 s of sqlglot per query; the result
+    depends only on the view's text and its relations' column types, so a process that
+    queries again (``demo``, the dashboard) reuses it.
+    """
+    key = (view.athena_sql, repr(sorted(relations.items())))
+    if key not in _VIEW_DDL:
+        if len(_VIEW_DDL) >= 64:
+            _VIEW_DDL.clear()
+        _VIEW_DDL[key] = generate(view.create, "duckdb", relations)
+    return _VIEW_DDL[key]
 
 
 def _register_arrow(connection: duckdb.DuckDBPyConnection, relation: str, arrow: pa.Table) -> None:

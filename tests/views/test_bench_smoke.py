@@ -14,7 +14,7 @@ from tests.perf.test_bench_queries import QUESTIONS, run_bench
 
 
 def test_bench_runs_on_tiny_data(tmp_path: Path) -> None:
-    report = run_bench(4, 3, results=tmp_path, demo=None, isolated=False)
+    report = run_bench(4, 3, results=tmp_path, demo=None, isolated=False, rounds=1)
 
     written = json.loads((tmp_path / "queries.json").read_text())
     assert written == report
