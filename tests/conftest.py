@@ -87,6 +87,9 @@ class SparkLakehouse:
 @pytest.fixture
 def lakehouse(spark: SparkSession, spark_home: LakehousePaths) -> SparkLakehouse:
     """The shared Spark home, emptied: no tables, no bronze, no reports."""
+    # No cached plan of an earlier test may outlive its tables: a plan cached over a purged
+    # table would read files that no longer exist.
+    spark.catalog.clearCache()
     for name in TABLES:
         spark.sql(f"DROP TABLE IF EXISTS {CATALOG_NAME}.{NAMESPACE}.{name} PURGE")
     for directory in (spark_home.bronze, spark_home.reports):
