@@ -166,6 +166,7 @@ def _table(deployed: Deployed, name: str) -> Any:
 
 
 @pytest.mark.seam(LOAD_SEAM)
+@pytest.mark.timeout(1800)  # five job runs, each a JVM of its own: minutes on 2 busy cores
 def test_days_load_through_merge_tags_and_quality_tables(deployed: Deployed) -> None:
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=2), today - timedelta(days=1)]
