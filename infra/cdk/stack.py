@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from aws_cdk import (
     CfnOutput,
@@ -160,6 +160,20 @@ def glue_conf_argument(warehouse: str) -> str:
     return " --conf ".join(f"{k}={v}" for k, v in glue_spark_conf_pairs(warehouse).items())
 
 
+def private_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bucket:
+    """A bucket of the stack: no public access, SSE-S3 (the only encryption S3's access-log
+    delivery accepts, so one setting serves every bucket), TLS only, ACLs off."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        **props,
+    )
+
+
 def athena_data_catalog_arn(stack: Stack) -> str:
     """The ARN of Athena's ``AwsDataCatalog`` (the Glue Data Catalog as Athena names it)."""
     return stack.format_arn(
@@ -236,26 +250,18 @@ class LakehouseStack(Stack):
     # --- storage ------------------------------------------------------------------------------
     def _data_bucket(self) -> s3.Bucket:
         s = self.settings
-        access_logs = s3.Bucket(
+        access_logs = private_bucket(
             self,
             "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # the only option S3 logging accepts
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(365))
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         noncurrent = Duration.days(s.noncurrent_versions_expire_days)
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "Data",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="data/",
@@ -572,17 +578,12 @@ class LakehouseStack(Stack):
         A bucket of its own (private, encrypted, SSL-only, logged) rather than a prefix of
         the data bucket: the deployment's function may then write nothing but artifacts.
         """
-        artifacts = s3.Bucket(
+        artifacts = private_bucket(
             self,
             "Artifacts",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="artifacts/",
             removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=False,
         )
         deployment = s3_deployment.BucketDeployment(
             self,
