@@ -8,6 +8,7 @@ handler, to a bucket on moto's server, with the credentials in its Secrets Manag
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from ingest.client import SpotifyClient
 from ingest.connection import client_for
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster, default_roster, synthetic_artists
+from ingest.settings import SpotifySettings
 from ingest.simulator import SpotifySimulator
 
 SEED = 7
@@ -48,6 +50,20 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture
+def unreachable_spotify() -> SpotifySettings:
+    """Settings whose API and token URLs are a 127.0.0.1 port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return SpotifySettings(
+        "id",
+        "secret",
+        api_url=f"http://127.0.0.1:{port}/v1",
+        token_url=f"http://127.0.0.1:{port}/api/token",
+    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -206,16 +205,10 @@ def test_persistent_5xx_ends_in_a_clear_error(
     assert len(api_requests(sim)) == fast_retry.max_attempts
 
 
-def test_connection_errors_are_retried_then_reported(fast_retry: RetryPolicy) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = SpotifySettings(
-        "id",
-        "secret",
-        api_url=f"http://127.0.0.1:{port}/v1",
-        token_url=f"http://127.0.0.1:{port}/api/token",
-    )
+def test_connection_errors_are_retried_then_reported(
+    fast_retry: RetryPolicy, unreachable_spotify: SpotifySettings
+) -> None:
+    settings = unreachable_spotify
     sleep = RecordingSleep()
     client = client_for(settings, retry=fast_retry, sleep=sleep)
     with pytest.raises(SpotifyUnavailableError, match="ConnectionError"):

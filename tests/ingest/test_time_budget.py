@@ -7,7 +7,6 @@ assertion depends on the wall clock. The simulator answers over real HTTP.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,16 +152,10 @@ def test_without_a_budget_the_same_backoff_runs_every_attempt(
     assert len(fake.waits) == 5
 
 
-def test_connection_error_backoff_respects_the_budget() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = SpotifySettings(
-        "id",
-        "secret",
-        api_url=f"http://127.0.0.1:{port}/v1",
-        token_url=f"http://127.0.0.1:{port}/api/token",
-    )
+def test_connection_error_backoff_respects_the_budget(
+    unreachable_spotify: SpotifySettings,
+) -> None:
+    settings = unreachable_spotify
     fake = FakeTime()
     budget = TimeBudget(SAFETY_MARGIN_S + 5, clock=fake.monotonic)
     client = client_for(
