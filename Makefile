@@ -39,12 +39,12 @@ system-deps:
 
 # The Iceberg runtime from PyPI lacks its relocated Jackson classes; build them once.
 jars: $(STAMP)
-	$(BIN)/python -m catalog.jars
+	$(BIN)/python -m catalog.runtime.jars
 
 # The AWS SDK v2 for Iceberg's GlueCatalog and S3FileIO, relocated back out of a PyPI sdist
-# (catalog/awsjars.py): only the rehearsal needs it; downloaded and built once per machine.
+# (catalog/runtime/awsjars.py): only the rehearsal needs it; downloaded and built once per machine.
 aws-jars: $(STAMP)
-	$(BIN)/python -m catalog.awsjars
+	$(BIN)/python -m catalog.runtime.awsjars
 
 demo: deps
 	$(BIN)/spotify-lakehouse --home $(HOME_DIR) demo

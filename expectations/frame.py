@@ -10,7 +10,8 @@ record is seen, named and kept. A few columns exist only to be checked:
   silver, divided by the days between (so a gap after an outage is not one day's jump);
 * ``backdated``: the manifest says the fetch was filed under a past day on purpose.
 
-The silver columns themselves, names and types, come from :data:`catalog.tables.ARTISTS_SILVER`
+The silver columns themselves, names and types, come from
+:data:`catalog.iceberg.tables.ARTISTS_SILVER`
 (so the check frame types ``popularity`` as the table's ``int``); only the columns above are
 spelled here.
 
@@ -36,7 +37,7 @@ from pyiceberg.types import (
     StringType,
 )
 
-from catalog.tables import ARTISTS_SILVER
+from catalog.iceberg.tables import ARTISTS_SILVER
 from expectations.suites import ROW_ID
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ CHECK_ONLY_COLUMNS: Final[tuple[Column, ...]] = (
     ("backdated", BooleanType()),
 )
 #: Columns of the silver validation rows, with their Iceberg types: the row id, every silver
-#: column exactly as :data:`catalog.tables.ARTISTS_SILVER` defines it, the check-only columns.
+#: column exactly as :data:`catalog.iceberg.tables.ARTISTS_SILVER` defines it, the
+#: check-only columns.
 SILVER_CHECK_COLUMNS: Final[tuple[Column, ...]] = (
     (ROW_ID, LongType()),
     *((f.name, f.field_type) for f in ARTISTS_SILVER.schema.fields),
@@ -160,10 +162,10 @@ def pandas_frame(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> pd.
 def spark_frame(spark: SparkSession, rows: Sequence[tuple[Any, ...]]) -> DataFrame:
     """The silver validation rows as a Spark frame (for days above the pandas threshold).
 
-    Its types are the table's (:func:`catalog.spark.spark_schema`), every column nullable:
+    Its types are the table's (:func:`catalog.runtime.spark.spark_schema`), every column nullable:
     a candidate may lack any value, even a key.
     """
-    from catalog.spark import spark_schema
+    from catalog.runtime.spark import spark_schema
 
     fields = (
         NestedField(field_id, name, kind, required=False)

@@ -19,7 +19,7 @@ names the day's latest load, else the table's current state (days after D are fi
 by the as-of read), else, on a table never committed to, one empty commit made for it.
 
 A commit whose outcome is unknown is settled by looking for the run's ``validation_id`` in
-the table's snapshot summaries before anything is redone (:mod:`expectations.conflicts`),
+the table's snapshot summaries before anything is redone (:mod:`catalog.iceberg.commits`),
 so an append that did land is never appended twice.
 """
 
@@ -32,14 +32,14 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from catalog.tables import ARTISTS_QUARANTINE, DQ_RESULTS
-from catalog.tags import (
+from catalog.iceberg.commits import retry_on_conflict
+from catalog.iceberg.tables import ARTISTS_QUARANTINE, DQ_RESULTS
+from catalog.iceberg.tags import (
     DEFAULT_TAG_RETENTION_DAYS,
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
     tag_name,
 )
-from expectations.conflicts import retry_on_conflict
 from expectations.report import render_report
 from expectations.results import QualityRun, RunSummary
 from expectations.store import ReportStore, report_key
@@ -107,7 +107,7 @@ def run_snapshot(table: Table, validation_id: str) -> Snapshot | None:
 
 def latest_load(table: Table, day: date) -> Snapshot | None:
     """The latest commit of ``day`` (summary ``snapshot_date``) on the main branch."""
-    from catalog.timetravel import main_history, summary_snapshot_date
+    from catalog.iceberg.timetravel import main_history, summary_snapshot_date
 
     history = main_history(table)
     return _latest(
@@ -127,7 +127,7 @@ def set_tag(table: Table, name: str, snapshot_id: int, retention_days: int) -> N
     """Create or replace the tag ``name`` on ``snapshot_id`` (one metadata commit)."""
     from pyiceberg.table.refs import SnapshotRefType
 
-    from catalog.timetravel import tag_retention_ms
+    from catalog.iceberg.timetravel import tag_retention_ms
 
     max_age_ms = tag_retention_ms(retention_days)
     ref = table.metadata.refs.get(name)

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from catalog.spotify_payload import ARTIST_ID_REGEX
+from catalog.bronze.payload import ARTIST_ID_REGEX
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite

@@ -8,8 +8,8 @@ end in :func:`glue.transform.transform_day`, the one transform.
 * ``--catalog local`` (default): the home's SQLite catalog, bronze folder and reports folder.
 * ``--catalog glue``: the Glue Data Catalog through Iceberg's GlueCatalog and S3FileIO in
   Spark and pyiceberg's GlueCatalog for table creation and the quality tables; bronze
-  through :func:`catalog.bronze_s3.open_bronze_store`; reports under ``--reports_uri``.
-* ``--action maintain`` runs :func:`catalog.maintenance.maintain` instead of a day's load.
+  through :func:`catalog.bronze.s3.open_bronze_store`; reports under ``--reports_uri``.
+* ``--action maintain`` runs :func:`catalog.iceberg.maintenance.maintain` instead of a day's load.
 
 Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``.
 ``make rehearse`` starts this module the way Glue does (AWS's own ``getResolvedOptions``,
@@ -28,10 +28,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from catalog.errors import LakehouseError
+from catalog.iceberg.profiles import CATALOG_NAME, glue_catalog, local_catalog
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME, glue_catalog, local_catalog
-from catalog.spark import ICEBERG_EXTENSIONS
-from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
+from catalog.runtime.spark import ICEBERG_EXTENSIONS
 from expectations.store import LocalReportStore, open_report_store
 from expectations.suites import QualitySettings
 from glue.transform import JobContext, TransformResult, transform_day
@@ -232,7 +232,7 @@ def run_local_day(
 
     ``spark`` may be a factory: it is called only once the day has rows to load.
     """
-    from catalog.bronze import LocalBronzeStore
+    from catalog.bronze.local import LocalBronzeStore
 
     context = JobContext(
         catalog=local_catalog(paths),
@@ -265,7 +265,7 @@ def run_glue(arguments: JobArguments) -> dict[str, Any]:
     """The AWS flavour: Glue catalog, S3 bronze and reports, Glue's own session."""
     spark = glue_session(_required(arguments.warehouse, "warehouse"))
     if arguments.action == "maintain":
-        from catalog.maintenance import maintain
+        from catalog.iceberg.maintenance import maintain
 
         done = maintain(
             spark,
@@ -274,7 +274,7 @@ def run_glue(arguments: JobArguments) -> dict[str, Any]:
             catalog_name=CATALOG_NAME,
         )
         return {"action": "maintain", "tables": [asdict(t) for t in done]}
-    from catalog.bronze_s3 import open_bronze_store
+    from catalog.bronze.open_store import open_bronze_store
 
     store = open_bronze_store(_required(arguments.bronze_uri, "bronze_uri"))
     result = transform_day(spark, store, arguments.snapshot_date, _glue_context(arguments))
@@ -283,11 +283,11 @@ def run_glue(arguments: JobArguments) -> dict[str, Any]:
 
 def run_local(arguments: JobArguments) -> dict[str, Any]:
     """The one-machine flavour of :func:`run_glue`, with a session of its own."""
-    from catalog.spark import build_local_session
+    from catalog.runtime.spark import build_local_session
 
     paths = LakehousePaths.resolve(arguments.home)
     if arguments.action == "maintain":
-        from catalog.maintenance import maintain_local
+        from catalog.iceberg.maintenance import maintain_local
 
         done = maintain_local(
             paths, tag_retention_days=arguments.tag_retention_days, today=arguments.snapshot_date

@@ -13,7 +13,7 @@ The rules (ARCHITECTURE.md, "Data"):
   ``run_id`` (and a ``load_id`` naming this attempt), then tag ``snapshot-D`` points at it;
 * a tag that went missing, or that names an older load of D than the latest one on main
   (the job died between the MERGE and the tag), is re-created from the snapshot summaries;
-* a day beyond the tag retention gets no tag (:func:`catalog.maintenance.tag_retained`, the
+* a day beyond the tag retention gets no tag (:func:`catalog.iceberg.tags.tag_retained`, the
   one rule maintenance drops tags by), so a late backfill is never tagged, dropped, re-tagged.
 """
 
@@ -25,9 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from catalog.maintenance import tag_retained, utc_from_millis
-from catalog.tables import SILVER_BUSINESS_COLUMNS
-from catalog.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_date, tag_name
+from catalog.iceberg.tables import SILVER_BUSINESS_COLUMNS
+from catalog.iceberg.tags import (
+    SUMMARY_RUN_ID,
+    SUMMARY_SNAPSHOT_DATE,
+    tag_date,
+    tag_name,
+    tag_retained,
+)
+from catalog.iceberg.timetravel import utc_from_millis
 from glue.commit import sql_with_commit_properties
 
 if TYPE_CHECKING:
@@ -135,7 +141,7 @@ def set_load_tag(
     """Create or replace ``snapshot-D`` so it names the latest load of D; the tag's name.
 
     A day already beyond the tag retention (``today`` UTC, default now) gets no tag:
-    maintenance would drop it (:func:`catalog.maintenance.tag_retained`). Returns ``None``
+    maintenance would drop it (:func:`catalog.iceberg.tags.tag_retained`). Returns ``None``
     then, and logs it.
     """
     name = tag_name(day)
@@ -199,7 +205,7 @@ def repair_tags(
     A tag is (re-)created when it is missing, or when it names another snapshot than the
     latest load commit of its day on main's history (the job died after a re-load's MERGE
     and before :func:`set_load_tag`; a run that changes nothing would never move it).
-    A day beyond the tag retention (:func:`catalog.maintenance.tag_retained`, ``today`` UTC)
+    A day beyond the tag retention (:func:`catalog.iceberg.tags.tag_retained`, ``today`` UTC)
     is left alone: maintenance removed its tag on purpose, or will.
     """
     today = today or datetime.now(UTC).date()

@@ -8,7 +8,7 @@ bronze, byte for byte, and never breaks the job.
 Every artist record becomes a :class:`expectations.frame.Candidate`, however broken: the
 data-quality suite decides what loads, and what does not is quarantined with its raw JSON.
 What a record is (every non-``null`` entry of an answer) and how ``followers.total`` is
-read are defined once, in :mod:`catalog.spotify_payload`, shared with ingest's manifest.
+read are defined once, in :mod:`catalog.bronze.payload`, shared with ingest's manifest.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from catalog.bronze import ManifestPart
-from catalog.spotify_payload import (
+from catalog.bronze.layout import ManifestPart
+from catalog.bronze.payload import (
     NotAnArtistsAnswerError,
     followers_total,
     json_int,
@@ -28,7 +28,7 @@ from catalog.spotify_payload import (
     raw_followers_total,
     records,
 )
-from catalog.tables import ARTISTS_SILVER
+from catalog.iceberg.tables import ARTISTS_SILVER
 from expectations.frame import Candidate
 
 #: Longest raw record kept in quarantine (characters). Spotify artist objects are ~1 KB;
@@ -43,11 +43,11 @@ class MalformedPartError(Exception):
 def artist_objects(body: bytes, source: str) -> list[Any]:
     """The records of one raw body (batch or single-artist answer), in answer order.
 
-    Records are defined once, in :func:`catalog.spotify_payload.records`: every non-``null``
+    Records are defined once, in :func:`catalog.bronze.payload.records`: every non-``null``
     entry, whatever its type (a broken one becomes a candidate and is quarantined). ``null``
     entries (Spotify's answer for an unknown id) are not records; the manifest's
     ``missing_ids`` names them. ``len()`` of the result is the part's record count, the
-    same number ingest wrote in the manifest (:func:`catalog.spotify_payload.record_count`).
+    same number ingest wrote in the manifest (:func:`catalog.bronze.payload.record_count`).
     """
     try:
         return records(body)
@@ -84,7 +84,7 @@ def day_of_key(key: str) -> date | None:
 def silver_row(obj: Any, *, day: date, run_id: str, part: ManifestPart) -> dict[str, Any]:
     """Flatten one Spotify artist record to exactly the silver columns, in table order.
 
-    The column list is :data:`catalog.tables.ARTISTS_SILVER`'s; a column this function does
+    The column list is :data:`catalog.iceberg.tables.ARTISTS_SILVER`'s; a column this function does
     not read from the payload (one added to the table later) is ``None``. A field of the
     wrong type becomes ``None`` (a JSON ``true`` is not a follower count); ``snapshot_date``
     is the day the part is filed under, which the suite checks against the day being loaded.

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from catalog.bronze import BronzeError, BronzeStore, Manifest, sha256_hex
+from catalog.bronze.layout import BronzeError, BronzeStore, Manifest, sha256_hex
 from catalog.errors import FollowersUnavailableError, LakehouseError
-from catalog.profiles import CATALOG_NAME
-from catalog.spark import spark_schema
-from catalog.tables import ARTISTS_SILVER, TableDefinition
-from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
-from expectations.conflicts import retry_on_conflict
+from catalog.iceberg.commits import retry_on_conflict
+from catalog.iceberg.profiles import CATALOG_NAME
+from catalog.iceberg.tables import ARTISTS_SILVER, TableDefinition
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
+from catalog.runtime.spark import spark_schema
 from expectations.frame import PartCheck, PreviousCount, silver_check_rows
 from expectations.persist import record_run
 from expectations.quarantine import Verdict, judge
@@ -341,7 +341,7 @@ def load_day(spark: SparkSession, validated: ValidatedDay, context: JobContext) 
     """MERGE the rows that passed into silver and tag the load. No change, no commit.
 
     A commit conflict (another writer committed first) redoes the MERGE from the new table
-    state, a bounded number of times (:func:`expectations.conflicts.retry_on_conflict`).
+    state, a bounded number of times (:func:`catalog.iceberg.commits.retry_on_conflict`).
     """
     prepared, definition = validated.prepared, context.definition
     table = spark_table_name(definition)
@@ -392,7 +392,7 @@ def transform_day(
     ``spark`` may be a factory: it is called only when rows passed (or the day is large
     enough to be validated on Spark), so a refused day never waits for a JVM.
     """
-    from catalog.tables import ensure_tables
+    from catalog.iceberg.tables import ensure_tables
 
     factory: Callable[[], SparkSession] = spark if callable(spark) else (lambda: spark)
     prepared = prepare_day(store, day)

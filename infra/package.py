@@ -64,7 +64,7 @@ GLUE_PY_FILES: Final = GLUE_DIR / "spotify_lakehouse.zip"
 GLUE_PYTHON_DEPS: Final = GLUE_DIR / "python-deps" / glue_deps.ZIP_NAME
 GLUE_PYTHON_DEPS_MANIFEST: Final = GLUE_DIR / "python-deps.requirements.txt"
 
-#: Project packages the Lambda needs (``ingest`` imports ``catalog.bronze`` and
+#: Project packages the Lambda needs (``ingest`` imports ``catalog.bronze.layout`` and
 #: ``catalog.errors``; the rest of ``catalog`` is never imported by the handler).
 LAMBDA_PACKAGES: Final = ("ingest", "catalog")
 #: Runtime dependencies of those packages, by distribution name (requests' own four, and

@@ -17,17 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Final, Literal
 
-from catalog.bronze import MANIFEST_NAME
-from catalog.bronze_s3 import DEFAULT_PREFIX
-from catalog.profiles import CATALOG_NAME
-from catalog.tables import NAMESPACE
-from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
+from catalog.bronze.layout import MANIFEST_NAME
+from catalog.bronze.s3 import DEFAULT_PREFIX
+from catalog.iceberg.profiles import CATALOG_NAME
+from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
 from ingest.retry import DEFAULT_MAX_RETRY_AFTER_S
 from views.sqlfiles import GOLD_VIEW as GOLD_VIEW_NAME
 
 # --- S3 layout (docs/aws-contracts.md) --------------------------------------------------------
 #: One data bucket; these are its top-level prefixes. IAM and lifecycle rules are scoped to them.
-#: The bronze root, the same default the Lambda's S3 store uses (catalog.bronze_s3).
+#: The bronze root, the same default the Lambda's S3 store uses (catalog.bronze.s3).
 BRONZE_PREFIX: Final = DEFAULT_PREFIX
 WAREHOUSE_PREFIX: Final = "warehouse/"
 REPORTS_PREFIX: Final = "reports/"
@@ -35,7 +35,7 @@ ATHENA_RESULTS_PREFIX: Final = "athena-results/"
 #: One small JSON record per successfully loaded day (``snapshot_date=D.json``), written by the
 #: state machine after the Glue job; the freshness check looks for today's.
 LOAD_RECORDS_PREFIX: Final = f"{REPORTS_PREFIX}loads/"
-#: The bronze manifest's file name (catalog.bronze); the bucket policy requires conditional
+#: The bronze manifest's file name (catalog.bronze.layout); the bucket policy requires conditional
 #: writes for it.
 MANIFEST_FILE: Final = MANIFEST_NAME
 
@@ -43,7 +43,7 @@ MANIFEST_FILE: Final = MANIFEST_NAME
 GLUE_DATABASE: Final = NAMESPACE
 #: The gold view's name (views.sqlfiles; its DDL is views/sql/<name>.sql).
 GOLD_VIEW: Final = GOLD_VIEW_NAME
-#: Iceberg catalog name in Spark and pyiceberg (catalog.profiles).
+#: Iceberg catalog name in Spark and pyiceberg (catalog.iceberg.profiles).
 ICEBERG_CATALOG: Final = CATALOG_NAME
 LAMBDA_HANDLER: Final = "ingest.handler.handler"
 #: The name Athena gives the account's Glue Data Catalog (queries name it; IAM scopes to it).

@@ -6,7 +6,7 @@ at the content of the answers, never at the calendar: Spotify has changed who ge
 ``followers`` more than once, so only the payload tells.
 
 The answer shapes, what counts as a record and how ``followers.total`` is read are defined
-once, in :mod:`catalog.spotify_payload`, which the transform's bronze check uses too.
+once, in :mod:`catalog.bronze.payload`, which the transform's bronze check uses too.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from catalog.spotify_payload import (
+from catalog.bronze.payload import (
     NotAnArtistsAnswerError,
     artist_objects,
     offers_followers,
@@ -27,7 +27,7 @@ from ingest.client import RawResponse
 class AnswerSummary:
     """What one answer holds, for the manifest and the followers check."""
 
-    #: :func:`catalog.spotify_payload.record_count` of the body (``null`` entries for
+    #: :func:`catalog.bronze.payload.record_count` of the body (``null`` entries for
     #: unknown ids not counted); 0 for an answer that is not an artists answer.
     records: int
     missing_ids: tuple[str, ...]  # requested ids the answer has no object for

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from catalog.spotify_payload import artist_objects, followers_total, offers_followers
+from catalog.bronze.payload import artist_objects, followers_total, offers_followers
 from ingest.client import SpotifyClient
 
 #: The artist the probe asks for (Taylor Swift, of the default roster).

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import requests
 
-from catalog.bronze import Source
+from catalog.bronze.layout import Source
 from ingest.budget import TimeBudget
 from ingest.client import DEFAULT_MAX_WORKERS, DEFAULT_TIMEOUT, SpotifyClient
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster
 from ingest.settings import SpotifySettings
-from ingest.simulated_artists import Mode
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.artists import Mode
+from ingest.simulator.server import SpotifySimulator
 
 
 @dataclass(frozen=True)

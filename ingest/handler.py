@@ -72,8 +72,8 @@ from typing import Any, Final
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from catalog.bronze import manifest_key
-from catalog.bronze_s3 import DEFAULT_PREFIX, S3_CLIENT_CONFIG, S3BronzeStore
+from catalog.bronze.layout import manifest_key
+from catalog.bronze.s3 import DEFAULT_PREFIX, S3_CLIENT_CONFIG, S3BronzeStore
 from ingest.budget import TimeBudget
 from ingest.connection import client_for
 from ingest.errors import (

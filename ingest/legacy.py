@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from catalog.bronze import (
+from catalog.bronze.layout import (
     BronzeStore,
     Manifest,
     ManifestPart,
@@ -42,8 +42,8 @@ from catalog.bronze import (
     part_key,
     sha256_hex,
 )
-from catalog.bronze_s3 import S3_CLIENT_CONFIG
-from catalog.spotify_payload import NotAnArtistsAnswerError, offers_followers, records
+from catalog.bronze.payload import NotAnArtistsAnswerError, offers_followers, records
+from catalog.bronze.s3 import S3_CLIENT_CONFIG
 from ingest.answers import combine_followers
 from ingest.errors import LegacySourceError
 from ingest.pipeline import new_run_id
@@ -248,7 +248,7 @@ def _import_day(
         except NotAnArtistsAnswerError:
             found = []
         # Exactly one record, an artist object: the manifest's count of 1 is then the same
-        # count the transform's bronze check finds (catalog.spotify_payload.record_count).
+        # count the transform's bronze check finds (catalog.bronze.payload.record_count).
         artist = found[0] if len(found) == 1 else None
         if not isinstance(artist, dict) or not isinstance(artist.get("id"), str):
             skipped.append(obj.key)

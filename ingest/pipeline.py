@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from catalog.bronze import (
+from catalog.bronze.layout import (
     BronzeStore,
     Manifest,
     ManifestExistsError,

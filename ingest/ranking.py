@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from catalog.spotify_payload import artist_objects, followers_total
+from catalog.bronze.payload import artist_objects, followers_total
 from ingest.client import SpotifyClient
 from ingest.roster import Artist, Roster
 

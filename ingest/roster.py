@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from catalog.spotify_payload import ARTIST_ID_LENGTH, BASE62, is_artist_id
+from catalog.bronze.payload import ARTIST_ID_LENGTH, BASE62, is_artist_id
 from ingest.errors import RosterError
 
 log = logging.getLogger(__name__)

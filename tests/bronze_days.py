@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from catalog.bronze import BronzeStore, Manifest, ManifestPart, part_key, sha256_hex
+from catalog.bronze.layout import BronzeStore, Manifest, ManifestPart, part_key, sha256_hex
 
 
 def artist(index: int, followers: Any = None, **overrides: Any) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Final
 import pytest
 import time_machine
 
+from catalog.iceberg.profiles import CATALOG_NAME
+from catalog.iceberg.tables import NAMESPACE, TABLES
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME
-from catalog.tables import NAMESPACE, TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -71,7 +71,7 @@ def spark_home(tmp_path_factory: pytest.TempPathFactory) -> LakehousePaths:
 
 @pytest.fixture(scope="session")
 def spark(spark_home: LakehousePaths) -> Iterator[SparkSession]:
-    from catalog.spark import build_local_session
+    from catalog.runtime.spark import build_local_session
 
     session = build_local_session(spark_home, app_name="spotify-lakehouse-tests")
     yield session

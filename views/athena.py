@@ -7,7 +7,7 @@ How a query runs (:meth:`AthenaEngine.execute`):
    understands ``FOR VERSION|TIMESTAMP AS OF`` and ``"artists_silver$snapshots"``.
 2. With ``as_of=D`` each Iceberg table the query reads, through views too
    (:func:`views.plan.plan_query`), is resolved by the snapshot-date rule
-   (:func:`catalog.timetravel.resolve_as_of`, on the table's metadata loaded from the Glue
+   (:func:`catalog.iceberg.timetravel.resolve_as_of`, on the table's metadata loaded from the Glue
    catalog through pyiceberg), and :func:`views.plan.athena_as_of_sql` rewrites the query:
    views inlined, every table ``FOR VERSION AS OF <id>`` with ``snapshot_date <= D``.
 3. pyathena starts the execution in the workgroup (its output location, or the one given),
@@ -37,8 +37,8 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
-from catalog.tables import NAMESPACE
-from catalog.timetravel import resolve_as_of
+from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.timetravel import resolve_as_of
 from views.engine import QueryEngine, QueryResult, TableRead
 from views.errors import (
     AthenaQueryError,

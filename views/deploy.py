@@ -3,14 +3,14 @@
 The same ``views/sql`` file creates the view on both engines: Athena runs it as is
 (``CREATE OR REPLACE VIEW``), the local engine translates and checks it against the live
 tables (it creates views per query, so nothing is stored). Tables come from the one
-definition in :mod:`catalog.tables`, through whichever pyiceberg catalog the engine reads.
+definition in :mod:`catalog.iceberg.tables`, through whichever pyiceberg catalog the engine reads.
 """
 
 from __future__ import annotations
 
 from pyiceberg.catalog import Catalog
 
-from catalog.tables import ensure_tables
+from catalog.iceberg.tables import ensure_tables
 from views.engine import QueryEngine
 from views.plan import view_definitions
 

@@ -28,7 +28,7 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from catalog.tables import NAMESPACE
+from catalog.iceberg.tables import NAMESPACE
 from views.errors import QueryError
 from views.trino_checks import check_tree, check_types, unresolved_column
 from views.trino_rewrites import rewrite

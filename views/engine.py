@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from catalog.timetravel import AsOf
+    from catalog.iceberg.timetravel import AsOf
     from views.plan import ViewDefinition
 
 #: The engines ``query --engine`` and ``views deploy --engine`` choose between.
@@ -44,7 +44,7 @@ class QueryResult:
     def to_records(self) -> list[dict[str, object]]:
         """One dict per row keyed by lower-case column name; a repeated name gets ``_2`` ...
 
-        The same naming as ``--format json`` (:func:`infra.output.distinct_names`), so no
+        The same naming as ``--format json`` (:func:`infra.cli.output.distinct_names`), so no
         column of Athena's result set is lost.
         """
         names: list[str] = []
@@ -65,9 +65,9 @@ class QueryEngine(ABC):
     """Runs one Athena (Trino) SQL query, optionally as of a snapshot date.
 
     ``as_of=D`` reads every Iceberg table the query touches, through views too, at the
-    snapshot the time-travel rule picks (:func:`catalog.timetravel.resolve_as_of`) with
+    snapshot the time-travel rule picks (:func:`catalog.iceberg.timetravel.resolve_as_of`) with
     ``snapshot_date <= D`` applied; a table without a load tag at or before D raises
-    :class:`catalog.timetravel.NoSnapshotAsOfError` rather than reading the current state.
+    :class:`catalog.iceberg.timetravel.NoSnapshotAsOfError` rather than reading the current state.
     Dates come back as :class:`datetime.date`, timestamps as aware UTC datetimes.
     """
 

@@ -32,14 +32,14 @@ from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.expressions import And
 from pyiceberg.table import Table
 
-from catalog.paths import LakehousePaths
-from catalog.tables import NAMESPACE
-from catalog.timetravel import (
+from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.timetravel import (
     TimeTravelError,
     resolve_as_of,
     snapshot_at,
     snapshot_for_version,
 )
+from catalog.paths import LakehousePaths
 from views.engine import QueryEngine, QueryResult, TableRead
 from views.errors import AthenaRejectsError, QueryError, UnknownTableError
 from views.plan import (

@@ -37,8 +37,8 @@ from typing import Final, Literal, get_args
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from catalog.tables import NAMESPACE
-from catalog.timetravel import SNAPSHOT_DATE_COLUMN
+from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.timetravel import SNAPSHOT_DATE_COLUMN
 from views.dialect import translate
 from views.errors import QueryError, UnknownTableError
 from views.parsing import ViewDefinition, parse_athena, view_definitions

@@ -3,7 +3,7 @@
 The translator (:mod:`views.dialect`) needs a type for every column it meets. Tables are
 typed from their Iceberg schema: the live one when an engine has loaded the table (so an
 added or renamed column is seen as Athena sees it), the definition in
-:data:`catalog.tables.TABLES` otherwise. Views are typed by annotating their own Athena
+:data:`catalog.iceberg.tables.TABLES` otherwise. Views are typed by annotating their own Athena
 body against the tables, so the gold view's ``date`` is a DATE and ``followers_gained`` a
 BIGINT without anyone spelling that twice.
 """
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
-from catalog.tables import TABLES
+from catalog.iceberg.tables import TABLES
 from views.dialect import typed_tree
 from views.errors import QueryError
 from views.parsing import ViewDefinition, view_definitions
@@ -30,7 +30,7 @@ def _definition_tables() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
 
 
 def defined_tables() -> dict[str, ColumnTypes]:
-    """Column types of every table in :data:`catalog.tables.TABLES` (no catalog needed)."""
+    """Column types of every table in :data:`catalog.iceberg.tables.TABLES` (no catalog needed)."""
     return {name: dict(columns) for name, columns in _definition_tables()}
 
 
@@ -78,6 +78,6 @@ def with_views(tables: Mapping[str, ColumnTypes], *, cache: bool = True) -> dict
         if not progressed:
             raise QueryError(
                 f"cannot type the views {', '.join(sorted(pending))} against the tables; "
-                "check views/sql against catalog/tables.py."
+                "check views/sql against catalog/iceberg/tables.py."
             )
     return relations

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog.tables import NAMESPACE
+from catalog.iceberg.tables import NAMESPACE
 
 if TYPE_CHECKING:
     import duckdb

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from catalog.tables import NAMESPACE
+from catalog.iceberg.tables import NAMESPACE
 from views.errors import QueryError
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Loading the home's Iceberg tables for reading, without the catalog's write machinery.
 
 A local query only reads: it needs each table's current metadata file, and a FileIO that
-opens local files. pyiceberg's ``SqlCatalog`` (:func:`catalog.profiles.local_catalog`) gets
+opens local files. pyiceberg's ``SqlCatalog`` (:func:`catalog.iceberg.profiles.local_catalog`) gets
 there through SQLAlchemy (~0.4 s of imports) and its default PyArrow FileIO imports
 ``pyarrow.dataset`` and pandas (~1 s more on first table load), in a process whose whole
 budget is ~1.3x the bare imports of DuckDB, pyiceberg, sqlglot and pyarrow. So reads go:
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
 
+from catalog.iceberg.profiles import CATALOG_NAME
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

@@ -3,7 +3,7 @@
 Athena's rules (integer division, casts, DATE-returning functions) depend on operand types,
 so the translator needs every column typed. The types come from where the data is defined:
 
-* Iceberg tables: the live table's schema (or :data:`catalog.tables.TABLES` when no table is
+* Iceberg tables: the live table's schema (or :data:`catalog.iceberg.tables.TABLES` when no table is
   loaded), mapped to Trino types by :func:`iceberg_columns`;
 * metadata tables (``"t$snapshots"``): the Arrow schema pyiceberg returns
   (:func:`arrow_columns`);
@@ -162,7 +162,7 @@ def arrow_columns(schema: pa.Schema) -> ColumnTypes:
 
 def mapping_schema(relations: Mapping[str, ColumnTypes]) -> MappingSchema:
     """A sqlglot schema of the ``spotify`` database: relation -> column -> type."""
-    from catalog.tables import NAMESPACE
+    from catalog.iceberg.tables import NAMESPACE
 
     tables = {
         name: {column: exp.DataType.build(kind, dialect="trino") for column, kind in cols.items()}

@@ -35,7 +35,8 @@ PREFIX_SCOPE: Final = (
 )
 TABLES_SCOPE: Final = (
     f"Catalog actions scoped to the tables of the {GLUE_DATABASE} database: the Glue job "
-    "creates its tables (silver, quarantine, DQ results) from catalog/tables.py at run time."
+    "creates its tables (silver, quarantine, DQ results) from catalog/iceberg/tables.py at run "
+    "time."
 )
 LOG_DELIVERY: Final = (
     "CloudWatch Logs' log-delivery APIs (CreateLogDelivery & co.) have no resource-level "

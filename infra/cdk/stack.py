@@ -10,7 +10,8 @@ configuration to get right. The cost of the choice is that versioning (which bro
 it keeps every earlier manifest) is bucket-wide, so the other prefixes get a lifecycle rule
 that expires their old versions after a week.
 
-No table schema lives here: the Glue job creates the Iceberg tables from ``catalog/tables.py``
+No table schema lives here: the Glue job creates the Iceberg tables from
+``catalog/iceberg/tables.py``
 (through pyiceberg) on its first run; the stack creates only the Glue database.
 """
 
@@ -46,7 +47,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from catalog.spark import ICEBERG_EXTENSIONS
+from catalog.runtime.spark import ICEBERG_EXTENSIONS
 from glue.job import glue_spark_conf
 from infra import glue_deps
 from infra.cdk.orchestration import (

@@ -13,8 +13,8 @@ import boto3
 import pytest
 import requests
 
+from catalog.iceberg.profiles import local_catalog
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
 from tests.views.conftest import Artist, SilverWriter
 from views.athena import AthenaEngine, AthenaSettings
 from views.errors import AthenaQueryError, ScanLimitExceededError
@@ -138,7 +138,7 @@ def test_the_engine_polls_until_the_query_finishes(
 
 def test_as_of_expands_the_view_and_pins_each_table(aws: str, tmp_path: Any) -> None:
     paths = LakehousePaths.resolve(tmp_path / "home").ensure()
-    from catalog.tables import ARTISTS_SILVER, ensure_table
+    from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
 
     ensure_table(local_catalog(paths), ARTISTS_SILVER)
     silver = SilverWriter(paths)

@@ -12,11 +12,11 @@ from moto.core.exceptions import JsonRESTError
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitFailedException
 
+from catalog.iceberg.profiles import glue_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, NAMESPACE, TABLES, ensure_tables
+from catalog.iceberg.tags import tag_name
+from catalog.iceberg.timetravel import load_snapshots, resolve_as_of
 from catalog.paths import LakehousePaths
-from catalog.profiles import glue_catalog
-from catalog.tables import ARTISTS_SILVER, NAMESPACE, TABLES, ensure_tables
-from catalog.tags import tag_name
-from catalog.timetravel import load_snapshots, resolve_as_of
 from tests.views.conftest import Artist, SilverWriter
 from views.athena import AthenaEngine, AthenaSettings
 

@@ -1,7 +1,7 @@
 """The bronze layout, manifest and local store, pinned down value by value.
 
 Written against mutmut's survivors (docs/mutation-testing.md): each test states a rule of
-the layout or of the store that a one-token change of ``catalog/bronze.py`` would break.
+the layout or of the store that a one-token change of ``catalog/bronze/layout.py`` would break.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from catalog.bronze import (
+from catalog.bronze.layout import (
     DATASET_PREFIX,
     MANIFEST_NAME,
     MANIFEST_VERSION,
     BronzeError,
     BronzeStore,
-    LocalBronzeStore,
     Manifest,
     ManifestExistsError,
     ManifestInvalidError,
@@ -33,6 +32,7 @@ from catalog.bronze import (
     part_key,
     sha256_hex,
 )
+from catalog.bronze.local import LocalBronzeStore
 
 DAY = date(2026, 3, 7)
 BODY = b'{"artists": [{"id": "a"}]}'

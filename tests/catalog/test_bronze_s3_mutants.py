@@ -21,16 +21,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from catalog.bronze import (
+from catalog.bronze.layout import (
     BronzeError,
-    LocalBronzeStore,
     Manifest,
     ManifestConflictError,
     ManifestExistsError,
     PartExistsError,
     manifest_key,
 )
-from catalog.bronze_s3 import (
+from catalog.bronze.local import LocalBronzeStore
+from catalog.bronze.open_store import open_bronze_store
+from catalog.bronze.s3 import (
     CONFLICT_CODES,
     DEFAULT_PREFIX,
     JSON_CONTENT_TYPE,
@@ -39,7 +40,6 @@ from catalog.bronze_s3 import (
     S3_CLIENT_CONFIG,
     BronzeAccessError,
     S3BronzeStore,
-    open_bronze_store,
 )
 
 BUCKET = "data-bucket"
@@ -135,7 +135,7 @@ def test_a_store_without_a_client_builds_one_with_the_bounded_config(
 ) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(
-        "catalog.bronze_s3.boto3.client", lambda *a, **k: calls.append((a, k)) or "client"
+        "catalog.bronze.s3.boto3.client", lambda *a, **k: calls.append((a, k)) or "client"
     )
     store = S3BronzeStore(BUCKET)
     assert store._s3 == "client"
@@ -420,7 +420,7 @@ def test_the_409_retries_are_logged(
     store = _retrying_store(client, slept)
     _error(stub, "put_object", "ConditionalRequestConflict", 409)
     _put_manifest(stub, {"IfNoneMatch": "*"})
-    with caplog.at_level("WARNING", logger="catalog.bronze_s3"):
+    with caplog.at_level("WARNING", logger="catalog.bronze.s3"):
         store.put_manifest(_manifest())
     assert [r.getMessage() for r in caplog.records] == [
         f"S3 answered 409 to the write of s3://{BUCKET}/bronze/{MKEY} (another write of it "

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore, Manifest, ManifestPart, part_key, sha256_hex
+from catalog.bronze.layout import Manifest, ManifestPart, part_key, sha256_hex
+from catalog.bronze.local import LocalBronzeStore
 from catalog.files import write_atomically
-from catalog.maintenance import LEASE_FILE, write_lease
+from catalog.iceberg.lease import LEASE_FILE, write_lease
 from catalog.paths import LakehousePaths
 from expectations.store import LocalReportStore, report_key
 from views.chart import write_chart

@@ -1,5 +1,5 @@
 """The relocated Jackson jar: built from pyspark's jars, nothing left unrelocated; and the
-shared relocation (catalog.awsjars moves an AWS SDK with it) on small synthetic jars."""
+shared relocation (catalog.runtime.awsjars moves an AWS SDK with it) on small synthetic jars."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.jars import (
+from catalog.runtime.jars import (
     JACKSON_VERSION,
     Relocation,
     _pyspark_jars,
@@ -118,7 +118,7 @@ def test_a_class_that_does_not_name_the_package_is_returned_as_is() -> None:
 
 
 def test_the_jar_writer_keeps_what_it_is_asked_to_and_relocates_it(tmp_path: Path) -> None:
-    from catalog.awsjars import AWS_SDK_RELOCATION, keep_entry
+    from catalog.runtime.awsjars import AWS_SDK_RELOCATION, keep_entry
 
     source = tmp_path / "uber.jar"
     sdk = "smfs/shaded/software/amazon/awssdk/"

@@ -2,7 +2,7 @@
 
 Silver is written with pyiceberg (the writer's contract: one commit per load with the
 summary, then the tag), read back through the local engine before and after
-:func:`catalog.maintenance.maintain` runs in the shared SparkSession.
+:func:`catalog.iceberg.maintenance.maintain` runs in the shared SparkSession.
 """
 
 from __future__ import annotations
@@ -15,17 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from catalog.maintenance import (
-    WriteInProgressError,
-    commit_times,
-    maintain,
-    maintain_local,
-    tag_retained,
-    write_lease,
-)
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, ensure_table
-from catalog.timetravel import NoSnapshotAsOfError, load_tags
+from catalog.iceberg.lease import WriteInProgressError, write_lease
+from catalog.iceberg.maintenance import commit_times, maintain, maintain_local
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
+from catalog.iceberg.tags import tag_retained
+from catalog.iceberg.timetravel import NoSnapshotAsOfError, load_tags
 from tests.conftest import SparkLakehouse
 from tests.views.conftest import Artist, SilverWriter
 from views.local import LocalEngine

@@ -7,8 +7,8 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, ensure_table
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
 from tests.conftest import SparkLakehouse
 
 pytestmark = pytest.mark.spark

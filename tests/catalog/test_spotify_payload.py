@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from catalog.spotify_payload import (
+from catalog.bronze.payload import (
     ARTIST_ID_LENGTH,
     ARTIST_ID_REGEX,
     BASE62,

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from catalog.spotify_payload import (
+from catalog.bronze.payload import (
     NotAnArtistsAnswerError,
     answer_entries,
     artist_objects,

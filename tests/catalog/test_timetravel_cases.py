@@ -6,7 +6,7 @@
   rolled-back load apart from main history).
 
 Silver is written with the writer's contract through pyiceberg (``SilverWriter``); the
-rule is read through :func:`catalog.timetravel.resolve_as_of` and scans as of a day.
+rule is read through :func:`catalog.iceberg.timetravel.resolve_as_of` and scans as of a day.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from catalog.maintenance import maintain
+from catalog.iceberg.maintenance import maintain
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
+from catalog.iceberg.tags import tag_name
+from catalog.iceberg.timetravel import load_snapshots, load_tags, resolve_as_of, scan_as_of
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, ensure_table
-from catalog.tags import tag_name
-from catalog.timetravel import load_snapshots, load_tags, resolve_as_of, scan_as_of
 from tests.conftest import SparkLakehouse
 from tests.views.conftest import Artist, SilverWriter
 

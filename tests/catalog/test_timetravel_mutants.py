@@ -2,7 +2,8 @@
 
 Each table here is pyiceberg's own ``Table`` over ``TableMetadataV2`` written out snapshot by
 snapshot (ids, parents, sequence numbers, summaries, refs), so every branch of
-:mod:`catalog.timetravel` is reached in microseconds: a rolled-back tag, an expiry gap in the
+:mod:`catalog.iceberg.timetravel` is reached in microseconds: a rolled-back tag, an expiry gap in
+the
 parent chain, a branch named like a tag, a tag on an expired snapshot. The end-to-end tests
 (``tests/views/test_timetravel.py``, ``tests/expectations/test_persist.py``) write real
 tables; this module pins down what mutmut showed they leave open (docs/mutation-testing.md).
@@ -26,7 +27,7 @@ from pyiceberg.table.snapshots import Operation, Snapshot, SnapshotLogEntry, Sum
 from pyiceberg.table.sorting import UNSORTED_SORT_ORDER
 from pyiceberg.types import DateType, LongType, NestedField, StringType
 
-from catalog.tags import (
+from catalog.iceberg.tags import (
     DEFAULT_TAG_RETENTION_DAYS,
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
@@ -34,7 +35,7 @@ from catalog.tags import (
     tag_date,
     tag_name,
 )
-from catalog.timetravel import (
+from catalog.iceberg.timetravel import (
     SNAPSHOT_DATE_COLUMN,
     AsOf,
     LoadSnapshot,

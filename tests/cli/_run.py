@@ -5,7 +5,7 @@ Two ways in, both through the console script's ``main``:
 * :func:`run_cli` starts ``.venv/bin/spotify-lakehouse`` as a process. Exit statuses 0, 1
   and 3 are checked this way: only a real process shows what reaches a user's stderr (a
   library's warning, a JVM's log line, Python's exit-time ``Exception ignored``).
-* :func:`run_main` sets ``sys.argv`` and calls ``infra.cli.main()`` in this process, as the
+* :func:`run_main` sets ``sys.argv`` and calls ``infra.cli.main.main()`` in this process, as the
   console script does. Bad usage (exit 2) is checked this way: it is decided while the
   command line is read, before any library runs, and each call costs milliseconds instead
   of a 2-3 s interpreter start.
@@ -98,7 +98,7 @@ def run_main(
 ) -> Outcome:
     """``sys.argv = [spotify-lakehouse, *argv]; main()`` in this process, as the script does,
     with the environment of :func:`clean_env` (``env`` added)."""
-    from infra.cli import main
+    from infra.cli.main import main
 
     for name in list(os.environ):
         if name.startswith(_SCRUBBED):

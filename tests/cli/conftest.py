@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore
+from catalog.bronze.local import LocalBronzeStore
 from catalog.errors import FollowersUnavailableError
 from ingest.pipeline import ingest_day
 from ingest.roster import default_roster
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
 from tests.cli._run import Outcome, run_cli
 
 

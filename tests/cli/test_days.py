@@ -2,7 +2,7 @@
 
 A bad day is exit 2 before anything is written (issue 9, item 2: ``run --date 1900-01-01``
 once loaded a 46,355-day "gain"; ``--date 0001-01-01`` crashed after writing bronze). The
-rule has one owner, :func:`infra.cli_app.check_day`, and every date option parses through
+rule has one owner, :func:`infra.cli.app.check_day`, and every date option parses through
 it; the pure rule is tested here at its edges, then each command is shown to use it.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli_app import DEFAULT_EARLIEST_DAY, EARLIEST_DAY_ENV, check_day
+from infra.cli.app import DEFAULT_EARLIEST_DAY, EARLIEST_DAY_ENV, check_day
 from tests.cli._run import Outcome, reason, run_cli, run_main, succeeded
 from tests.cli.conftest import utc_today
 
@@ -96,14 +96,14 @@ BAD_DAYS: dict[str, Callable[[], str]] = {
 def no_side_effects(monkeypatch: pytest.MonkeyPatch) -> None:
     """Should a bad day get through, it must fail here, not start a JVM or a simulator in
     the test process (the row then fails on its exit status, not on a side effect)."""
-    import catalog.spark
-    import ingest.simulator
+    import catalog.runtime.spark
+    import ingest.simulator.server
 
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("a bad day reached the command")
 
-    monkeypatch.setattr(catalog.spark, "build_local_session", refuse)
-    monkeypatch.setattr(ingest.simulator.SpotifySimulator, "start", refuse)
+    monkeypatch.setattr(catalog.runtime.spark, "build_local_session", refuse)
+    monkeypatch.setattr(ingest.simulator.server.SpotifySimulator, "start", refuse)
 
 
 @pytest.mark.usefixtures("no_side_effects")

@@ -33,10 +33,10 @@ from typing import Final
 import pytest
 import requests
 
-from catalog.bronze import LocalBronzeStore
-from catalog.maintenance import LEASE_FILE
+from catalog.bronze.local import LocalBronzeStore
+from catalog.iceberg.lease import LEASE_FILE
 from ingest.capabilities import PROBE_ARTIST_ID
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
 from tests.cli._run import CLI, Outcome, clean_env, reason, run_cli, run_main, succeeded
 from tests.cli.conftest import DevelopmentDay, LoadedHome, Prefetch, spotify_env, utc_today
 
@@ -670,7 +670,7 @@ def registered_commands() -> set[str]:
     """Every command the app serves, sub-commands as ``group command`` (``views deploy``)."""
     from typer.main import get_command
 
-    from infra.cli import app
+    from infra.cli.main import app
 
     names: set[str] = set()
 

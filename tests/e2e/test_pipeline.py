@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER
-from infra.cli import main
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER
+from infra.cli.main import main
 from ingest.pipeline import utc_today
 from ingest.roster import default_roster
-from ingest.simulated_artists import followers
+from ingest.simulator.artists import followers
 from tests.conftest import SparkLakehouse
 
 pytestmark = pytest.mark.spark
@@ -196,7 +196,7 @@ def test_three_days_end_to_end(cli: Cli, lakehouse: SparkLakehouse) -> None:
 def test_followers_unavailable_exits_3_and_transform_refuses_too(
     cli: Cli, lakehouse: SparkLakehouse
 ) -> None:
-    from catalog.bronze import LocalBronzeStore
+    from catalog.bronze.local import LocalBronzeStore
     from catalog.errors import FollowersUnavailableError
     from ingest.connection import open_simulator
     from ingest.pipeline import ingest_day

@@ -7,7 +7,7 @@ from typing import Any
 
 from pyiceberg.types import BooleanType, DoubleType, IntegerType, LongType, StringType
 
-from catalog.tables import ARTISTS_SILVER
+from catalog.iceberg.tables import ARTISTS_SILVER
 from expectations.frame import (
     CHECK_ONLY_COLUMNS,
     SILVER_CHECK_COLUMNS,

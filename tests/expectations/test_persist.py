@@ -18,17 +18,17 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitStateUnknownException
 from pyiceberg.table import Table
 
-from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_QUARANTINE, DQ_RESULTS, ensure_tables
-from catalog.tags import (
+from catalog.iceberg.commits import CommitStateUnknownError, retry_on_conflict
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_QUARANTINE, DQ_RESULTS, ensure_tables
+from catalog.iceberg.tags import (
     DEFAULT_TAG_RETENTION_DAYS,
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
     tag_name,
 )
-from catalog.timetravel import NoSnapshotAsOfError, resolve_as_of, tag_retention_ms
-from expectations.conflicts import CommitStateUnknownError, retry_on_conflict
+from catalog.iceberg.timetravel import NoSnapshotAsOfError, resolve_as_of, tag_retention_ms
+from catalog.paths import LakehousePaths
 from expectations.frame import Candidate
 from expectations.persist import (
     SUMMARY_VALIDATION_ID,

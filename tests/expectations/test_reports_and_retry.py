@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations.conflicts import (
+from catalog.iceberg.commits import (
     CommitConflictError,
     CommitStateUnknownError,
     is_commit_conflict,

@@ -159,7 +159,7 @@ def test_glue_spark_conf_is_the_contracts() -> None:
 
 
 def test_iceberg_extensions_are_defined_once() -> None:
-    import catalog.spark
+    import catalog.runtime.spark
 
-    assert glue.job.ICEBERG_EXTENSIONS is catalog.spark.ICEBERG_EXTENSIONS
+    assert glue.job.ICEBERG_EXTENSIONS is catalog.runtime.spark.ICEBERG_EXTENSIONS
     assert "ICEBERG_EXTENSIONS: Final" not in Path(glue.job.__file__).read_text()

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_QUARANTINE, DQ_RESULTS
-from expectations.conflicts import CommitConflictError
+from catalog.bronze.local import LocalBronzeStore
+from catalog.iceberg.commits import CommitConflictError
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_QUARANTINE, DQ_RESULTS
 from expectations.suites import QualitySettings
 from glue.job import run_local_day
 from glue.merge import merge_day
 from glue.transform import JobContext, NoValidRowsError, prepare_day, spark_table_name
-from infra.cli import main
-from infra.local import BackfillStoppedError, LocalRunner
+from infra.cli.main import main
+from infra.local.runner import BackfillStoppedError, LocalRunner
 from tests.bronze_days import artist, write_day
 from tests.conftest import SparkLakehouse
 
@@ -295,8 +295,8 @@ def _stale_writer(lh: SparkLakehouse) -> Any:
 
 
 def _frame(lh: SparkLakehouse, session: Any, followers: int) -> Any:
-    from catalog.spark import spark_schema
-    from catalog.tables import ARTISTS_SILVER
+    from catalog.iceberg.tables import ARTISTS_SILVER
+    from catalog.runtime.spark import spark_schema
 
     rows = prepare_day(LocalBronzeStore(lh.paths.bronze), D1).rows.rows
     rows[0] = {**rows[0], "followers": followers}
@@ -305,7 +305,7 @@ def _frame(lh: SparkLakehouse, session: Any, followers: int) -> Any:
 
 
 def test_a_commit_conflict_with_another_writer_is_retried(lakehouse: SparkLakehouse) -> None:
-    from expectations.conflicts import retry_on_conflict
+    from catalog.iceberg.commits import retry_on_conflict
 
     store = LocalBronzeStore(lakehouse.paths.bronze)
     write_day(store, D1, [roster(D1)])
@@ -328,7 +328,7 @@ def test_a_commit_conflict_with_another_writer_is_retried(lakehouse: SparkLakeho
 
 
 def test_a_conflict_that_persists_fails_clearly(lakehouse: SparkLakehouse) -> None:
-    from expectations.conflicts import retry_on_conflict
+    from catalog.iceberg.commits import retry_on_conflict
 
     store = LocalBronzeStore(lakehouse.paths.bronze)
     write_day(store, D1, [roster(D1)])

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from catalog.bronze import ManifestPart
-from catalog.spotify_payload import record_count
-from catalog.tables import ARTISTS_SILVER
+from catalog.bronze.layout import ManifestPart
+from catalog.bronze.payload import record_count
+from catalog.iceberg.tables import ARTISTS_SILVER
 from glue.rows import MalformedPartError, artist_objects, day_rows, fetch_order, silver_row
 from tests.bronze_days import artist
 

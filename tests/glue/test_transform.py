@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore, manifest_key
+from catalog.bronze.layout import manifest_key
+from catalog.bronze.local import LocalBronzeStore
 from catalog.errors import FollowersUnavailableError
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER
-from catalog.tags import tag_name
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER
+from catalog.iceberg.tags import tag_name
 from glue.job import run_local_day
 from glue.merge import load_commits
 from glue.transform import BronzePartError, DayIncompleteError, NoValidRowsError
@@ -241,7 +242,7 @@ def test_a_new_column_in_the_definition_is_applied_to_the_live_table(
     from pyiceberg.schema import Schema
     from pyiceberg.types import NestedField, StringType
 
-    from catalog.tables import ensure_table
+    from catalog.iceberg.tables import ensure_table
 
     store = LocalBronzeStore(lakehouse.paths.bronze)
     write_day(store, D1, [roster(D1)])

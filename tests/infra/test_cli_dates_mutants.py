@@ -1,6 +1,6 @@
 """How the CLI reads a day (``--date``, ``--start``, ``--end``, ``--as-of``).
 
-``infra/cli_app.py`` is measured by ``make mutate`` (docs/mutation-testing.md); these tests
+``infra/cli/app.py`` is measured by ``make mutate`` (docs/mutation-testing.md); these tests
 call its day rule directly (the exit-code matrix through the real entry point lives in
 ``tests/cli/``). Time is a fixture (time-machine), never the wall clock.
 """
@@ -17,7 +17,7 @@ import typer
 
 from catalog.paths import LakehousePaths
 from infra import cli_app
-from infra.cli_app import check_day, earliest_day, parse_day, paths_of, utc_today
+from infra.cli.app import check_day, earliest_day, parse_day, paths_of, utc_today
 
 TODAY = date(2026, 3, 7)
 LAUNCH = date(2008, 10, 7)

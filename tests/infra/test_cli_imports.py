@@ -8,8 +8,8 @@ import sys
 
 def test_cli_does_not_import_aws_cdk() -> None:
     code = (
-        "import sys, infra.cli\n"
-        "from infra.commands import cost\n"
+        "import sys, infra.cli.main\n"
+        "from infra.cli.commands import cost\n"
         "node = {'aws_cdk', 'jsii', 'cdk_nag'}\n"
         "cdk = sorted(m for m in sys.modules if m.split('.')[0] in node)\n"
         "print(cdk)\n"
@@ -23,7 +23,7 @@ def test_cli_does_not_import_aws_cdk() -> None:
 def test_cost_command_runs_without_aws_cdk() -> None:
     code = (
         "import sys\n"
-        "from infra.cli import main\n"
+        "from infra.cli.main import main\n"
         "code = main(['cost', '--format', 'json'])\n"
         "assert code in (0, None), code\n"
         "assert not any(m.startswith('aws_cdk') for m in sys.modules)\n"

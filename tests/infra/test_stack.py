@@ -158,7 +158,7 @@ def test_ingest_lambda(synthesized: Synthesized) -> None:
 def test_glue_database_and_no_table_schema(synthesized: Synthesized) -> None:
     props = _only(synthesized.resources("AWS::Glue::Database"))
     assert props["DatabaseInput"]["Name"] == GLUE_DATABASE
-    # The tables come from catalog/tables.py through the job; the stack holds no schema.
+    # The tables come from catalog/iceberg/tables.py through the job; the stack holds no schema.
     assert synthesized.resources("AWS::Glue::Table") == {}
 
 
@@ -426,7 +426,7 @@ def test_view_deploy_can_write_only_the_gold_view(synthesized: Synthesized) -> N
 def test_glue_conf_is_built_from_the_job_and_runtime_definitions(
     synthesized: Synthesized,
 ) -> None:
-    from catalog.spark import ICEBERG_EXTENSIONS
+    from catalog.runtime.spark import ICEBERG_EXTENSIONS
     from glue.job import glue_spark_conf
 
     args = _only(synthesized.resources("AWS::Glue::Job"))["DefaultArguments"]

@@ -19,14 +19,14 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog.bronze import LocalBronzeStore
+from catalog.bronze.local import LocalBronzeStore
 from ingest.budget import TimeBudget
 from ingest.client import SpotifyClient
 from ingest.connection import client_for
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster, default_roster, synthetic_artists
 from ingest.settings import SpotifySettings
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
 
 SEED = 7
 #: The bronze bucket of the Lambda tests (on moto's server).

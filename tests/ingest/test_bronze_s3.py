@@ -10,9 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog.bronze import (
+from catalog.bronze.layout import (
     BronzeError,
-    LocalBronzeStore,
     Manifest,
     ManifestConflictError,
     ManifestExistsError,
@@ -23,7 +22,9 @@ from catalog.bronze import (
     part_key,
     sha256_hex,
 )
-from catalog.bronze_s3 import BronzeAccessError, S3BronzeStore, open_bronze_store
+from catalog.bronze.local import LocalBronzeStore
+from catalog.bronze.open_store import open_bronze_store
+from catalog.bronze.s3 import BronzeAccessError, S3BronzeStore
 from tests.ingest.conftest import ManifestPuts, conflict_answer
 
 BUCKET = "lakehouse-data"

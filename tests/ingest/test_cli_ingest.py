@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore
-from infra.cli import main
-from ingest.simulator import SpotifySimulator
+from catalog.bronze.local import LocalBronzeStore
+from infra.cli.main import main
+from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY
 from tests.ingest.test_legacy import DAYS, write_folder
 

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog.bronze import Manifest, manifest_key
+from catalog.bronze.layout import Manifest, manifest_key
 from ingest.errors import (
     BackdatedRefusedError,
     FutureDayError,
@@ -25,8 +25,8 @@ from ingest.errors import (
 )
 from ingest.handler import InvalidEventError, handler
 from ingest.roster import Roster
-from ingest.simulated_artists import followers
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.artists import followers
+from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY
 from tests.ingest.conftest import BUCKET, ManifestPuts
 

@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 
 from ingest.errors import SecretError, SecretValueMissingError
 from ingest.handler import HandlerConfig, IngestEvent, handler, ingest_for_lambda
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
 from ingest.status import IngestStatus
 from tests.conftest import FROZEN_TODAY
 from tests.ingest.conftest import bucket_keys

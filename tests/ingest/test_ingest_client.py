@@ -21,9 +21,8 @@ from ingest.errors import (
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster
 from ingest.settings import SpotifySettings
-from ingest.simulated_artists import followers
-from ingest.simulator import RecordedRequest, SpotifySimulator
-from ingest.simulator_faults import (
+from ingest.simulator.artists import followers
+from ingest.simulator.faults import (
     MalformedBody,
     MalformedObject,
     RateLimited,
@@ -31,6 +30,7 @@ from ingest.simulator_faults import (
     Slow,
     TokenExpired,
 )
+from ingest.simulator.server import RecordedRequest, SpotifySimulator
 from tests.ingest.conftest import FakeTime
 
 MakeClient = Callable[..., SpotifyClient]

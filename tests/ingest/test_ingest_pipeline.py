@@ -11,8 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from catalog.bronze import (
-    LocalBronzeStore,
+from catalog.bronze.layout import (
     Manifest,
     ManifestExistsError,
     Source,
@@ -20,7 +19,8 @@ from catalog.bronze import (
     manifest_key,
     sha256_hex,
 )
-from catalog.bronze_s3 import S3BronzeStore
+from catalog.bronze.local import LocalBronzeStore
+from catalog.bronze.s3 import S3BronzeStore
 from catalog.errors import LakehouseError
 from glue.transform import prepare_day
 from ingest.client import RawResponse, SpotifyClient
@@ -36,9 +36,9 @@ from ingest.errors import (
 from ingest.pipeline import IngestResult, ingest_day, new_run_id
 from ingest.roster import Roster, default_roster, parse_roster
 from ingest.settings import SpotifySettings
-from ingest.simulated_artists import followers
-from ingest.simulator import SpotifySimulator
-from ingest.simulator_faults import MalformedObject, RateLimited
+from ingest.simulator.artists import followers
+from ingest.simulator.faults import MalformedObject, RateLimited
+from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY
 from tests.ingest.conftest import BUCKET, ManifestPuts, conflict_answer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.spotify_payload import is_artist_id
+from catalog.bronze.payload import is_artist_id
 from ingest.errors import RosterError
 from ingest.roster import (
     default_roster,

@@ -6,7 +6,7 @@ import itertools
 from datetime import date, timedelta
 
 from ingest.roster import default_roster, synthetic_artists
-from ingest.simulated_artists import artist_object, followers, popularity
+from ingest.simulator.artists import artist_object, followers, popularity
 
 DAY = date(2026, 11, 24)
 SEED = 7

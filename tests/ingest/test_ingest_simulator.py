@@ -11,9 +11,8 @@ import pytest
 import requests
 
 from ingest.roster import Artist, default_roster
-from ingest.simulated_artists import followers
-from ingest.simulator import SpotifySimulator, serve
-from ingest.simulator_faults import (
+from ingest.simulator.artists import followers
+from ingest.simulator.faults import (
     FaultPlan,
     MalformedBody,
     MalformedObject,
@@ -22,6 +21,7 @@ from ingest.simulator_faults import (
     Slow,
     TokenExpired,
 )
+from ingest.simulator.server import SpotifySimulator, serve
 
 TAYLOR = "06HL4z0CvFAxyc27GXpf02"
 UNKNOWN = "0000000000000000000000"

@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog.bronze import BronzeStore, LocalBronzeStore, envelope_key
-from catalog.bronze_s3 import S3BronzeStore
+from catalog.bronze.layout import BronzeStore, envelope_key
+from catalog.bronze.local import LocalBronzeStore
+from catalog.bronze.s3 import S3BronzeStore
 from glue.rows import day_rows
 from ingest.errors import LegacySourceError
 from ingest.legacy import FolderSource, import_legacy, open_legacy_source

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore
+from catalog.bronze.local import LocalBronzeStore
 from ingest.errors import BackdatedRefusedError
 from ingest.pipeline import IngestResult, Source, ingest_day
 from ingest.roster import default_roster

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from catalog.bronze import manifest_key
+from catalog.bronze.layout import manifest_key
 from ingest.budget import SAFETY_MARGIN_S, TimeBudget
 from ingest.connection import client_for
 from ingest.errors import (
@@ -24,8 +24,8 @@ from ingest.handler import HandlerConfig, IngestEvent, handler, ingest_for_lambd
 from ingest.ratelimit import RateLimitGate
 from ingest.retry import RetryPolicy
 from ingest.settings import SpotifySettings
-from ingest.simulator import SpotifySimulator
-from ingest.simulator_faults import RateLimited, ServerError
+from ingest.simulator.faults import RateLimited, ServerError
+from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY
 from tests.ingest.conftest import FakeTime, MakeClient, bucket_keys
 

@@ -38,14 +38,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from catalog.bronze import LocalBronzeStore
+from catalog.bronze.local import LocalBronzeStore
 from ingest.client import DEFAULT_MAX_WORKERS
 from ingest.connection import client_for
 from ingest.pipeline import ingest_day
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster, synthetic_artists
-from ingest.simulator import RecordedRequest, SpotifySimulator
-from ingest.simulator_faults import RateLimited
+from ingest.simulator.faults import RateLimited
+from ingest.simulator.server import RecordedRequest, SpotifySimulator
 from tests.perf.figures import RESULTS, ratio, write_figures
 
 ARTISTS = 10_000

@@ -43,11 +43,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
+from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name
+from catalog.iceberg.timetravel import tag_retention_ms
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, ensure_table
-from catalog.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name
-from catalog.timetravel import tag_retention_ms
 
 ARTISTS = 10_000
 DAYS = 365

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from catalog.bronze import LocalBronzeStore
+from catalog.bronze.local import LocalBronzeStore
+from catalog.iceberg.profiles import CATALOG_NAME, local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME, local_catalog
-from catalog.spark import spark_schema
-from catalog.tables import ARTISTS_SILVER, ensure_table
+from catalog.runtime.spark import spark_schema
 from expectations.suites import QualitySettings
 from glue.job import run_local_day
 from glue.merge import merge_day

@@ -8,7 +8,7 @@ The rehearsal does the same with the template's values: ``dist/glue/job.py`` as 
 script, ``--extra-py-files`` (the packaged project zip) on ``PYTHONPATH`` ahead of
 everything else, the stack's ``--conf`` pairs passed to spark-submit through
 ``PYSPARK_SUBMIT_ARGS`` unchanged, plus the few keys that point the catalog at moto (shown
-apart by :class:`catalog.awsjars.MotoSparkConf`).
+apart by :class:`catalog.runtime.awsjars.MotoSparkConf`).
 """
 
 from __future__ import annotations

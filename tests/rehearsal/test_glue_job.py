@@ -93,12 +93,12 @@ def deployed(account: Account, template: Template, job: GlueJob) -> Deployed:
 
 def _bronze(deployed: Deployed, days: list[date]) -> None:
     """Complete bronze days in moto's S3, written by the ingest path (simulator source)."""
-    from catalog.bronze_s3 import open_bronze_store
+    from catalog.bronze.open_store import open_bronze_store
     from ingest.connection import client_for
     from ingest.pipeline import ingest_day
     from ingest.roster import default_roster
     from ingest.settings import SpotifySettings
-    from ingest.simulator import SpotifySimulator
+    from ingest.simulator.server import SpotifySimulator
 
     store = open_bronze_store(
         deployed.job.default_arguments["--bronze_uri"], s3_client=deployed.account.client("s3")
@@ -128,7 +128,7 @@ def _bronze(deployed: Deployed, days: list[date]) -> None:
 
 
 def _run(deployed: Deployed, day: date, order: str, action: str = "transform") -> dict[str, Any]:
-    from catalog.awsjars import aws_spark_jars, moto_spark_conf
+    from catalog.runtime.awsjars import aws_spark_jars, moto_spark_conf
 
     job = deployed.job
     argv = job.argv(deployed.script, job.run_arguments(day.isoformat(), action), order)
@@ -154,7 +154,7 @@ def _run(deployed: Deployed, day: date, order: str, action: str = "transform") -
 
 
 def _table(deployed: Deployed, name: str) -> Any:
-    from catalog.profiles import glue_catalog
+    from catalog.iceberg.profiles import glue_catalog
 
     catalog = glue_catalog(
         warehouse=deployed.job.default_arguments["--warehouse"],

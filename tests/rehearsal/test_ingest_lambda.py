@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
 from tests.rehearsal._aws import Account, Credentials, denied
 from tests.rehearsal._template import Template, evaluate_jsonata, find_state
 

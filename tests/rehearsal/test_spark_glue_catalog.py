@@ -1,7 +1,7 @@
 """Seam: local Spark with Iceberg's GlueCatalog and S3FileIO, on moto's server (127.0.0.1).
 
 The basis of the Glue job's rehearsal: pyspark 3.5.9, the Iceberg 1.10.2 runtime and the
-AWS SDK jar :mod:`catalog.awsjars` builds, configured with the stack's own ``--conf`` pairs
+AWS SDK jar :mod:`catalog.runtime.awsjars` builds, configured with the stack's own ``--conf`` pairs
 plus the moto-only keys. Spark runs in this pytest process, whose JVM must start with those
 jars: tests/rehearsal runs in a process of its own (``make rehearse``), never after the rest
 of the suite has started Spark over the SQLite catalog.
@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from catalog.awsjars import (
+from catalog.errors import LakehouseError
+from catalog.iceberg.profiles import CATALOG_NAME
+from catalog.iceberg.tables import NAMESPACE
+from catalog.runtime.awsjars import (
     REQUIRED_CLASSES,
     aws_sdk_jar,
     build_moto_glue_session,
     moto_spark_conf,
 )
-from catalog.errors import LakehouseError
-from catalog.profiles import CATALOG_NAME
-from catalog.tables import NAMESPACE
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -50,7 +50,7 @@ def stack_conf() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def glue_spark(moto_server: str, stack_conf: dict[str, str]) -> Iterator[SparkSession]:
-    from catalog.spark import SparkSessionConflictError
+    from catalog.runtime.spark import SparkSessionConflictError
 
     try:
         session = build_moto_glue_session(stack_conf, moto_server)

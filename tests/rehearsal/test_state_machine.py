@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from ingest import pipeline as ingest_pipeline
-from ingest.simulator import SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
 from tests.rehearsal import _sfn
 from tests.rehearsal._aws import Account
 from tests.rehearsal._sfn import (
@@ -406,7 +406,7 @@ def test_a_backfill_reloads_past_days_from_complete_bronze(rehearsal: Rehearsal)
 def _ingest_into_bronze(r: Rehearsal, days: list[date]) -> None:
     """Complete bronze for ``days`` in the stack's bucket, the way each day's own ingest
     leaves it (the simulator serves past days)."""
-    from catalog.bronze_s3 import S3BronzeStore
+    from catalog.bronze.s3 import S3BronzeStore
     from ingest.connection import client_for
     from ingest.roster import default_roster
 

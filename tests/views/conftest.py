@@ -22,11 +22,11 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.table import Table
 
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
+from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name
+from catalog.iceberg.timetravel import tag_retention_ms
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, ensure_table
-from catalog.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name
-from catalog.timetravel import tag_retention_ms
 from views.local import LocalEngine
 
 

@@ -2,8 +2,8 @@
 
 The cases (``tests/views/conformance/cases.py``) give the rows Trino's documentation gives,
 or its error. Each one runs through the local engine and the JSON rendering of the CLI
-(:func:`infra.output.json_records`); a few also through the CLI process entry point itself
-(``infra.cli.main``), so the printing path is the real one. Values must match with their
+(:func:`infra.cli.output.json_records`); a few also through the CLI process entry point itself
+(``infra.cli.main.main``), so the printing path is the real one. Values must match with their
 JSON types: an int is not a float, a date is ``YYYY-MM-DD``.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, ensure_table
-from infra.output import json_records
+from infra.cli.output import json_records
 from tests.views.conformance.cases import CASES, Case
 from tests.views.conftest import Artist, SilverWriter
 from views.errors import QueryError
@@ -100,7 +100,7 @@ def test_cli_query_json_prints_the_same(
     sql: str,
     expected: list[dict[str, Any]],
 ) -> None:
-    from infra.cli import main
+    from infra.cli.main import main
 
     main(["--home", str(conformance_home.home), "query", sql, "--format", "json"])
     assert _same(json.loads(capsys.readouterr().out), expected)
@@ -109,7 +109,7 @@ def test_cli_query_json_prints_the_same(
 def test_cli_refuses_other_files(
     conformance_home: LakehousePaths, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from infra.cli import main
+    from infra.cli.main import main
 
     with pytest.raises(SystemExit) as exited:
         main(

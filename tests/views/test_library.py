@@ -254,7 +254,7 @@ def test_library_names_run_from_the_cli_argument(
     answer, row for row, for every query of the library."""
     import json
 
-    from infra.cli import main
+    from infra.cli.main import main
 
     assert set(QUERY_LIBRARY) >= {
         TOP_GAINERS_7D,

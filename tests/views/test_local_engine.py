@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import LakehouseError
+from catalog.iceberg.tags import tag_name
+from catalog.iceberg.timetravel import SnapshotNotFoundError
 from catalog.paths import LakehousePaths
-from catalog.tags import tag_name
-from catalog.timetravel import SnapshotNotFoundError
 from tests.views.conftest import Artist, SilverWriter
 from views.errors import QueryError, UnknownTableError
 from views.local import LocalEngine

@@ -11,9 +11,9 @@ import pytest
 from pyiceberg.expressions import AlwaysTrue
 
 import views.local
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tags import tag_name
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tags import tag_name
 from tests.views.conftest import Artist, SilverWriter
 from views.chart import chart_series, write_chart
 from views.deploy import deploy_views

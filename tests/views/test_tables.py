@@ -14,9 +14,9 @@ from datetime import date
 import pytest
 from pyiceberg.exceptions import NoSuchTableError
 
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tables import ARTISTS_SILVER, NAMESPACE
 from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tables import ARTISTS_SILVER, NAMESPACE
 from tests.views.conftest import Artist, SilverWriter
 from views.local import LocalEngine
 from views.tables import LocalFileIO, ReadOnlyCatalog
@@ -77,7 +77,7 @@ def test_a_query_imports_neither_sqlalchemy_nor_pandas(
     code = (
         "import sys\n"
         "from catalog.paths import LakehousePaths\n"
-        "from views.engines import open_engine\n"
+        "from views.open_engine import open_engine\n"
         f"rows = open_engine('local', LakehousePaths.resolve({str(home.home)!r}))"
         ".execute('SELECT count(*) FROM spotify_gold_view').rows\n"
         "assert rows == ((1,),), rows\n"

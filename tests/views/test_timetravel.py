@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from catalog.paths import LakehousePaths
-from catalog.profiles import local_catalog
-from catalog.tags import tag_name
-from catalog.timetravel import (
+from catalog.iceberg.profiles import local_catalog
+from catalog.iceberg.tags import tag_name
+from catalog.iceberg.timetravel import (
     NoSnapshotAsOfError,
     load_snapshots,
     load_tags,
     main_history,
     resolve_as_of,
 )
-from infra.cli import main
+from catalog.paths import LakehousePaths
+from infra.cli.main import main
 from tests.views.conftest import Artist, SilverWriter
 from views.local import LocalEngine
 

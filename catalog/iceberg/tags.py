@@ -34,3 +34,12 @@ def tag_date(name: str) -> date | None:
         return date.fromisoformat(name.removeprefix(TAG_PREFIX))
     except ValueError:
         return None
+
+
+def tag_retained(day: date, today: date, retention_days: int) -> bool:
+    """The one tag-retention rule: the load tag of ``day`` is kept while
+    ``today - day <= retention_days`` (days, UTC).
+
+    Maintenance drops the tags it rejects; the writer neither creates nor repairs them.
+    """
+    return (today - day).days <= retention_days

@@ -2,7 +2,7 @@
 
 The writer (the Glue job) makes every load of day D one commit whose summary carries
 ``snapshot_date=D`` and ``run_id=R``, then points the tag ``snapshot-D`` at it (see
-:mod:`catalog.tags`). The rule, fixed by the architecture:
+:mod:`catalog.iceberg.tags`). The rule, fixed by the architecture:
 
     let d* be the latest date <= D that has a load tag ``snapshot-d*`` whose snapshot is in
     the table's main history; read that snapshot with ``snapshot_date <= D`` applied.
@@ -31,7 +31,7 @@ from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 
 from catalog.errors import LakehouseError
-from catalog.tags import (
+from catalog.iceberg.tags import (
     DEFAULT_TAG_RETENTION_DAYS,
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
@@ -408,3 +408,13 @@ def snapshot_at(table: Table, moment: datetime) -> Snapshot:
 def tag_retention_ms(days: int = DEFAULT_TAG_RETENTION_DAYS) -> int:
     """``max-ref-age-ms`` for a load tag kept ``days`` days (the writer sets it on each tag)."""
     return int(timedelta(days=days).total_seconds() * 1000)
+
+
+def utc_from_millis(millis: int) -> datetime:
+    """An aware UTC datetime from epoch milliseconds (``unix_millis(committed_at)``).
+
+    Commit times are selected as epoch milliseconds, never collected as timestamps: PySpark
+    converts a collected ``TimestampType`` in the Python process's local zone, whatever the
+    session's zone is.
+    """
+    return datetime.fromtimestamp(millis / 1000, UTC)

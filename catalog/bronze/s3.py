@@ -1,22 +1,22 @@
 """Bronze in S3 (boto3), and :func:`open_bronze_store` to open a store from a URI.
 
-Same layout and rules as the local store (:mod:`catalog.bronze`), enforced by S3 itself:
+Same layout and rules as the local store (:mod:`catalog.bronze.layout`), enforced by S3 itself:
 
 * Parts and envelopes: ``PutObject`` with ``If-None-Match: *``. A second write of a key
-  fails with 412 (:class:`~catalog.bronze.PartExistsError`); nothing is ever overwritten
+  fails with 412 (:class:`~catalog.bronze.layout.PartExistsError`); nothing is ever overwritten
   or deleted (this module has no delete call).
 * The day's manifest: ``If-None-Match: *`` too, so of two concurrent runs exactly one
-  completes the day (the other gets :class:`~catalog.bronze.ManifestExistsError`). A forced
+  completes the day (the other gets :class:`~catalog.bronze.layout.ManifestExistsError`). A forced
   replace sends ``If-Match`` with the ETag this store saw when it read the manifest (or the
   current one, if it never read it), so a manifest that changed in between is never
-  clobbered (:class:`~catalog.bronze.ManifestConflictError`). Bucket versioning (set by the
+  clobbered (:class:`~catalog.bronze.layout.ManifestConflictError`). Bucket versioning (set by the
   stack) keeps every earlier manifest.
 * S3 answers a conditional write with 409 ``ConditionalRequestConflict`` while another
   conditional write of the same key is still in flight: that is not a verdict, the other
   write may yet fail and leave the day incomplete. So a 409 is retried after a short pause
   (:data:`CONFLICT_RETRY_DELAYS_S`, as AWS advises), and the retry gets the real answer: 412
   if the other write completed the day, success if it failed. Only a conflict that outlasts
-  every retry is raised, as :class:`~catalog.bronze.ManifestConflictError` (the day is not
+  every retry is raised, as :class:`~catalog.bronze.layout.ManifestConflictError` (the day is not
   known to be complete; the run may be retried), never as "already complete".
 
 Every botocore failure is translated into a bronze exception, raised from the original.
@@ -28,19 +28,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from catalog.bronze import (
+from catalog.bronze.layout import (
     MANIFEST_NAME,
     BronzeError,
     BronzeStore,
-    LocalBronzeStore,
     Manifest,
     ManifestConflictError,
     ManifestExistsError,
@@ -50,8 +47,6 @@ from catalog.bronze import (
 
 #: Default bronze root inside the data bucket (docs/aws-contracts.md).
 DEFAULT_PREFIX: Final = "bronze/"
-S3_SCHEME: Final = "s3"
-FILE_SCHEME: Final = "file"
 #: botocore settings: adaptive retries for throttling, bounded timeouts on every call.
 S3_CLIENT_CONFIG: Final = Config(
     retries={"max_attempts": 5, "mode": "standard"},
@@ -259,23 +254,3 @@ class S3BronzeStore(BronzeStore):
             f"cannot {action} bronze object {self.location}{key} ({reason}); check that the "
             "bucket exists and this role may read and write it"
         )
-
-
-def open_bronze_store(uri: str, *, s3_client: Any = None) -> BronzeStore:
-    """The bronze store at ``uri``: a local path or ``file://`` URI gives a
-    :class:`~catalog.bronze.LocalBronzeStore`; ``s3://bucket/prefix`` an
-    :class:`S3BronzeStore` rooted at exactly that prefix (``s3://bucket/bronze`` on AWS, as
-    the Glue job's ``--bronze_uri``; ``s3://bucket`` is the bucket's root).
-
-    ``s3_client`` is an optional boto3 S3 client (default: one from the standard AWS chain).
-    """
-    parts = urlsplit(uri)
-    if parts.scheme == S3_SCHEME:
-        if not parts.netloc:
-            raise BronzeError(f"bronze URI {uri!r} names no bucket; expected s3://bucket/prefix")
-        return S3BronzeStore(parts.netloc, parts.path, client=s3_client)
-    if parts.scheme == FILE_SCHEME:
-        return LocalBronzeStore(Path(parts.path))
-    if parts.scheme and len(parts.scheme) > 1:  # not a Windows drive letter
-        raise BronzeError(f"bronze URI {uri!r}: expected a folder, file:// or s3://bucket/prefix")
-    return LocalBronzeStore(Path(uri).expanduser())

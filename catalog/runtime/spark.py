@@ -26,9 +26,9 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from catalog.jars import local_spark_jars
+from catalog.iceberg.profiles import CATALOG_NAME, jdbc_uri, local_catalog, warehouse_uri
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME, jdbc_uri, local_catalog, warehouse_uri
+from catalog.runtime.jars import local_spark_jars
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -53,7 +53,7 @@ class SparkSessionConflictError(RuntimeError):
 
 
 def _log_config() -> str:
-    config = resources.files("catalog") / "log4j2.properties"
+    config = resources.files("catalog.runtime") / "log4j2.properties"
     return f"-Dlog4j2.configurationFile={Path(str(config)).as_uri()}"
 
 
@@ -132,7 +132,7 @@ def build_local_session(paths: LakehousePaths, app_name: str = "spotify-lakehous
 
 
 def spark_schema(schema: Schema) -> StructType:
-    """The Spark ``StructType`` of an Iceberg schema from :mod:`catalog.tables`.
+    """The Spark ``StructType`` of an Iceberg schema from :mod:`catalog.iceberg.tables`.
 
     Derived, never written by hand, so a column added to the table definition reaches the
     job's DataFrames without a second edit.

@@ -7,15 +7,15 @@
   same 2.15 line Iceberg shades) by rewriting every class-file constant-pool UTF8 entry and
   service file that names ``com/fasterxml/jackson`` to the relocated package: what Maven's
   shade plugin does, in well under a second, once per machine. The rewriting
-  (:class:`Relocation`, :func:`write_relocated_jar`) also serves :mod:`catalog.awsjars`,
+  (:class:`Relocation`, :func:`write_relocated_jar`) also serves :mod:`catalog.runtime.awsjars`,
   which moves an AWS SDK back out of another project's shaded package.
 * The SQLite JDBC driver is Debian's ``libxerial-sqlite-jdbc-java``.
 
 Where Maven Central is reachable, set ``LAKEHOUSE_SPARK_PACKAGES`` (for example
 ``org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.2,org.xerial:sqlite-jdbc:3.46.1.3``)
-and :mod:`catalog.spark` uses ``spark.jars.packages`` with the official runtime instead.
+and :mod:`catalog.runtime.spark` uses ``spark.jars.packages`` with the official runtime instead.
 
-Run ``python -m catalog.jars`` to build and print the jar list (``make`` does).
+Run ``python -m catalog.runtime.jars`` to build and print the jar list (``make`` does).
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def iceberg_spark_jars() -> list[Path]:
     """Iceberg's Spark runtime and its relocated Jackson jar (built on first use).
 
     What every local session needs whatever its catalog; :func:`local_spark_jars` adds the
-    SQLite driver, :mod:`catalog.awsjars` the AWS SDK.
+    SQLite driver, :mod:`catalog.runtime.awsjars` the AWS SDK.
     """
     relocated = cache_dir() / _RELOCATED_JAR
     if not relocated.exists():

@@ -1,7 +1,7 @@
 """The ``spotify-lakehouse`` Typer app and what its commands share.
 
-Commands live in :mod:`infra.commands` (one module per area) and register themselves on
-:data:`app`; :mod:`infra.cli` imports them all and maps failures to exit codes. Nothing here
+Commands live in :mod:`infra.cli.commands` (one module per area) and register themselves on
+:data:`app`; :mod:`infra.cli.main` imports them all and maps failures to exit codes. Nothing here
 imports ``aws_cdk`` (it would start Node through jsii).
 
 Two rules every command gets from here rather than implementing them itself:
@@ -29,7 +29,7 @@ import typer
 from rich.console import Console
 
 from catalog.paths import HOME_ENV, LakehousePaths
-from infra.output import OutputFormat
+from infra.cli.output import OutputFormat
 
 app = typer.Typer(
     name="spotify-lakehouse",
@@ -194,7 +194,7 @@ class _OwnInfo(logging.Filter):
         return own or record.levelno >= logging.WARNING
 
 
-#: The handler of the command being run; :mod:`infra.cli` prints or counts it at the end.
+#: The handler of the command being run; :mod:`infra.cli.main` prints or counts it at the end.
 held_logs = HeldLogs()
 
 

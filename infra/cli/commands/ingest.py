@@ -12,7 +12,7 @@ from typing import Annotated, Final, Literal
 import typer
 
 from catalog.errors import LakehouseError
-from infra.cli_app import (
+from infra.cli.app import (
     DayOption,
     FormatOption,
     SeedOption,
@@ -22,8 +22,9 @@ from infra.cli_app import (
     paths_of,
     utc_today,
 )
-from infra.commands.transform import transform
-from infra.fetch import (
+from infra.cli.commands.transform import transform
+from infra.cli.output import OutputFormat, render
+from infra.local.fetch import (
     DEFAULT_TOP,
     bronze_store_for,
     doctor_checks,
@@ -31,7 +32,6 @@ from infra.fetch import (
     open_connection,
     roster_from,
 )
-from infra.output import OutputFormat, render
 
 RosterOption = Annotated[
     Path | None,
@@ -180,7 +180,7 @@ def simulator(
     seed: SeedOption = 42,
 ) -> None:
     """Serve the Spotify simulator until Ctrl+C or SIGTERM (both exit 0)."""
-    from ingest.simulator import serve
+    from ingest.simulator.server import serve
 
     stop = threading.Event()
     # A supervisor (a test, systemd, docker stop) ends it with SIGTERM: a clean stop, exit 0,

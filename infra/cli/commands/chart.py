@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from infra.cli_app import app, console, parse_day, paths_of
-from infra.commands.query import EngineOption
+from infra.cli.app import app, console, parse_day, paths_of
+from infra.cli.commands.query import EngineOption
 
 
 @app.command()
@@ -33,7 +33,7 @@ def chart(
 ) -> None:
     """Chart followers over time and daily gains for the top artists."""
     from views.chart import chart_paths, write_chart
-    from views.engines import open_engine
+    from views.open_engine import open_engine
 
     try:
         chart_paths(out)

@@ -22,10 +22,10 @@ import typer
 from typer.exceptions import TyperException
 
 from catalog.errors import LakehouseError
-from infra import cli_app
-from infra.cli_app import held_logs, reset_logging
+from infra.cli import app as cli_app
+from infra.cli.app import held_logs, reset_logging
 
-#: The modules of ``infra.commands`` whose import registers their commands on the app (in
+#: The modules of ``infra.cli.commands`` whose import registers their commands on the app (in
 #: this order, the help's: chart imports query, demo imports transform first).
 COMMAND_MODULES = ("chart", "cost", "demo", "ingest", "query", "transform")
 #: Commands one module serves alone, imported without the others: ``query`` is a short
@@ -56,12 +56,12 @@ def register(argv: Sequence[str] | None = None) -> typer.Typer:
     name = _command_name(argv) if argv is not None else None
     alone = _ALONE.get(name or "")
     for module in (alone,) if alone else COMMAND_MODULES:
-        importlib.import_module(f"infra.commands.{module}")
+        importlib.import_module(f"infra.cli.commands.{module}")
     return cli_app.app
 
 
 def __getattr__(name: str) -> typer.Typer:
-    """``infra.cli.app``: the app with every command registered (what its help lists)."""
+    """``infra.cli.main.app``: the app with every command registered (what its help lists)."""
     if name == "app":
         return register()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

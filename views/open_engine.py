@@ -48,7 +48,7 @@ class GlueSettings:
         return cls(warehouse, region, env.get("AWS_ENDPOINT_URL") or None)
 
     def catalog(self) -> Catalog:
-        from catalog.profiles import glue_catalog
+        from catalog.iceberg.profiles import glue_catalog
 
         return glue_catalog(
             warehouse=self.warehouse,
@@ -74,7 +74,7 @@ def open_engine(name: EngineName, paths: LakehousePaths) -> QueryEngine:
 def open_catalog(name: EngineName, paths: LakehousePaths) -> Catalog:
     """The Iceberg catalog the engine ``name`` reads: the home's SQLite one, or Glue."""
     if name == "local":
-        from catalog.profiles import local_catalog
+        from catalog.iceberg.profiles import local_catalog
 
         return local_catalog(paths)
     if name == "athena":

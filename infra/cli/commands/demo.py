@@ -9,11 +9,11 @@ import typer
 from rich.console import Console
 
 from catalog.paths import LakehousePaths
-from infra.cli_app import SeedOption, app, console, earliest_day, paths_of, utc_today
-from infra.commands.transform import report
-from infra.fetch import ingest_and_report, open_connection
-from infra.local import LocalRunner, days_between
-from infra.output import OutputFormat, render, result_console
+from infra.cli.app import SeedOption, app, console, earliest_day, paths_of, utc_today
+from infra.cli.commands.transform import report
+from infra.cli.output import OutputFormat, render, result_console
+from infra.local.fetch import ingest_and_report, open_connection
+from infra.local.runner import LocalRunner, days_between
 
 
 @app.command()
@@ -73,7 +73,7 @@ def demo(
 
 def _print_quality(out: Console, paths: LakehousePaths, window: list[date]) -> None:
     """One paragraph on the demo window's data quality, and where the reports are."""
-    from catalog.profiles import local_catalog
+    from catalog.iceberg.profiles import local_catalog
     from expectations.persist import latest_runs
 
     runs = [r for r in latest_runs(local_catalog(paths), None) if r.snapshot_date in window]

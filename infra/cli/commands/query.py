@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from catalog.tags import DEFAULT_TAG_RETENTION_DAYS
-from infra.cli_app import FormatOption, app, console, parse_day, paths_of
-from infra.output import OutputFormat, render
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
+from infra.cli.app import FormatOption, app, console, parse_day, paths_of
+from infra.cli.output import OutputFormat, render
 from views.engine import EngineName
 
 EngineOption = Annotated[
@@ -52,7 +52,7 @@ def query(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Run Athena SQL against the lakehouse (time travel with --as-of)."""
-    from views.engines import open_engine
+    from views.open_engine import open_engine
     from views.sqlfiles import QUERY_LIBRARY, load_sql
 
     text = load_sql(sql) if sql.strip() in QUERY_LIBRARY else sql
@@ -65,9 +65,9 @@ def snapshots(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> Non
     """The load commits of silver: date, run, rows and the tag that names each."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-    from catalog.profiles import local_catalog
-    from catalog.tables import ARTISTS_SILVER
-    from catalog.timetravel import TableNotLoadedError, load_snapshots
+    from catalog.iceberg.profiles import local_catalog
+    from catalog.iceberg.tables import ARTISTS_SILVER
+    from catalog.iceberg.timetravel import TableNotLoadedError, load_snapshots
 
     paths = paths_of(ctx)
     name = ".".join(ARTISTS_SILVER.identifier)
@@ -90,7 +90,7 @@ def snapshots(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> Non
 def views_deploy(ctx: typer.Context, engine: EngineOption = "local") -> None:
     """Ensure the Iceberg tables exist, then CREATE OR REPLACE every view from views/sql."""
     from views.deploy import deploy_views
-    from views.engines import open_catalog, open_engine
+    from views.open_engine import open_catalog, open_engine
 
     paths = paths_of(ctx)
     for name in deploy_views(open_engine(engine, paths), open_catalog(engine, paths)):
@@ -105,7 +105,7 @@ def maintain(
         typer.Option(
             "--snapshot-retention-days",
             min=0,
-            help="Expire older snapshots (default: catalog.maintenance's retention)",
+            help="Expire older snapshots (default: catalog.iceberg.maintenance's retention)",
         ),
     ] = None,
     tag_retention_days: Annotated[
@@ -115,7 +115,7 @@ def maintain(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Expire snapshots (keeping daily tags within retention), compact, remove orphans."""
-    from catalog.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS, maintain_local
+    from catalog.iceberg.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS, maintain_local
 
     if snapshot_retention_days is None:
         snapshot_retention_days = DEFAULT_SNAPSHOT_RETENTION_DAYS

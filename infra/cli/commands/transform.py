@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from glue.transform import TransformResult
-from infra.cli_app import (
+from infra.cli.app import (
     DayOption,
     FormatOption,
     SeedOption,
@@ -19,9 +19,9 @@ from infra.cli_app import (
     paths_of,
     utc_today,
 )
-from infra.fetch import ingest_and_report, open_connection, roster_from
-from infra.local import LocalRunner, days_between
-from infra.output import OutputFormat, render
+from infra.cli.output import OutputFormat, render
+from infra.local.fetch import ingest_and_report, open_connection, roster_from
+from infra.local.runner import LocalRunner, days_between
 
 
 def report(result: TransformResult) -> None:
@@ -109,7 +109,7 @@ def quality(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The latest data-quality run of each day: verdict, failures, quarantine, report."""
-    from catalog.profiles import local_catalog
+    from catalog.iceberg.profiles import local_catalog
     from expectations.persist import latest_runs
     from expectations.results import RunSummary
 

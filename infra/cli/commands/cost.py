@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from infra.cli_app import FormatOption, app, console
-from infra.output import OutputFormat, render, result_console
+from infra.cli.app import FormatOption, app, console
+from infra.cli.output import OutputFormat, render, result_console
 
 #: The two sizes the README compares: the original project's roster and a large one.
 DEFAULT_ARTIST_COUNTS = (20, 10_000)

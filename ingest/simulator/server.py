@@ -11,7 +11,7 @@ can serve past days, which real Spotify cannot. Served endpoints:
 
 The day served is today's UTC date unless the request has ``X-Simulator-Date: YYYY-MM-DD``.
 Every request is recorded (minus its Authorization header) for tests to inspect, and a
-:class:`~ingest.simulator_faults.FaultPlan` injects faults on demand: 429 with Retry-After,
+:class:`~ingest.simulator.faults.FaultPlan` injects faults on demand: 429 with Retry-After,
 5xx, slow answers, expiring tokens, malformed bodies and objects. ``latency_s`` delays every
 answer (benchmarks), and ``batch_endpoint=False`` takes ``GET /artists`` away from an app
 that still reads followers, to exercise the per-artist path with real numbers.
@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any, Final, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from catalog.spotify_payload import is_artist_id
+from catalog.bronze.payload import is_artist_id
 from ingest.roster import Artist, default_roster
 from ingest.settings import (
     API_URL_ENV,
@@ -45,8 +45,8 @@ from ingest.settings import (
     TOKEN_URL_ENV,
     SpotifySettings,
 )
-from ingest.simulated_artists import MODES, Mode, artist_object, followers
-from ingest.simulator_faults import (
+from ingest.simulator.artists import MODES, Mode, artist_object, followers
+from ingest.simulator.faults import (
     Fault,
     FaultPlan,
     MalformedBody,

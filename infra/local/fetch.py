@@ -16,10 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Final, Literal
 
-from catalog.bronze import BronzeStore, LocalBronzeStore
+from catalog.bronze.layout import BronzeStore
+from catalog.bronze.local import LocalBronzeStore
 from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
-from infra.cli_app import console
+from infra.cli.app import console
 from ingest.capabilities import AppCapabilities, probe
 from ingest.connection import SpotifyConnection, open_real_api, open_simulator
 from ingest.errors import FollowersUnavailableError
@@ -238,7 +239,7 @@ def _java_check() -> Check:
 def _jars_check(jars: Callable[[], list[Path]] | None) -> Check:
     try:
         if jars is None:
-            from catalog.jars import local_spark_jars
+            from catalog.runtime.jars import local_spark_jars
 
             jars = local_spark_jars
         found = jars()
@@ -271,7 +272,7 @@ def _catalog_check(paths: LakehousePaths) -> Check:
 def bronze_store_for(paths: LakehousePaths, uri: str | None) -> BronzeStore:
     """``--bronze URI`` (a folder or s3://bucket/prefix), or the home's bronze folder."""
     if uri:
-        from catalog.bronze_s3 import open_bronze_store
+        from catalog.bronze.open_store import open_bronze_store
 
         return open_bronze_store(uri)
     return LocalBronzeStore(paths.ensure().bronze)

@@ -3,7 +3,7 @@
 Why Spark: pyiceberg 0.12 can only drop snapshots from the metadata
 (``table.maintenance.expire_snapshots().by_ids``); it deletes no file, cannot compact and
 cannot find orphans. Iceberg's Spark procedures do all three correctly, with the same code on
-one machine (``catalog.spark.build_local_session``) and in the Glue job (``--action
+one machine (``catalog.runtime.spark.build_local_session``) and in the Glue job (``--action
 maintain`` calls :func:`maintain` with the job's session and ``catalog_name="lakehouse"``).
 
 One pass over each table, in this order:
@@ -22,7 +22,7 @@ One pass over each table, in this order:
 3. **Snapshot expiry** (``expire_snapshots``) of snapshots older than
    ``snapshot_retention_days`` that no ref (main, a kept tag) needs; the files only they used
    are deleted. Superseded loads of a re-loaded day and old compactions go; every tagged load
-   stays, and :mod:`catalog.timetravel` copes with the parent chain cut by expiry.
+   stays, and :mod:`catalog.iceberg.timetravel` copes with the parent chain cut by expiry.
 4. **Orphan files** (``remove_orphan_files``) older than ``orphan_min_age`` (never less than
    a day): files under the table location that no retained snapshot references.
 
@@ -40,21 +40,19 @@ and would take the daily tags' history with it (docs/maintenance.md).
 
 from __future__ import annotations
 
-import fcntl
 import math
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from catalog.errors import LakehouseError
-from catalog.files import FILE_MODE
+from catalog.iceberg.lease import write_lease
+from catalog.iceberg.profiles import CATALOG_NAME
+from catalog.iceberg.tables import NAMESPACE, TABLES
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, tag_date, tag_retained
+from catalog.iceberg.timetravel import utc_from_millis
 from catalog.paths import LakehousePaths
-from catalog.profiles import CATALOG_NAME
-from catalog.tables import NAMESPACE, TABLES
-from catalog.tags import DEFAULT_TAG_RETENTION_DAYS, tag_date
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,20 +61,11 @@ if TYPE_CHECKING:
 DEFAULT_SNAPSHOT_RETENTION_DAYS: Final = 7
 #: Unreferenced files younger than this are never removed: a write may still be running.
 MIN_ORPHAN_AGE: Final = timedelta(days=1)
-#: The lease file under a lakehouse home.
-LEASE_FILE: Final = ".lakehouse.lease"
-
-LeaseMode = Literal["write", "maintain"]
-
 _DAY_MS: Final = 86_400_000
 
 
 class MaintenanceError(LakehouseError):
     """Maintenance cannot run as asked."""
-
-
-class WriteInProgressError(MaintenanceError):
-    """A writer holds the lakehouse lease: maintenance would take its new files for orphans."""
 
 
 @dataclass(frozen=True)
@@ -93,54 +82,6 @@ class TableMaintenance:
     orphan_files: tuple[str, ...]
 
 
-@contextmanager
-def write_lease(paths: LakehousePaths, mode: LeaseMode) -> Iterator[None]:
-    """Hold the lakehouse lease of one home for a write (shared) or maintenance (exclusive).
-
-    ``write`` waits for a running maintenance; ``maintain`` never waits and raises
-    :class:`WriteInProgressError` if any write holds the lease. The lock is an ``flock`` on
-    ``<home>/.lakehouse.lease``, released by the kernel if the process dies.
-    """
-    if mode not in ("write", "maintain"):
-        raise ValueError(f"mode must be 'write' or 'maintain', got {mode!r}")
-    paths.home.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(paths.home / LEASE_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        if mode == "write":
-            fcntl.flock(descriptor, fcntl.LOCK_SH)
-        else:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as e:
-                raise WriteInProgressError(
-                    f"a write to the lakehouse at {paths.home} is running (it holds "
-                    f"{LEASE_FILE}): maintenance would take its new files for orphans. "
-                    "Run `spotify-lakehouse maintain` again when it has finished."
-                ) from e
-        yield
-    finally:
-        os.close(descriptor)
-
-
-def tag_retained(day: date, today: date, retention_days: int) -> bool:
-    """The one tag-retention rule: the load tag of ``day`` is kept while
-    ``today - day <= retention_days`` (days, UTC).
-
-    Maintenance drops the tags it rejects; the writer neither creates nor repairs them.
-    """
-    return (today - day).days <= retention_days
-
-
-def utc_from_millis(millis: int) -> datetime:
-    """An aware UTC datetime from epoch milliseconds (``unix_millis(committed_at)``).
-
-    Commit times are selected as epoch milliseconds, never collected as timestamps: PySpark
-    converts a collected ``TimestampType`` in the Python process's local zone, whatever the
-    session's zone is.
-    """
-    return datetime.fromtimestamp(millis / 1000, UTC)
-
-
 def maintain(
     spark: SparkSession,
     *,
@@ -152,7 +93,7 @@ def maintain(
     today: date | None = None,
     catalog_name: str = CATALOG_NAME,
 ) -> list[TableMaintenance]:
-    """Maintain every table of :data:`catalog.tables.TABLES` (or ``tables``) with Spark.
+    """Maintain every table of :data:`catalog.iceberg.tables.TABLES` (or ``tables``) with Spark.
 
     ``today`` (UTC) anchors the tag retention; ``snapshot_retention_days=0`` expires every
     snapshot no ref needs. Tables that do not exist yet are skipped. The caller makes sure
@@ -212,7 +153,7 @@ def maintain_local(
     """:func:`maintain` on one home, holding its lease exclusively (the CLI's ``maintain``)."""
     with write_lease(paths, "maintain"):
         if spark is None:
-            from catalog.spark import build_local_session
+            from catalog.runtime.spark import build_local_session
 
             spark = build_local_session(paths, app_name="spotify-lakehouse-maintain")
         return maintain(

@@ -4,7 +4,7 @@ Iceberg's runtime jar holds ``org.apache.iceberg.aws.*`` but not the AWS SDK the
 the SDK is not on PyPI as such. ``sagemaker-feature-store-pyspark`` 2.2.2 (a 360 MB sdist)
 ships an uber jar with the SDK relocated under ``smfs.shaded.software.amazon.awssdk``.
 :func:`aws_sdk_jar` moves it back to ``software.amazon.awssdk`` with the constant-pool
-rewriting of :mod:`catalog.jars`, keeps the other ``smfs/shaded/`` packages the SDK uses
+rewriting of :mod:`catalog.runtime.jars`, keeps the other ``smfs/shaded/`` packages the SDK uses
 where they are, and leaves out the rest: the jar's own shaded Iceberg (a second copy beside
 the real runtime), SageMaker's code and service clients, Spark, Eclipse Collections, Nessie.
 The sdist and the jar are cached per machine beside the relocated Jackson jar: only the
@@ -14,7 +14,7 @@ first run downloads (10-15 s) and builds (5-10 s, a 29 MB jar). Where an SDK v2 
 :func:`build_moto_glue_session` starts a local session configured like the Glue job's (the
 stack's ``--conf`` pairs, passed in) plus the few keys that point it at moto on 127.0.0.1;
 :class:`MotoSparkConf` keeps those groups apart so a rehearsal can show what it added.
-Run ``python -m catalog.awsjars`` to build the jar and print its path.
+Run ``python -m catalog.runtime.awsjars`` to build the jar and print its path.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from catalog.errors import LakehouseError
-from catalog.jars import (
+from catalog.runtime.jars import (
     JarSetupError,
     Relocation,
     cache_dir,
@@ -150,7 +150,7 @@ def _uber_jar(sdist: Path) -> bytes:
     except (OSError, tarfile.TarError) as e:
         problem = f"an unreadable archive ({e})"
     raise AwsSdkJarError(
-        f"{sdist} has {problem}; delete it and run python -m catalog.awsjars again"
+        f"{sdist} has {problem}; delete it and run python -m catalog.runtime.awsjars again"
     )
 
 
@@ -199,7 +199,7 @@ def moto_catalog_conf(endpoint: str, *, region: str = MOTO_REGION) -> dict[str, 
     default HTTP client and is named anyway: the jar has no ``META-INF/services`` files, so
     the SDK could not discover a client by itself, and Iceberg builds the named one directly.
     """
-    from catalog.profiles import CATALOG_NAME  # pyiceberg and boto3: 1.5 s, so not at start
+    from catalog.iceberg.profiles import CATALOG_NAME  # pyiceberg and boto3: 1.5 s, so not at start
 
     prefix = f"spark.sql.catalog.{CATALOG_NAME}"
     return {
@@ -251,7 +251,7 @@ def moto_spark_conf(
 
     The credentials are moto's (an assumed role's when the rehearsal enforces IAM).
     """
-    from catalog import spark as local  # the local session's settings, where they apply
+    from catalog.runtime import spark as local  # the local session's settings, where they apply
 
     properties = {
         "aws.accessKeyId": access_key_id,
@@ -305,7 +305,7 @@ def build_moto_glue_session(
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    from catalog.spark import SparkSessionConflictError
+    from catalog.runtime.spark import SparkSessionConflictError
 
     conf = moto_spark_conf(stack_conf, endpoint, jars=aws_spark_jars(), region=region)
     if SparkContext._gateway is not None:

@@ -3,7 +3,7 @@
 It holds at most one SparkSession for its whole life (started on first use: 4-10 s), so a
 demo or backfill of 30 days pays the JVM start once, and ``query`` never starts one. The
 same goes for the data-quality context (Great Expectations: ~3 s to set up) and the catalog.
-Each day's load holds the home's write lease (:func:`catalog.maintenance.write_lease`), so
+Each day's load holds the home's write lease (:func:`catalog.iceberg.lease.write_lease`), so
 ``maintain`` never runs while a day is being written.
 """
 
@@ -63,7 +63,7 @@ class LocalRunner:
         if self._spark is None:
             from pyspark.sql import SparkSession
 
-            from catalog.spark import build_local_session
+            from catalog.runtime.spark import build_local_session
 
             # A session someone else started (a test suite, a notebook) is reused, not stopped.
             self._owns_session = SparkSession.getActiveSession() is None
@@ -74,7 +74,7 @@ class LocalRunner:
     def context(self) -> JobContext:
         """Catalog, report store and quality bounds, shared by every day this runner loads."""
         if self._context is None:
-            from catalog.profiles import local_catalog
+            from catalog.iceberg.profiles import local_catalog
             from expectations.store import LocalReportStore
             from expectations.suites import QualitySettings
 
@@ -87,8 +87,8 @@ class LocalRunner:
 
     def transform(self, day: date) -> TransformResult:
         """Validate and load one day; the SparkSession starts only if rows are to be loaded."""
-        from catalog.bronze import LocalBronzeStore
-        from catalog.maintenance import write_lease
+        from catalog.bronze.local import LocalBronzeStore
+        from catalog.iceberg.lease import write_lease
         from glue.transform import transform_day
 
         with write_lease(self.paths, "write"):

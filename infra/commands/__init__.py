@@ -1,1 +1,0 @@
-"""CLI commands, one module per area; each registers its commands on ``infra.cli_app.app``."""
