@@ -49,9 +49,11 @@ aws-jars: $(STAMP)
 demo: deps
 	$(BIN)/spotify-lakehouse --home $(HOME_DIR) demo
 
+# import-linter keeps the rooms' dependency rule and finds import cycles (.importlinter).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,0 +1,1 @@
+"""Developer tooling that runs in ``make test`` and ships in no artifact."""
