@@ -24,8 +24,9 @@ import cdk_nag
 from aws_cdk import cx_api
 
 from infra import package
+from infra.cdk.assets import StackAssets
 from infra.cdk.nag import suppress_reviewed_findings
-from infra.cdk.stack import LakehouseStack, StackAssets
+from infra.cdk.stack import LakehouseStack
 from infra.stack_settings import CONTEXT_KEYS, StackSettings
 
 #: CDK feature flags this app relies on. Server access logs are delivered under a bucket

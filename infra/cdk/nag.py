@@ -4,13 +4,17 @@ cdk-nag 3 reports through CDK's validation plugins; a finding is acknowledged wi
 ``Validations.of(construct).acknowledge``, one finding id at a time (wildcard resources are
 listed one by one, so a new wildcard in a policy fails ``make synth`` until it is reviewed
 here). Anything not listed fails the synth.
+
+Findings name resources by their logical IDs, read from the constructs (never written out), so
+they follow :func:`infra.cdk.logical_ids.keep_flat_logical_ids`: this runs after the stack is
+built.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
@@ -67,44 +71,52 @@ def _ack(construct: IConstruct, findings: dict[str, str]) -> None:
     )
 
 
-def _object_prefix(stack: Stack, bucket: s3.Bucket, prefix: str) -> str:
-    return f"IAM5[Resource::<{stack.get_logical_id(_cfn(bucket))}.Arn>/{prefix}*]"
+def _object_prefix(bucket: s3.Bucket, prefix: str) -> str:
+    return f"IAM5[Resource::<{_logical_id(bucket)}.Arn>/{prefix}*]"
 
 
-def _function_versions(stack: Stack, function: lambda_.Function) -> str:
-    return f"IAM5[Resource::<{stack.get_logical_id(_cfn(function))}.Arn>:*]"
+def _function_versions(function: lambda_.Function) -> str:
+    return f"IAM5[Resource::<{_logical_id(function)}.Arn>:*]"
 
 
-def _cfn(construct: s3.Bucket | lambda_.Function) -> s3.CfnBucket | lambda_.CfnFunction:
+def _logical_id(construct: s3.Bucket | lambda_.Function) -> str:
+    """The logical ID in the template: resolved, so an overridden one is what is named
+    (``Stack.get_logical_id`` would give the ID CDK allocates, ignoring the override)."""
     child = construct.node.default_child
     if not isinstance(child, s3.CfnBucket | lambda_.CfnFunction):
         raise TypeError(f"unexpected default child {child!r}")
-    return child
+    logical_id = Stack.of(child).resolve(cast(CfnElement, child).logical_id)
+    if not isinstance(logical_id, str):
+        raise TypeError(f"unresolved logical ID {logical_id!r}")
+    return logical_id
 
 
 def suppress_reviewed_findings(stack: LakehouseStack) -> None:
-    bucket = stack.bucket
+    bucket = stack.storage.data
+    ingest = stack.ingest.function
+    pruner = stack.catalog.pruner
+    pipelines = stack.pipelines
     glue_tables = (
         f"IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:"
         f"table/{GLUE_DATABASE}/*]"
     )
 
     def prefix(p: str) -> str:
-        return _object_prefix(stack, bucket, p)
+        return _object_prefix(bucket, p)
 
     _ack(
-        stack.secret,
+        stack.ingest.secret,
         {
             "SMG4": "Spotify client secrets are rotated in Spotify's developer dashboard, which "
             "has no API a rotation Lambda could call; the runbook shows how to update it.",
         },
     )
-    _ack(stack.ingest_function, {"L1": RUNTIME})
-    _ack(stack.pruner, {"L1": RUNTIME})
-    _ack(stack.ingest_function.role or stack, {prefix(BRONZE_PREFIX): PREFIX_SCOPE})
-    _ack(stack.pruner.role or stack, {glue_tables: TABLES_SCOPE})
+    _ack(ingest, {"L1": RUNTIME})
+    _ack(pruner, {"L1": RUNTIME})
+    _ack(stack.ingest.role, {prefix(BRONZE_PREFIX): PREFIX_SCOPE})
+    _ack(pruner.role or stack, {glue_tables: TABLES_SCOPE})
     _ack(
-        stack.node.find_child("GlueJobRole"),
+        stack.load.role,
         {
             prefix(BRONZE_PREFIX): PREFIX_SCOPE,
             prefix(WAREHOUSE_PREFIX): PREFIX_SCOPE,
@@ -112,10 +124,9 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
             glue_tables: TABLES_SCOPE,
         },
     )
-    deployment_role = stack.glue_deps_deployment.handler_role
-    artifacts = stack.get_logical_id(_cfn(stack.artifacts))
+    artifacts = _logical_id(stack.storage.artifacts)
     _ack(
-        deployment_role,
+        stack.load.python_deps.handler_role,
         {
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AWSLambdaBasicExecutionRole]": BUCKET_DEPLOYMENT,
@@ -129,6 +140,7 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
             f"IAM5[Resource::<{artifacts}.Arn>/*]": BUCKET_DEPLOYMENT,
         },
     )
+    # CDK puts the BucketDeployment's function at the top of the stack (one per stack).
     for child in stack.node.children:
         if child.node.id.startswith("Custom::CDKBucketDeployment"):
             _ack(
@@ -139,7 +151,7 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
                 },
             )
     _ack(
-        stack.node.find_child("GlueJob"),
+        stack.load.job,
         {
             "GL1": "Job logs hold row counts and expectation names, no credentials or personal "
             "data; a KMS key ($1/month) would cost more than the rest of the daily pipeline.",
@@ -147,7 +159,7 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
         },
     )
     _ack(
-        stack.pipeline.role,
+        pipelines.pipeline.role,
         {
             prefix(WAREHOUSE_PREFIX): "Athena reads the silver table's Iceberg metadata to "
             "validate the gold view. " + PREFIX_SCOPE,
@@ -155,19 +167,16 @@ def suppress_reviewed_findings(stack: LakehouseStack) -> None:
             prefix(LOAD_RECORDS_PREFIX): PREFIX_SCOPE,
             glue_tables: TABLES_SCOPE,
             "IAM5[Resource::*]": LOG_DELIVERY,
-            _function_versions(stack, stack.ingest_function): FUNCTION_VERSIONS,
+            _function_versions(ingest): FUNCTION_VERSIONS,
         },
     )
     _ack(
-        stack.maintenance.role,
-        {
-            "IAM5[Resource::*]": LOG_DELIVERY,
-            _function_versions(stack, stack.pruner): FUNCTION_VERSIONS,
-        },
+        pipelines.maintenance.role,
+        {"IAM5[Resource::*]": LOG_DELIVERY, _function_versions(pruner): FUNCTION_VERSIONS},
     )
     _ack(
-        stack.freshness.role,
+        pipelines.freshness.role,
         {"IAM5[Resource::*]": LOG_DELIVERY, prefix(LOAD_RECORDS_PREFIX): PREFIX_SCOPE},
     )
-    for machine in (stack.pipeline, stack.maintenance, stack.freshness):
+    for machine in (pipelines.pipeline, pipelines.maintenance, pipelines.freshness):
         _ack(machine, {"SF2": NO_TRACING})

@@ -8,6 +8,9 @@
 * **freshness** (daily at the deadline hour): fail (and so alarm) when today has no load record
   (a day stopped because the app gets no followers has one too: it was alerted already).
 
+This module says what the states do; :mod:`infra.cdk.constructs.pipelines` makes state
+machines of them (logs, timeouts, schedules, the grants the raw Athena state needs).
+
 JSONata rather than JSONPath: the input may name a day, a range or nothing (the schedule's
 time), and turning that into a list of days needs date arithmetic, which JSONata has
 (``$toMillis``/``$fromMillis``) and JSONPath intrinsics do not; without it a Lambda would be
@@ -24,11 +27,11 @@ Pipeline input (every field optional except one of the day fields)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -42,7 +45,6 @@ from infra.stack_settings import (
     GLUE_DATABASE,
     GOLD_VIEW,
     LOAD_RECORDS_PREFIX,
-    StackSettings,
 )
 from ingest.errors import NonRetryableIngestError
 from ingest.status import IngestStatus
@@ -150,37 +152,27 @@ def load_record_key(day_expression: str) -> str:
 
 @dataclass(frozen=True)
 class PipelineParts:
-    """What the state machines act on; all created by the stack."""
+    """What the states act on (created by the stack's constructs) and the two settings the
+    definitions themselves depend on."""
 
-    settings: StackSettings
     bucket: s3.IBucket
     ingest: lambda_.IFunction
     pruner: lambda_.IFunction
-    job: glue.CfnJob
+    #: The Glue job's name (``glue:StartJobRun`` takes it).
+    job_name: str
     alerts: sns.ITopic
     runs: sns.ITopic
+    #: The Athena workgroup the gold view's DDL runs in.
     workgroup: str
     gold_view_sql: str
+    #: The catalog, database and gold view ARNs (what looking the view up may read).
+    gold_view_arns: Sequence[str]
     #: The Spotify credentials secret's ARN (named in the "fill the secret" alert).
     secret_arn: str
-
-
-def glue_arns(stack: Stack, *tables: str) -> list[str]:
-    """ARNs of the Glue catalog, the ``spotify`` database and the named tables (``*`` = all
-    tables of the database): what every Glue catalog permission here is scoped to."""
-    base = f"arn:{stack.partition}:glue:{stack.region}:{stack.account}"
-    return [
-        f"{base}:catalog",
-        f"{base}:database/{GLUE_DATABASE}",
-        *(f"{base}:table/{GLUE_DATABASE}/{t}" for t in tables),
-    ]
-
-
-def _log_options(scope: Construct, name: str, settings: StackSettings) -> sfn.LogOptions:
-    from infra.cdk.stack import log_group  # local: stack imports this module
-
-    group = log_group(scope, f"{name}Logs", f"/aws/vendedlogs/states/{settings.stack_name}-{name}")
-    return sfn.LogOptions(destination=group, level=sfn.LogLevel.ALL, include_execution_data=True)
+    #: Longest range one pipeline execution accepts (StackSettings.max_backfill_days).
+    max_backfill_days: int
+    #: Archived Glue table versions the pruner keeps (StackSettings.table_versions_to_keep).
+    table_versions_to_keep: int
 
 
 def _glue_run(
@@ -194,7 +186,7 @@ def _glue_run(
     run = tasks.GlueStartJobRun.jsonata(
         scope,
         state_id,
-        glue_job_name=parts.job.ref,
+        glue_job_name=parts.job_name,
         integration_pattern=sfn.IntegrationPattern.RUN_JOB,
         # No task timeout: it would be passed on as the run's Timeout and override the job's;
         # the job's own timeout (glue_timeout_minutes) stops a stuck run.
@@ -328,11 +320,10 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
     return ingest.next(gate)
 
 
-def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
-    """The daily load; also how a person re-runs a day or backfills a range."""
-    stack = Stack.of(parent)
-    scope = Construct(parent, "PipelineStates")  # state ids apart from the stack's resources
-    settings = parts.settings
+def pipeline_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
+    """The daily load; also how a person re-runs a day or backfills a range. The states are
+    created in ``scope``, a construct of their own (state ids apart from resources')."""
+    stack = Stack.of(scope)
     plan = sfn.Pass.jsonata(scope, "Plan", outputs=PLAN)
     days = sfn.Map.jsonata(
         scope,
@@ -375,13 +366,13 @@ def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.State
         service="glue",
         action="getTable",
         iam_action="glue:GetTable",
-        iam_resources=glue_arns(stack, GOLD_VIEW),
+        iam_resources=list(parts.gold_view_arns),
         parameters={"DatabaseName": GLUE_DATABASE, "Name": GOLD_VIEW},
         outputs="{% $states.input %}",
     )
     # athena:startQueryExecution.sync as a raw state: the CDK task class grants s3 and
-    # lakeformation on "*" and glue Delete* on the database; the stack grants exactly what
-    # the view's DDL needs instead (LakehouseStack._grant_view_deploy).
+    # lakeformation on "*" and glue Delete* on the database; the state machine's role gets
+    # exactly what the view's DDL needs instead (QueryWorkGroup.grant_view_deploy).
     deploy_view = sfn.CustomState(
         scope,
         "DeployGoldView",
@@ -424,7 +415,7 @@ def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.State
         .when(
             sfn.Condition.jsonata(
                 "{% $states.input.day_count >= 1 and $states.input.day_count <= "
-                f"{settings.max_backfill_days} %}}"
+                f"{parts.max_backfill_days} %}}"
             ),
             days.next(views),
         )
@@ -435,30 +426,17 @@ def pipeline_state_machine(parent: Construct, parts: PipelineParts) -> sfn.State
                 error="InvalidRange",
                 cause=(
                     "end_date is before start_date, or the range is longer than "
-                    f"{settings.max_backfill_days} days (split it into several executions)."
+                    f"{parts.max_backfill_days} days (split it into several executions)."
                 ),
             )
         )
     )
-    return sfn.StateMachine(
-        parent,
-        "Pipeline",
-        state_machine_name=f"{settings.stack_name}-pipeline",
-        query_language=sfn.QueryLanguage.JSONATA,
-        definition_body=sfn.DefinitionBody.from_chainable(plan.next(check_range)),
-        comment="Daily load of one UTC day, or a re-run/backfill of a day or range.",
-        # A backfill of a year at a few minutes per day fits; a daily run takes minutes.
-        timeout=Duration.days(3),
-        logs=_log_options(parent, "pipeline", settings),
-        tracing_enabled=False,
-    )
+    return plan.next(check_range)
 
 
-def maintenance_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
+def maintenance_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
     """Weekly: the job's maintain action (expire snapshots but keep the daily tags, compact,
     remove orphans), then prune archived Glue table versions."""
-    settings = parts.settings
-    scope = Construct(parent, "MaintenanceStates")
     maintain = _glue_run(
         scope,
         "Maintain",
@@ -474,25 +452,15 @@ def maintenance_state_machine(parent: Construct, parts: PipelineParts) -> sfn.St
         "PruneTableVersions",
         lambda_function=parts.pruner,
         payload=sfn.TaskInput.from_object(
-            {"database": GLUE_DATABASE, "keep": settings.table_versions_to_keep}
+            {"database": GLUE_DATABASE, "keep": parts.table_versions_to_keep}
         ),
         outputs="{% $states.result.Payload %}",
         retry_on_service_exceptions=True,
     )
-    return sfn.StateMachine(
-        parent,
-        "Maintenance",
-        state_machine_name=f"{settings.stack_name}-maintenance",
-        query_language=sfn.QueryLanguage.JSONATA,
-        definition_body=sfn.DefinitionBody.from_chainable(maintain.next(prune)),
-        comment="Weekly table maintenance and Glue table-version pruning.",
-        timeout=Duration.hours(4),
-        logs=_log_options(parent, "maintenance", settings),
-        tracing_enabled=False,
-    )
+    return maintain.next(prune)
 
 
-def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.StateMachine:
+def freshness_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
     """Daily at the deadline hour: succeed if today has a load record, fail otherwise.
 
     Its failures are the freshness alarm. A ``loaded`` record is written only after the Glue
@@ -504,7 +472,6 @@ def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.Stat
     ``status`` (written before the field existed) was a load.
     """
     bucket = parts.bucket
-    scope = Construct(parent, "FreshnessStates")
     check = tasks.CallAwsService.jsonata(
         scope,
         "FindTodaysLoad",
@@ -546,23 +513,12 @@ def freshness_state_machine(parent: Construct, parts: PipelineParts) -> sfn.Stat
         )
         .otherwise(not_loaded)
     )
-    return sfn.StateMachine(
-        parent,
-        "Freshness",
-        state_machine_name=f"{parts.settings.stack_name}-freshness",
-        query_language=sfn.QueryLanguage.JSONATA,
-        definition_body=sfn.DefinitionBody.from_chainable(check.next(accounted)),
-        comment="Fails (and alarms) when today has not been loaded by the deadline hour.",
-        timeout=Duration.minutes(5),
-        logs=_log_options(parent, "freshness", parts.settings),
-        tracing_enabled=False,
-    )
+    return check.next(accounted)
 
 
 __all__ = [
     "PipelineParts",
-    "freshness_state_machine",
-    "glue_arns",
-    "maintenance_state_machine",
-    "pipeline_state_machine",
+    "freshness_definition",
+    "maintenance_definition",
+    "pipeline_definition",
 ]

@@ -47,7 +47,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     from aws_cdk.assertions import Template
 
     from infra.cdk.app import build_app, error_messages
-    from infra.cdk.stack import StackAssets
+    from infra.cdk.assets import StackAssets
 
     root = tmp_path_factory.mktemp("cdk")
     lambda_zip, script, py_files, deps = _stand_in_assets(root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -197,9 +198,9 @@ def test_glue_python_modules_are_the_stacks_wheels(synthesized: Synthesized) -> 
     assert deps.startswith("s3://")
     assert deps.endswith("/glue/python-deps/python-deps.gluewheels.zip")
     assert args["--python-modules-installer-option"] == "--no-index"
-    [deployment] = synthesized.resources("Custom::CDKBucketDeployment").values()
+    [(deployment_id, deployment)] = synthesized.resources("Custom::CDKBucketDeployment").items()
     assert deployment["Properties"]["DestinationBucketKeyPrefix"] == "glue/python-deps/"
-    assert any(d.startswith("GluePythonDeps") for d in job.get("DependsOn", []))
+    assert deployment_id in job.get("DependsOn", [])
 
 
 def test_athena_workgroup(synthesized: Synthesized) -> None:
@@ -315,23 +316,52 @@ def test_no_wildcard_iam_actions(synthesized: Synthesized) -> None:
             assert not action.endswith(":*"), statement
 
 
-@pytest.mark.parametrize("role_part", ["IngestRole", "GlueJobRole"])
-def test_data_access_is_scoped_to_prefixes(synthesized: Synthesized, role_part: str) -> None:
-    for name, policy in synthesized.resources("AWS::IAM::Policy").items():
-        if not name.startswith(role_part):
-            continue
-        for st in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
-            if any(a in {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} for a in actions):
-                resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-                for resource in resources:
-                    text = _joined(resource)
-                    if "-assets-" in text:  # the job's own script and library: exact keys
-                        continue
-                    if text.endswith(".gluewheels.zip"):  # its wheels: one exact key
-                        continue
-                    assert text.endswith("/*"), text
-                    assert text.count("/") >= 2, text  # a prefix, never the whole bucket
+def _role_of(s: Synthesized, kind: str, **properties: str) -> str:
+    """The logical id of the role the one resource of ``kind`` with ``properties`` runs as."""
+    [resource] = [
+        r
+        for r in s.resources(kind).values()
+        if all(r["Properties"].get(k) == v for k, v in properties.items())
+    ]
+    role = resource["Properties"]["Role"]
+    return str(role["Fn::GetAtt"][0])
+
+
+def _ingest_role(s: Synthesized) -> str:
+    return _role_of(s, "AWS::Lambda::Function", Handler="ingest.handler.handler")
+
+
+def _glue_job_role(s: Synthesized) -> str:
+    return _role_of(s, "AWS::Glue::Job")
+
+
+def _pipeline_role(s: Synthesized) -> str:
+    for props in (
+        r["Properties"] for r in s.resources("AWS::StepFunctions::StateMachine").values()
+    ):
+        if props["StateMachineName"].endswith("-pipeline"):
+            return str(props["RoleArn"]["Fn::GetAtt"][0])
+    raise AssertionError("no state machine named *-pipeline")
+
+
+@pytest.mark.parametrize("role_of", [_ingest_role, _glue_job_role], ids=["ingest", "glue-job"])
+def test_data_access_is_scoped_to_prefixes(
+    synthesized: Synthesized, role_of: Callable[[Synthesized], str]
+) -> None:
+    statements = _role_statements(synthesized, role_of(synthesized))
+    assert any("s3:GetObject" in _actions(st) for st in statements)
+    for st in statements:
+        actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+        if any(a in {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} for a in actions):
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            for resource in resources:
+                text = _joined(resource)
+                if "-assets-" in text:  # the job's own script and library: exact keys
+                    continue
+                if text.endswith(".gluewheels.zip"):  # its wheels: one exact key
+                    continue
+                assert text.endswith("/*"), text
+                assert text.count("/") >= 2, text  # a prefix, never the whole bucket
 
 
 def _record_key(state: dict[str, Any]) -> str:
@@ -378,11 +408,12 @@ def test_followers_unavailable_day_is_recorded_and_alerted_once(synthesized: Syn
     assert freshness["DayNotLoaded"]["Type"] == "Fail"
 
 
-def _role_statements(s: Synthesized, logical_prefix: str) -> list[dict[str, Any]]:
+def _role_statements(s: Synthesized, role: str) -> list[dict[str, Any]]:
+    """Every statement of the policies attached to the role with logical id ``role``."""
     return [
         st
-        for name, policy in s.resources("AWS::IAM::Policy").items()
-        if name.startswith(logical_prefix)
+        for policy in s.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
         for st in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -398,7 +429,7 @@ def _resources(statement: dict[str, Any]) -> list[str]:
 
 
 def test_view_deploy_can_write_only_the_gold_view(synthesized: Synthesized) -> None:
-    statements = _role_statements(synthesized, "PipelineRole")
+    statements = _role_statements(synthesized, _pipeline_role(synthesized))
     assert statements, "no policy of the pipeline state machine's role"
     writes = [
         st for st in statements if {"glue:CreateTable", "glue:UpdateTable"} & set(_actions(st))
@@ -415,7 +446,7 @@ def test_view_deploy_can_write_only_the_gold_view(synthesized: Synthesized) -> N
     # The Glue job still creates and commits the Iceberg tables, any table of the database.
     job = [
         st
-        for st in _role_statements(synthesized, "GlueJobRole")
+        for st in _role_statements(synthesized, _glue_job_role(synthesized))
         if "glue:CreateTable" in _actions(st)
     ]
     assert len(job) == 1

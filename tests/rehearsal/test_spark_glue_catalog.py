@@ -43,7 +43,7 @@ PREFIX = f"spark.sql.catalog.{CATALOG_NAME}"
 def stack_conf() -> dict[str, str]:
     """The Glue job's ``--conf`` pairs exactly as the CDK stack builds them."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from infra.cdk.stack import glue_spark_conf_pairs
+    from infra.cdk.constructs.load_job import glue_spark_conf_pairs
 
     return glue_spark_conf_pairs(WAREHOUSE)
 
