@@ -1,11 +1,13 @@
 """``make package``: the artifacts the CDK app deploys, built reproducibly into ``dist/``.
 
-* ``dist/lambda-ingest.zip``: the ``ingest`` and ``catalog`` packages plus their pure-Python
-  runtime dependencies (requests, tenacity, urllib3, idna, charset-normalizer, certifi),
-  copied from this virtual environment, so the Lambda runs exactly the versions the tests
-  ran. Compiled extensions are left out: the venv's are built for x86_64 / CPython 3.11 and
-  the Lambda is arm64 / 3.12; charset-normalizer ships pure-Python fallbacks of its two
-  mypyc modules and uses them. boto3 is in the Lambda runtime and is not packaged.
+* ``dist/lambda-ingest.zip``: the ``ingest`` and ``catalog`` packages (minus the Spotify
+  simulator, ``ingest/simulator/``, which production code never imports) plus their
+  pure-Python runtime dependencies (requests, tenacity, urllib3, idna, charset-normalizer,
+  certifi; Powertools for AWS Lambda with jmespath and typing-extensions), copied from this
+  virtual environment, so the Lambda runs exactly the versions the tests ran. Compiled
+  extensions are left out: the venv's are built for x86_64 / CPython 3.11 and the Lambda is
+  arm64 / 3.12; charset-normalizer ships pure-Python fallbacks of its two mypyc modules and
+  uses them. boto3 is in the Lambda runtime and is not packaged.
 * ``dist/glue/job.py``: the Glue job script (a copy of ``glue/job.py``).
 * ``dist/glue/python-deps/python-deps.gluewheels.zip``: the Glue job's third-party modules
   as AWS's "zip of wheels" (``wheels/requirements.txt`` + manylinux x86_64 / cp311 wheels),
@@ -64,11 +66,16 @@ GLUE_PY_FILES: Final = GLUE_DIR / "spotify_lakehouse.zip"
 GLUE_PYTHON_DEPS: Final = GLUE_DIR / "python-deps" / glue_deps.ZIP_NAME
 GLUE_PYTHON_DEPS_MANIFEST: Final = GLUE_DIR / "python-deps.requirements.txt"
 
-#: Project packages the Lambda needs (``ingest`` imports ``catalog.bronze.layout`` and
+#: Project packages the Lambda needs (``ingest`` imports ``catalog.bronze`` and
 #: ``catalog.errors``; the rest of ``catalog`` is never imported by the handler).
 LAMBDA_PACKAGES: Final = ("ingest", "catalog")
-#: Runtime dependencies of those packages, by distribution name (requests' own four, and
-#: tenacity for the retry policy).
+#: Folders of those packages the zip leaves out: the Spotify simulator (demos and tests; the
+#: handler never imports it, tests/ingest/test_cold_start.py). Its data is the shipped
+#: roster in ``ingest/data/``, which production uses too and which stays.
+LAMBDA_EXCLUDED: Final = ("ingest/simulator/",)
+#: Runtime dependencies of those packages, by distribution name: requests' own four,
+#: tenacity for the retry policy, and Powertools for AWS Lambda (the handler's Logger and
+#: Secrets Manager provider) with its two dependencies, all pure Python.
 LAMBDA_DISTRIBUTIONS: Final = (
     "requests",
     "tenacity",
@@ -76,6 +83,9 @@ LAMBDA_DISTRIBUTIONS: Final = (
     "idna",
     "charset-normalizer",
     "certifi",
+    "aws-lambda-powertools",
+    "jmespath",
+    "typing-extensions",
 )
 #: Top-level modules the Lambda Python runtime provides; the zip may rely on them.
 LAMBDA_RUNTIME_MODULES: Final = frozenset(
@@ -96,9 +106,8 @@ FORBIDDEN_IN_LAMBDA: Final = (
     "pyathena",
     "matplotlib",
 )
-#: The handler module, once the ingest issue lands it; until then the modules it will use.
+#: The handler's module (the function's ``Handler`` is ``ingest.handler.handler``).
 LAMBDA_ENTRY_MODULE: Final = "ingest.handler"
-LAMBDA_FALLBACK_MODULES: Final = ("ingest.pipeline", "ingest.connection", "ingest.roster")
 
 #: Fixed timestamp of every zip entry (the earliest a zip can hold) and of the wheel.
 ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
@@ -120,14 +129,19 @@ class Artifacts:
     wheel: Path
 
 
-def _project_files(package: str) -> Iterator[tuple[Path, str]]:
+def _project_files(package: str, exclude: tuple[str, ...] = ()) -> Iterator[tuple[Path, str]]:
+    """Files of one of this project's packages, minus bytecode and the ``exclude`` folders
+    (paths relative to the repository, ending in ``/``)."""
     root = REPO_ROOT / package
     for path in sorted(root.rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts:
             continue
         if path.suffix in _SKIP_SUFFIXES:
             continue
-        yield path, path.relative_to(REPO_ROOT).as_posix()
+        name = path.relative_to(REPO_ROOT).as_posix()
+        if name.startswith(exclude):
+            continue
+        yield path, name
 
 
 def _distribution_files(name: str) -> Iterator[tuple[Path, str]]:
@@ -194,8 +208,7 @@ def check_lambda_zip(zip_path: Path) -> list[str]:
     """Import the handler from the zip in a fresh interpreter; return the entry modules
     checked. Raises :class:`PackagingError` when it pulls in a forbidden package or a
     third-party module that is neither in the zip nor in the Lambda runtime."""
-    has_handler = (REPO_ROOT / "ingest" / "handler.py").is_file()
-    modules = [LAMBDA_ENTRY_MODULE] if has_handler else list(LAMBDA_FALLBACK_MODULES)
+    modules = [LAMBDA_ENTRY_MODULE]
     result = subprocess.run(
         [
             sys.executable,
@@ -227,7 +240,7 @@ def build_lambda_zip(target: Path = LAMBDA_ZIP) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     files: list[tuple[Path, str]] = []
     for package in LAMBDA_PACKAGES:
-        files.extend(_project_files(package))
+        files.extend(_project_files(package, LAMBDA_EXCLUDED))
     for name in LAMBDA_DISTRIBUTIONS:
         files.extend(_distribution_files(name))
     _write_zip(target, files)
@@ -359,12 +372,6 @@ def main(argv: list[str] | None = None) -> int:
     except (PackagingError, glue_deps.GlueDepsError) as e:
         print(f"make package: {e}", file=sys.stderr)
         return 1
-    if not (REPO_ROOT / "ingest" / "handler.py").is_file():
-        print(
-            "make package: WARNING ingest/handler.py does not exist yet; the zip holds the "
-            "ingest package but the Lambda handler ingest.handler.handler cannot run",
-            file=sys.stderr,
-        )
     a = artifacts
     for path in (a.lambda_zip, a.glue_script, a.glue_py_files, a.glue_python_deps):
         print(_describe(path))

@@ -5,15 +5,16 @@ with where and when they came from, and handles the protocol around them: the
 client-credentials token (cached, refreshed once on 401), batches of at most 50 ids, the
 per-id fallback where the batch endpoint is gone (Development Mode apps), bounded
 concurrency with one shared rate-limit pause (see :mod:`ingest.ratelimit`), timeouts on
-every call, TLS verification always on, and retries (see :mod:`ingest.retry`). Given a
-:class:`~ingest.budget.TimeBudget` (the Lambda's remaining time), no wait it makes, retry or
-rate-limit pause, runs past the budget's safety margin (see :mod:`ingest.budget`).
+every call and TLS verification always on. Retries are not its business: :mod:`ingest.retry`
+installs them on its session, so a request here returns Spotify's final answer or raises
+the retry's final error. Given a :class:`~ingest.budget.TimeBudget` (the Lambda's remaining
+time), no wait it makes, retry or rate-limit pause, runs past the budget's safety margin
+(see :mod:`ingest.budget`).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import threading
 import time
@@ -23,21 +24,17 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Final, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 
 from ingest.budget import TimeBudget
-from ingest.errors import (
-    RateLimitTooLongError,
-    SpotifyAuthError,
-    SpotifyRequestError,
-)
+from ingest.errors import SpotifyAuthError, SpotifyRequestError, spotify_error_message
 from ingest.ratelimit import RateLimitGate
-from ingest.retry import RateLimited, RetryPolicy, TransientError, call_with_retries
+from ingest.retry import RetryPolicy, install, retrying
 from ingest.settings import SpotifySettings
 
 log = logging.getLogger(__name__)
@@ -87,6 +84,7 @@ class SpotifyClient:
     one token (fetched once, under a lock) and one :class:`~ingest.ratelimit.RateLimitGate`
     (a 429 pauses every worker). ``sleep`` and ``clock`` are injectable together for tests.
     ``budget``: the deadline every wait must fit in (None, the default: no deadline).
+    ``session`` becomes the client's: ``retry``'s rules are installed on it.
     """
 
     def __init__(
@@ -115,12 +113,17 @@ class SpotifyClient:
         adapter = _GatedAdapter(self._gate, pool_connections=2, pool_maxsize=max(max_workers, 10))
         for scheme in ("https://", "http://"):
             self._session.mount(scheme, adapter)
+        rules = retrying(
+            retry or RetryPolicy(),
+            api_url=settings.api_url,
+            sleep=sleep,
+            budget=budget,
+            on_rate_limit=self._gate.close_for,
+        )
+        install(self._session, rules)
         self._timeout = timeout
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
         self._clock = clock
         self._max_workers = max_workers
-        self._budget = budget
         self._token_lock = threading.Lock()
         self._token: _Token | None = None
         self._batch_available: bool | None = None  # unknown until the first batch request
@@ -254,7 +257,7 @@ class SpotifyClient:
             if response.status_code == 401:
                 raise SpotifyAuthError(
                     f"Spotify answered 401 for {path} even with a fresh token "
-                    f"({_error_message(response)}); check that the app in "
+                    f"({spotify_error_message(response.content)}); check that the app in "
                     "SPOTIFY_CLIENT_ID is active in the Spotify developer dashboard"
                 )
         return RawResponse(
@@ -269,31 +272,12 @@ class SpotifyClient:
     def _api_call(
         self, url: str, params: dict[str, str] | None, headers: dict[str, str]
     ) -> tuple[requests.Response, str]:
-        """One Web API GET with retries; also returns the token it was sent with."""
-        used = ""
-        # Named with its ids in errors, so a failure says which artists it concerns.
-        target = f"{url}?{urlencode(params, safe=',')}" if params else url
-
-        def attempt() -> requests.Response:
-            nonlocal used
-            used = self._access_token()
-            auth = {"Authorization": f"Bearer {used}"}
-            response = self._send("GET", url, params=params, headers=headers | auth, gated=True)
-            if response.status_code == 200 and not _is_json(response.content):
-                raise TransientError(
-                    f"GET {target} answered 200 with a body that is not JSON "
-                    f"({len(response.content)} bytes: {response.content[:40]!r})"
-                )
-            return response
-
-        response = call_with_retries(
-            attempt,
-            policy=self._retry,
-            sleep=self._sleep,
-            what=f"GET {target}",
-            budget=self._budget,
+        """One Web API GET (retried by the session); also returns the token it was sent with."""
+        bearer = _BearerToken(self._access_token)
+        response = self._session.request(
+            "GET", url, params=params, headers=headers, auth=bearer, timeout=self._timeout
         )
-        return response, used
+        return response, bearer.sent
 
     def _access_token(self) -> str:
         # One lock: concurrent workers wait for a single token request instead of each
@@ -312,32 +296,23 @@ class SpotifyClient:
 
     def _request_token(self) -> _Token:
         token_url = self.settings.token_url
-
-        def attempt() -> requests.Response:
-            return self._send(
-                "POST",
-                token_url,
-                data={"grant_type": "client_credentials"},
-                auth=(self.settings.client_id, self.settings.client_secret),
-            )
-
-        response = call_with_retries(
-            attempt,
-            policy=self._retry,
-            sleep=self._sleep,
-            what=f"POST {token_url}",
-            budget=self._budget,
+        response = self._session.request(
+            "POST",
+            token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(self.settings.client_id, self.settings.client_secret),
+            timeout=self._timeout,
         )
         if response.status_code in (400, 401):
             raise SpotifyAuthError(
                 f"Spotify refused the client credentials ({response.status_code}: "
-                f"{_error_message(response)}); check SPOTIFY_CLIENT_ID and "
+                f"{spotify_error_message(response.content)}); check SPOTIFY_CLIENT_ID and "
                 "SPOTIFY_CLIENT_SECRET against the app in the Spotify developer dashboard"
             )
         if response.status_code != 200:
             raise SpotifyRequestError(
                 f"token request to {token_url} answered {response.status_code}: "
-                f"{_error_message(response)}; check SPOTIFY_TOKEN_URL"
+                f"{spotify_error_message(response.content)}; check SPOTIFY_TOKEN_URL"
             )
         try:
             payload = response.json()
@@ -354,41 +329,12 @@ class SpotifyClient:
         margin = min(TOKEN_REFRESH_MARGIN_S, lifetime / 2)
         return _Token(value=value, refresh_at=self._clock() + lifetime - margin)
 
-    def _send(
-        self, method: str, url: str, *, gated: bool = False, **kwargs: Any
-    ) -> requests.Response:
-        """One HTTP exchange; raises the retry signals for 429, 5xx and network failures.
-
-        ``gated``: a 429 closes the shared rate-limit gate (Web API calls).
-        """
-        try:
-            response = self._session.request(method, url, timeout=self._timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as e:
-            raise TransientError(f"{type(e).__name__} on {method} {url}: {e}") from e
-        if response.status_code == 429:
-            header = _retry_after_seconds(response.headers.get("Retry-After"))
-            retry_after = self._retry.missing_retry_after_s if header is None else header
-            if retry_after > self._retry.max_retry_after_s:
-                raise RateLimitTooLongError(
-                    f"Spotify rate-limited {method} {url} and asks to wait {retry_after:.0f} s, "
-                    f"more than the {self._retry.max_retry_after_s:.0f} s this run accepts; "
-                    "stopped without marking the day complete: re-run it after that wait"
-                )
-            if gated:
-                self._gate.close_for(retry_after)
-            raise RateLimited(f"429 on {method} {url}", retry_after)
-        if response.status_code >= 500:
-            raise TransientError(
-                f"{response.status_code} on {method} {url}: {_error_message(response)}"
-            )
-        return response
-
     def _expect(self, answer: RawResponse, *, ok: tuple[int, ...]) -> RawResponse:
         if answer.status in ok:
             return answer
         raise SpotifyRequestError(
             f"Spotify answered {answer.status} for {answer.url}: "
-            f"{_error_message_from(answer.body)}; "
+            f"{spotify_error_message(answer.body)}; "
             + (
                 "check the roster's artist ids"
                 if answer.status == 400
@@ -411,12 +357,19 @@ class _GatedAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
-def _is_json(body: bytes) -> bool:
-    try:
-        json.loads(body)
-    except ValueError:
-        return False
-    return True
+class _BearerToken(AuthBase):
+    """Puts the client's current token on each attempt of a request (the session's retries
+    prepare it again, so an attempt after a long wait may carry a newer token) and keeps the
+    last one sent, so that a 401 invalidates exactly that token."""
+
+    def __init__(self, token: Callable[[], str]) -> None:
+        self._token = token
+        self.sent = ""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        self.sent = self._token()
+        request.headers["Authorization"] = f"Bearer {self.sent}"
+        return request
 
 
 def _request_id(headers: requests.structures.CaseInsensitiveDict[str]) -> str:
@@ -425,39 +378,3 @@ def _request_id(headers: requests.structures.CaseInsensitiveDict[str]) -> str:
         if value:
             return value
     return str(uuid.uuid4())
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: Spotify sends an integer; HTTP also allows a date."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _error_message(response: requests.Response) -> str:
-    return _error_message_from(response.content)
-
-
-def _error_message_from(body: bytes) -> str:
-    """The message of a Spotify error body (either shape), else a short raw excerpt."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return body[:200].decode("utf-8", "replace") or "(empty body)"
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message", error))
-    if isinstance(error, str):
-        description = payload.get("error_description")
-        return f"{error}: {description}" if description else error
-    return body[:200].decode("utf-8", "replace")

@@ -1,8 +1,12 @@
-"""One place that decides where ingest talks to: the built-in simulator or the real API.
+"""One place that decides where ingest talks to: the real API, or a simulator's endpoints.
 
 The CLI (``--simulator`` or not), the demo and the Lambda handler all need a client plus the
 ``source`` to record in the manifest; building both here keeps the choice consistent (the
 simulator source sends ``X-Simulator-Date`` and may serve past days; the real one may not).
+Starting a simulator is the simulator room's own business:
+:func:`ingest.simulator.connection.open_simulator` returns the same
+:class:`SpotifyConnection`. Nothing here imports the simulator at run time, so the Lambda,
+which imports this module, never loads it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -18,10 +23,10 @@ from catalog.bronze.layout import Source
 from ingest.budget import TimeBudget
 from ingest.client import DEFAULT_MAX_WORKERS, DEFAULT_TIMEOUT, SpotifyClient
 from ingest.retry import RetryPolicy
-from ingest.roster import Roster
 from ingest.settings import SpotifySettings
-from ingest.simulator.artists import Mode
-from ingest.simulator.server import SpotifySimulator
+
+if TYPE_CHECKING:
+    from ingest.simulator.server import SpotifySimulator
 
 
 @dataclass(frozen=True)
@@ -74,23 +79,3 @@ def open_real_api(
         yield SpotifyConnection(client=client, source="spotify")
     finally:
         client.close()
-
-
-@contextmanager
-def open_simulator(
-    *,
-    seed: int = 0,
-    mode: Mode = "extended",
-    roster: Roster | None = None,
-    retry: RetryPolicy | None = None,
-) -> Iterator[SpotifyConnection]:
-    """Start a simulator that knows ``roster`` (plus the default 20) and connect to it
-    (source "simulator"); both stop when the block ends."""
-    with SpotifySimulator(
-        seed=seed, mode=mode, extra_artists=roster.artists if roster else ()
-    ) as sim:
-        client = client_for(sim.settings(), retry=retry)
-        try:
-            yield SpotifyConnection(client=client, source="simulator", simulator=sim)
-        finally:
-            client.close()

@@ -10,6 +10,8 @@ what failed and what to do next, and never contain a client secret or a token.
 
 from __future__ import annotations
 
+import json
+
 from catalog.errors import FollowersUnavailableError, LakehouseError
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "SpotifyRequestError",
     "SpotifyUnavailableError",
     "TimeBudgetExceededError",
+    "spotify_error_message",
 ]
 
 
@@ -150,3 +153,20 @@ class NonRetryableIngestError(IngestError):
     so that Lambda reports one error name, ``NonRetryableIngestError``, which the state
     machine does not retry. The message starts with the original error's class name.
     """
+
+
+def spotify_error_message(body: bytes) -> str:
+    """The message of a Spotify error body (either shape), else a short raw excerpt, for the
+    errors above: the Web API's ``{"error": {"status", "message"}}`` and the token
+    endpoint's ``{"error": "...", "error_description": "..."}``."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body[:200].decode("utf-8", "replace") or "(empty body)"
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", error))
+    if isinstance(error, str):
+        description = payload.get("error_description")
+        return f"{error}: {description}" if description else error
+    return body[:200].decode("utf-8", "replace")

@@ -53,23 +53,30 @@ idempotency key and the bronze manifest as the record: a completed day is answer
 manifest without calling Spotify, and of two concurrent invocations the conditional
 manifest write lets one complete the day while the other returns ``already_complete``.
 
-Logs are one JSON object per line (level, logger, message, snapshot_date, aws_request_id);
-the client secret and tokens are never logged.
+Logs are Powertools for AWS Lambda's: one JSON object per line with its keys (``level``,
+``message``, ``timestamp``, ``service`` = :data:`SERVICE_NAME`, ``cold_start`` and the
+invocation's ``function_request_id``, ``function_name``, ...) plus ``name`` (the logger) and
+``snapshot_date``. On Lambda every ingest and catalog module logs through the same Logger
+(:func:`route_package_logs`), so the client's retries and the store's writes carry the same
+keys. The credentials come from Secrets Manager through Powertools' ``SecretsProvider``. The
+client secret and tokens are never logged.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Final
 
 import boto3  # type: ignore[import-untyped]
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from catalog.bronze.layout import manifest_key
@@ -100,15 +107,18 @@ from ingest.settings import (
 )
 from ingest.status import IngestStatus
 
-log = logging.getLogger(__name__)
-
 BRONZE_BUCKET_ENV: Final = "BRONZE_BUCKET"
 BRONZE_PREFIX_ENV: Final = "BRONZE_PREFIX"
 SECRET_ARN_ENV: Final = "SPOTIFY_SECRET_ARN"  # noqa: S105 (a variable name)
 ROSTER_KEY_ENV: Final = "ROSTER_KEY"
 ROSTER_TOP_ENV: Final = "ROSTER_TOP"
-#: Set by the Lambda runtime; its presence switches the root logger to JSON lines.
+#: Set by the Lambda runtime; there, :func:`route_package_logs` runs at cold start.
 LAMBDA_FUNCTION_ENV: Final = "AWS_LAMBDA_FUNCTION_NAME"
+#: The ``service`` key of every log line, and the name of the handler's own logger.
+SERVICE_NAME: Final = "spotify-lakehouse-ingest"
+#: Top-level loggers that write through the handler's Logger on Lambda (every module of
+#: these packages logs to ``logging.getLogger(__name__)``).
+LOGGED_PACKAGES: Final = frozenset({"ingest", "catalog"})
 #: Keys of the Secrets Manager secret's JSON.
 SECRET_CLIENT_ID: Final = "client_id"  # noqa: S105 (a key name)
 SECRET_CLIENT_SECRET: Final = "client_secret"  # noqa: S105 (a key name)
@@ -121,6 +131,21 @@ LAMBDA_SOURCE: Final = "spotify"
 #: value yet (the two differ only in the message); DescribeSecret tells them apart.
 SECRET_NOT_FOUND: Final = "ResourceNotFoundException"  # noqa: S105 (an error code)
 CURRENT_STAGE: Final = "AWSCURRENT"
+
+#: JSON lines on stdout; ``name`` (the logger's) is a LogRecord attribute Powertools fills in.
+logger = Logger(service=SERVICE_NAME, name="%(name)s")
+
+
+def route_package_logs() -> None:
+    """Send the records of every :data:`LOGGED_PACKAGES` module through :data:`logger`: JSON
+    lines with the invocation's keys, at its level, instead of up to the root logger (the
+    runtime's plain-text handler, at a level this code does not set). Runs at cold start on
+    Lambda; elsewhere (tests, the CLI) those loggers are left as they are."""
+    copy_config_to_registered_loggers(source_logger=logger, include=set(LOGGED_PACKAGES))
+
+
+if os.environ.get(LAMBDA_FUNCTION_ENV):
+    route_package_logs()
 
 
 class InvalidEventError(IngestError):
@@ -205,33 +230,27 @@ class HandlerConfig:
         )
 
 
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """The Lambda entry point (see the module docstring)."""
-    if os.environ.get(LAMBDA_FUNCTION_ENV):
-        install_json_logging()
-    request_id = str(getattr(context, "aws_request_id", "") or "")
-    _LOG_CONTEXT.clear()
-    _LOG_CONTEXT["aws_request_id"] = request_id
     try:
         # Read first: the clock runs from the moment Lambda handed over the invocation.
         budget = TimeBudget.from_lambda_context(context)
         parsed = IngestEvent.parse(event)
-        _LOG_CONTEXT[EVENT_DATE] = parsed.snapshot_date.isoformat()
+        logger.append_keys(snapshot_date=parsed.snapshot_date.isoformat())
         summary = ingest_for_lambda(parsed, HandlerConfig.from_env(), budget=budget)
-        log.info("ingest finished: %s", json.dumps(summary))
-        return summary
     except PERMANENT_ERRORS as e:
-        log.exception("ingest failed; retrying the same event cannot fix this")
+        logger.exception("ingest failed; retrying the same event cannot fix this")
         raise NonRetryableIngestError(f"{type(e).__name__}: {e}") from e
     except TimeBudgetExceededError as e:
         # Expected and handled by the state machine's retry: no traceback in the logs.
-        log.warning("ingest stopped: %s", e)
+        logger.warning("ingest stopped: %s", e)
         raise
     except Exception:
-        log.exception("ingest failed")
+        logger.exception("ingest failed")
         raise
-    finally:
-        _LOG_CONTEXT.clear()
+    logger.info("ingest finished", extra={"answer": summary})
+    return summary
 
 
 def ingest_for_lambda(
@@ -251,10 +270,13 @@ def ingest_for_lambda(
     """
     day = event.snapshot_date
     # Credentials first: a run before the secret is filled touches neither Spotify nor S3.
+    # One provider per invocation, on the invocation's credentials; it never answers from a
+    # cache (force_fetch), so a secret filled after credentials_missing is read next time.
+    secrets = SecretsProvider(boto3_client=secrets_client) if secrets_client else SecretsProvider()
     try:
-        settings = _settings(config, secrets_client or boto3.client("secretsmanager"))
+        settings = _settings(config, secrets)
     except SecretValueMissingError as e:
-        log.warning("%s", e)
+        logger.warning("%s", e)
         return _credentials_missing(day, str(e))
     s3 = s3_client or boto3.client("s3", config=S3_CLIENT_CONFIG)
     store = S3BronzeStore(config.bucket, config.prefix, client=s3)
@@ -272,7 +294,7 @@ def ingest_for_lambda(
             top=config.roster_top,
         )
     except FollowersUnavailableError as e:
-        log.warning("%s", e)
+        logger.warning("%s", e)
         manifest = store.read_manifest(day)
         if manifest is None:  # pragma: no cover - ingest records the day before raising
             raise
@@ -337,7 +359,7 @@ def _summary(
     }
 
 
-def _settings(config: HandlerConfig, secrets: Any) -> SpotifySettings:
+def _settings(config: HandlerConfig, secrets: SecretsProvider) -> SpotifySettings:
     """Spotify settings with the credentials from Secrets Manager (never logged).
 
     Raises :class:`~ingest.errors.SecretValueMissingError` when the secret exists but holds
@@ -347,20 +369,22 @@ def _settings(config: HandlerConfig, secrets: Any) -> SpotifySettings:
     """
     arn = config.secret_arn
     try:
-        answer = secrets.get_secret_value(SecretId=arn)
-    except (ClientError, BotoCoreError) as e:
-        if _has_no_current_value(e, secrets, arn):
+        # The raw value: its JSON is read below, with messages that never quote it.
+        value = secrets.get(arn, force_fetch=True)
+    except GetParameterError as e:
+        # Powertools wraps the SDK's error; the original is the exception's context.
+        error = e.__context__ or e
+        if _has_no_current_value(error, secrets.client, arn):
             raise SecretValueMissingError(arn, "exists but has no value yet") from None
         raise SecretError(
-            f"cannot read the Spotify credentials secret {arn} ({e}); check "
+            f"cannot read the Spotify credentials secret {arn} ({error}); check "
             f"{SECRET_ARN_ENV} and that the Lambda's role may call secretsmanager:GetSecretValue"
-        ) from e
+        ) from error
     # The problems below never quote the secret's content.
-    text = answer.get("SecretString")
-    if not text:
+    if not isinstance(value, str) or not value:
         raise SecretValueMissingError(arn, "has no text value (SecretString)")
     try:
-        payload = json.loads(text)
+        payload = json.loads(value)
     except ValueError:
         raise SecretValueMissingError(arn, "is not JSON") from None
     if not isinstance(payload, dict):
@@ -378,7 +402,7 @@ def _settings(config: HandlerConfig, secrets: Any) -> SpotifySettings:
     )
 
 
-def _has_no_current_value(error: Exception, secrets: Any, arn: str) -> bool:
+def _has_no_current_value(error: BaseException, secrets: Any, arn: str) -> bool:
     """Whether ``error`` (from GetSecretValue) means "the secret exists, without a value".
 
     Secrets Manager answers ResourceNotFoundException both for a secret that does not exist
@@ -414,37 +438,3 @@ def _roster(config: HandlerConfig, s3: Any) -> Roster:
     except UnicodeDecodeError as e:
         raise RosterError(f"roster {origin} is not UTF-8 text: {e}") from e
     return parse_roster(text, origin=origin, strict=False)
-
-
-# JSON log lines ---------------------------------------------------------------------------
-
-#: Fields added to every log line of the current invocation. A plain dict rather than a
-#: ContextVar: the client's worker threads log too, and Lambda runs one invocation at a time.
-_LOG_CONTEXT: dict[str, str] = {}
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per record: timestamp, level, logger, message, invocation context."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            **_LOG_CONTEXT,
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def install_json_logging(level: int = logging.INFO) -> None:
-    """Make every root handler write JSON lines (adding one on stdout if there is none)."""
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler(sys.stdout))
-    formatter = JsonLogFormatter()
-    for existing in root.handlers:
-        existing.setFormatter(formatter)
-    root.setLevel(level)

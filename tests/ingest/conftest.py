@@ -33,8 +33,22 @@ SEED = 7
 BUCKET = "lakehouse-data"
 #: Fast retries for tests: tiny exponential backoff; Retry-After is still honoured in full.
 FAST_RETRY = RetryPolicy(max_attempts=4, max_retry_after_s=5, backoff_initial_s=0.01)
+#: The ingest function of the Lambda tests' contexts.
+FUNCTION_NAME = "ingest"
 
 MakeClient = Callable[..., SpotifyClient]
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime passes as ``context``, minus the deadline: no
+    ``get_remaining_time_in_millis``, so the handler runs without a time budget. Powertools'
+    Logger reads the request id, the function's name, memory and ARN."""
+
+    aws_request_id: str = "req-0001"
+    function_name: str = FUNCTION_NAME
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
 
 
 class FakeTime:

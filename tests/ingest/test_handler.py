@@ -7,7 +7,6 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,21 +22,23 @@ from ingest.errors import (
     SecretError,
     SettingsError,
 )
-from ingest.handler import InvalidEventError, handler
+from ingest.handler import (
+    LOGGED_PACKAGES,
+    SERVICE_NAME,
+    InvalidEventError,
+    handler,
+    logger,
+    route_package_logs,
+)
 from ingest.roster import Roster
 from ingest.simulator.artists import followers
 from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY
-from tests.ingest.conftest import BUCKET, ManifestPuts
+from tests.ingest.conftest import BUCKET, FUNCTION_NAME, LambdaContext, ManifestPuts
 
 TODAY = FROZEN_TODAY
 #: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
 pytestmark = pytest.mark.usefixtures("frozen_today")
-
-
-@dataclass
-class Context:
-    aws_request_id: str = "req-0001"
 
 
 def stored_manifest(s3: Any, day_key: str) -> Manifest:
@@ -45,7 +46,7 @@ def stored_manifest(s3: Any, day_key: str) -> Manifest:
 
 
 def test_a_day_is_ingested_into_s3_and_summarised(lambda_env: Any, sim: SpotifySimulator) -> None:
-    answer = handler({"snapshot_date": TODAY.isoformat(), "force": False}, Context())
+    answer = handler({"snapshot_date": TODAY.isoformat(), "force": False}, LambdaContext())
     assert set(answer) == {
         "snapshot_date",
         "status",
@@ -72,9 +73,9 @@ def test_a_day_is_ingested_into_s3_and_summarised(lambda_env: Any, sim: SpotifyS
 
 
 def test_duplicate_invocations_are_harmless(lambda_env: Any, sim: SpotifySimulator) -> None:
-    first = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    first = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
     sim.clear_requests()
-    second = handler({"snapshot_date": TODAY.isoformat()}, Context("req-0002"))
+    second = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext("req-0002"))
     assert second["status"] == "already_complete"
     assert second["run_id"] == first["run_id"]
     assert second["records"] == first["records"]
@@ -84,8 +85,8 @@ def test_duplicate_invocations_are_harmless(lambda_env: Any, sim: SpotifySimulat
 def test_force_replaces_the_manifest_and_versioning_keeps_the_old_one(
     lambda_env: Any,
 ) -> None:
-    first = handler({"snapshot_date": TODAY.isoformat()}, Context())
-    forced = handler({"snapshot_date": TODAY.isoformat(), "force": True}, Context())
+    first = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
+    forced = handler({"snapshot_date": TODAY.isoformat(), "force": True}, LambdaContext())
     assert forced["status"] == "complete"
     assert forced["run_id"] != first["run_id"]
     versions = lambda_env.list_object_versions(Bucket=BUCKET, Prefix=forced["manifest_key"])
@@ -96,13 +97,13 @@ def test_followers_unavailable_is_returned_not_raised(
     lambda_env: Any, sim: SpotifySimulator
 ) -> None:
     sim.mode = "development"
-    answer = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    answer = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
     assert answer["status"] == "followers_unavailable"
     assert answer["followers_available"] is False
     manifest = stored_manifest(lambda_env, answer["manifest_key"])
     assert manifest.run_id == answer["run_id"]
     assert not manifest.followers_available
-    again = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    again = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
     assert again["status"] == "followers_unavailable"
     assert again["run_id"] == answer["run_id"]
 
@@ -118,7 +119,7 @@ def test_roster_and_top_come_from_the_environment(
     monkeypatch.setenv("ROSTER_KEY", "config/roster.txt")
     monkeypatch.setenv("ROSTER_TOP", "3")
     monkeypatch.setenv("BRONZE_PREFIX", "raw")
-    answer = handler({"snapshot_date": TODAY.isoformat()}, Context())
+    answer = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
     assert answer["records"] == 3
     assert answer["missing_ids"] == ["not-an-id"]
     assert answer["manifest_key"] == "raw/" + manifest_key(TODAY)
@@ -132,7 +133,7 @@ def test_roster_and_top_come_from_the_environment(
 
 def test_a_past_day_is_refused_against_the_real_api_and_not_retried(lambda_env: Any) -> None:
     with pytest.raises(NonRetryableIngestError, match=r"^BackdatedRefusedError: ") as caught:
-        handler({"snapshot_date": "2020-01-01"}, Context())
+        handler({"snapshot_date": "2020-01-01"}, LambdaContext())
     assert type(caught.value).__name__ == "NonRetryableIngestError"  # Lambda's errorType
     assert isinstance(caught.value.__cause__, BackdatedRefusedError)
 
@@ -140,7 +141,7 @@ def test_a_past_day_is_refused_against_the_real_api_and_not_retried(lambda_env: 
 def test_a_future_day_is_refused_and_not_retried(lambda_env: Any, sim: SpotifySimulator) -> None:
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     with pytest.raises(NonRetryableIngestError, match=r"^FutureDayError: ") as caught:
-        handler({"snapshot_date": tomorrow}, Context())
+        handler({"snapshot_date": tomorrow}, LambdaContext())
     assert isinstance(caught.value.__cause__, FutureDayError)
     assert sim.requests == []
 
@@ -151,7 +152,7 @@ def test_a_roster_spotify_does_not_know_is_not_retried(
     lambda_env.put_object(Bucket=BUCKET, Key="config/roster.txt", Body=b"0000000000000000000000")
     monkeypatch.setenv("ROSTER_KEY", "config/roster.txt")
     with pytest.raises(NonRetryableIngestError, match=r"^NoArtistsFoundError: ") as caught:
-        handler({"snapshot_date": TODAY.isoformat()}, Context())
+        handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
     assert isinstance(caught.value.__cause__, NoArtistsFoundError)
 
 
@@ -161,7 +162,7 @@ def test_a_roster_spotify_does_not_know_is_not_retried(
 )
 def test_a_bad_event_raises_and_is_not_retried(lambda_env: Any, event: Any) -> None:
     with pytest.raises(NonRetryableIngestError, match=r"^InvalidEventError: ") as caught:
-        handler(event, Context())
+        handler(event, LambdaContext())
     assert isinstance(caught.value.__cause__, InvalidEventError)
 
 
@@ -173,45 +174,66 @@ def test_a_secret_that_does_not_exist_raises(
     arn = boto3.client("secretsmanager").create_secret(Name="other", SecretString="{}")["ARN"]
     monkeypatch.setenv("SPOTIFY_SECRET_ARN", arn + "-missing")
     with pytest.raises(SecretError, match="GetSecretValue") as caught:
-        handler({"snapshot_date": TODAY.isoformat()}, Context())
+        handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
     assert not isinstance(caught.value, NonRetryableIngestError)  # retried: it may be fixed
 
 
 def test_missing_environment_is_named(lambda_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BRONZE_BUCKET")
     with pytest.raises(SettingsError, match="BRONZE_BUCKET"):
-        handler({"snapshot_date": TODAY.isoformat()}, Context())
+        handler({"snapshot_date": TODAY.isoformat()}, LambdaContext())
 
 
 @pytest.fixture
-def log_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    """The root logger as on Lambda: one handler, switched to JSON by the handler."""
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ingest")
-    root = logging.getLogger()
+def log_stream() -> Iterator[io.StringIO]:
+    """The handler's Logger writing to a buffer, with every ingest and catalog module routed
+    through it as on Lambda (where ``route_package_logs`` runs at cold start)."""
     stream = io.StringIO()
-    ours = logging.StreamHandler(stream)
-    saved_handlers, saved_level = root.handlers[:], root.level
-    root.handlers = [ours]
+    packages = [logging.getLogger(name) for name in sorted(LOGGED_PACKAGES)]
+    saved = [(p.handlers[:], p.propagate, p.level) for p in packages]
+    previous = logger.logger_handler.setStream(stream)  # type: ignore[attr-defined]
+    route_package_logs()
     try:
         yield stream
     finally:
-        root.handlers = saved_handlers
-        root.setLevel(saved_level)
+        logger.logger_handler.setStream(previous)  # type: ignore[attr-defined]
+        for package, (handlers, propagate, level) in zip(packages, saved, strict=True):
+            package.handlers, package.propagate = handlers, propagate
+            package.setLevel(level)
 
 
 def test_logs_are_json_lines_without_secrets(
     lambda_env: Any, sim: SpotifySimulator, log_stream: io.StringIO
 ) -> None:
-    handler({"snapshot_date": TODAY.isoformat()}, Context("req-42"))
-    lines = log_stream.getvalue().splitlines()
-    assert lines
-    records = [json.loads(line) for line in lines]  # every line is one JSON object
-    finished = [r for r in records if r["message"].startswith("ingest finished")]
-    assert finished
-    assert finished[0]["snapshot_date"] == TODAY.isoformat()
-    assert finished[0]["aws_request_id"] == "req-42"
-    assert {"timestamp", "level", "logger"} <= set(finished[0])
-    assert sim.client_secret not in log_stream.getvalue()
+    answer = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext("req-42"))
+    output = log_stream.getvalue()
+    records = [json.loads(line) for line in output.splitlines()]  # one JSON object a line
+    [finished] = [r for r in records if r["message"] == "ingest finished"]
+    assert finished["answer"] == answer
+    assert finished["snapshot_date"] == TODAY.isoformat()
+    assert finished["function_request_id"] == "req-42"
+    assert finished["function_name"] == FUNCTION_NAME
+    assert (finished["service"], finished["name"], finished["level"]) == (
+        SERVICE_NAME,
+        SERVICE_NAME,
+        "INFO",
+    )
+    assert {"timestamp", "cold_start", "location"} <= set(finished)
+    # The modules' own lines carry the same keys (the pipeline says what it ingested).
+    [ingested] = [r for r in records if r["name"] == "ingest.pipeline"]
+    assert ingested["message"].startswith(f"ingested {TODAY.isoformat()}: 20 artists")
+    assert ingested["function_request_id"] == "req-42"
+    assert ingested["snapshot_date"] == TODAY.isoformat()
+    assert sim.client_secret not in output
+
+    # The next invocation starts clean: its lines carry no key of the one before.
+    with pytest.raises(NonRetryableIngestError):
+        handler({"snapshot_date": "24/11/2026"}, LambdaContext("req-43"))
+    [failed] = [json.loads(line) for line in log_stream.getvalue().splitlines()[len(records) :]]
+    assert failed["message"] == "ingest failed; retrying the same event cannot fix this"
+    assert failed["function_request_id"] == "req-43"
+    assert "snapshot_date" not in failed
+    assert failed["exception_name"] == "InvalidEventError"
 
 
 def test_two_concurrent_invocations_complete_the_day_once(
@@ -234,7 +256,7 @@ def test_two_concurrent_invocations_complete_the_day_once(
 
     def invoke(request_id: str) -> None:
         try:
-            answers.append(handler({"snapshot_date": TODAY.isoformat()}, Context(request_id)))
+            answers.append(handler({"snapshot_date": TODAY.isoformat()}, LambdaContext(request_id)))
         except BaseException as e:
             errors.append(e)
 

@@ -17,11 +17,18 @@ import pytest
 from botocore.stub import Stubber
 
 from ingest.errors import SecretError, SecretValueMissingError
-from ingest.handler import HandlerConfig, IngestEvent, handler, ingest_for_lambda
+from ingest.handler import (
+    LOGGED_PACKAGES,
+    SERVICE_NAME,
+    HandlerConfig,
+    IngestEvent,
+    handler,
+    ingest_for_lambda,
+)
 from ingest.simulator.server import SpotifySimulator
 from ingest.status import IngestStatus
 from tests.conftest import FROZEN_TODAY
-from tests.ingest.conftest import bucket_keys
+from tests.ingest.conftest import LambdaContext, bucket_keys
 
 TODAY = FROZEN_TODAY
 #: Every test here runs on the clock of that day (a run across UTC midnight changes nothing).
@@ -29,10 +36,6 @@ pytestmark = pytest.mark.usefixtures("frozen_today")
 EVENT = {"snapshot_date": TODAY.isoformat()}
 #: Looks like a credential; must never appear in an answer or a log line.
 PLANTED = "hunter2-not-for-logs"
-
-
-class Context:
-    aws_request_id = "req-credentials"
 
 
 def use_secret(monkeypatch: pytest.MonkeyPatch, **create: Any) -> str:
@@ -62,7 +65,7 @@ def test_an_empty_secret_answers_credentials_missing_and_writes_nothing(
     # does (ResourceNotFoundException, "can't find the specified secret value for staging
     # label: AWSCURRENT").
     arn = use_secret(monkeypatch, Description="Spotify app credentials")
-    answer = handler(EVENT, Context())
+    answer = handler(EVENT, LambdaContext("req-credentials"))
     assert_credentials_missing(answer, arn)
     assert "has no value yet" in answer["message"]
     assert bucket_keys(lambda_env) == []  # nothing in bronze
@@ -71,7 +74,7 @@ def test_an_empty_secret_answers_credentials_missing_and_writes_nothing(
     # The next step the message names fixes it: the same event now completes the day.
     value = {"client_id": sim.client_id, "client_secret": sim.client_secret}
     boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=json.dumps(value))
-    assert handler(EVENT, Context())["status"] == IngestStatus.COMPLETE
+    assert handler(EVENT, LambdaContext("req-credentials"))["status"] == IngestStatus.COMPLETE
 
 
 @pytest.mark.parametrize(
@@ -95,12 +98,19 @@ def test_a_secret_without_usable_json_answers_credentials_missing(
 ) -> None:
     arn = use_secret(monkeypatch, SecretString=value)
     with caplog.at_level(logging.DEBUG):
-        answer = handler(EVENT, Context())
+        answer = handler(EVENT, LambdaContext("req-credentials"))
     assert_credentials_missing(answer, arn)
     assert problem in answer["message"]
     assert PLANTED not in json.dumps(answer)
-    ours = [r.getMessage() for r in caplog.records if r.name.startswith("ingest")]
-    assert ours  # the handler says what happened (botocore's own DEBUG lines are not ours)
+    # Ours: the handler's Logger and the loggers it routes on Lambda. botocore's own DEBUG
+    # lines (the response body included) are not: they exist only where someone asks for
+    # botocore's DEBUG output, as this test does.
+    ours = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == SERVICE_NAME or r.name.split(".")[0] in LOGGED_PACKAGES
+    ]
+    assert ours  # the handler says what happened
     assert not [m for m in ours if PLANTED in m]
     assert bucket_keys(lambda_env) == []
     assert sim.requests == []
@@ -110,7 +120,7 @@ def test_a_binary_only_secret_answers_credentials_missing(
     lambda_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arn = use_secret(monkeypatch, SecretBinary=PLANTED.encode())
-    answer = handler(EVENT, Context())
+    answer = handler(EVENT, LambdaContext("req-credentials"))
     assert_credentials_missing(answer, arn)
     assert "SecretString" in answer["message"]
     assert bucket_keys(lambda_env) == []

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 import requests
 
-from ingest.client import SpotifyClient, _retry_after_seconds
+from ingest.client import SpotifyClient
 from ingest.connection import client_for
 from ingest.errors import (
     RateLimitTooLongError,
@@ -248,20 +248,6 @@ def test_tls_verification_cannot_be_turned_off(sim: SpotifySimulator) -> None:
     session.verify = False
     with pytest.raises(ValueError, match="TLS verification must stay on"):
         SpotifyClient(sim.settings(), session=session)
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [("7", 7.0), ("0", 0.0), ("-3", 0.0), ("", None), (None, None), ("soon", None)],
-)
-def test_retry_after_parsing(header: str | None, seconds: float | None) -> None:
-    assert _retry_after_seconds(header) == seconds
-
-
-def test_retry_after_as_http_date_is_in_the_future() -> None:
-    value = _retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT")
-    assert value is not None
-    assert value > 0
 
 
 # Concurrency, the shared rate-limit gate and the simulator's other faults ----------------

@@ -24,7 +24,7 @@ from catalog.bronze.s3 import S3BronzeStore
 from catalog.errors import LakehouseError
 from glue.transform import prepare_day
 from ingest.client import RawResponse, SpotifyClient
-from ingest.connection import open_real_api, open_simulator
+from ingest.connection import open_real_api
 from ingest.errors import (
     BackdatedRefusedError,
     FollowersUnavailableError,
@@ -37,6 +37,7 @@ from ingest.pipeline import IngestResult, ingest_day, new_run_id
 from ingest.roster import Roster, default_roster, parse_roster
 from ingest.settings import SpotifySettings
 from ingest.simulator.artists import followers
+from ingest.simulator.connection import open_simulator
 from ingest.simulator.faults import MalformedObject, RateLimited
 from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY

@@ -1,23 +1,34 @@
-"""The retry loop, the shared rate-limit pause and the Lambda's time budget, on a fake clock.
+"""The retry rules, the shared rate-limit pause and the Lambda's time budget, on a fake clock.
 
-No HTTP and no real sleep: attempts are plain functions, ``sleep`` records and advances a
-:class:`Clock` that the budget and the gate read. Written against mutmut's survivors
-(docs/mutation-testing.md); ``tests/ingest/test_ingest_client.py`` covers the same code
-through the client and the simulator.
+No network and no real sleep: attempts are plain functions standing in for
+``Session.request(method, url, ...)`` that answer ``requests.Response`` objects built here
+(or raise), and ``sleep`` records and advances a :class:`Clock` that the budget and the gate
+read. Written against mutmut's survivors (docs/mutation-testing.md);
+``tests/ingest/test_ingest_client.py`` covers the same code through the client and the
+simulator.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+import requests
+from requests.adapters import BaseAdapter
 from tenacity import RetryCallState, Retrying
 
 from ingest.budget import SAFETY_MARGIN_S, TimeBudget
-from ingest.errors import SpotifyUnavailableError, TimeBudgetExceededError
+from ingest.errors import (
+    RateLimitTooLongError,
+    SpotifyUnavailableError,
+    TimeBudgetExceededError,
+    spotify_error_message,
+)
 from ingest.ratelimit import RateLimitGate
 from ingest.retry import (
     DEFAULT_BACKOFF_INITIAL_S,
@@ -25,13 +36,21 @@ from ingest.retry import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRY_AFTER_S,
     DEFAULT_MISSING_RETRY_AFTER_S,
-    RateLimited,
+    RETRY_STATUSES,
     RetryPolicy,
-    TransientError,
-    _Wait,
-    call_with_retries,
+    install,
+    retry_after_seconds,
+    retrying,
     stop_if_wait_exceeds_budget,
 )
+
+API = "https://api.example/v1"
+TOKEN_URL = "https://accounts.example/api/token"
+ARTISTS = API + "/artists"
+#: A Spotify-shaped error body and its message.
+UNAVAILABLE = json.dumps({"error": {"status": 503, "message": "Service unavailable"}}).encode()
+
+Outcome = requests.Response | Exception
 
 
 class Clock:
@@ -47,19 +66,68 @@ class Clock:
         self.now += seconds
 
 
-def failing(*errors: Exception, result: str = "ok") -> Callable[[], str]:
-    """An attempt that raises ``errors`` in turn, then returns ``result``."""
-    queue = list(errors)
-    calls: list[int] = []
+def answer(
+    status: int, body: bytes = b"{}", *, url: str = ARTISTS, retry_after: str | None = None
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.url = url
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
 
-    def attempt() -> str:
-        calls.append(1)
-        if queue:
-            raise queue.pop(0)
-        return result
 
-    attempt.calls = calls  # type: ignore[attr-defined]
-    return attempt
+class Scripted:
+    """Stands in for ``Session.request``: answers (or raises) ``outcomes`` in turn, then 200."""
+
+    def __init__(self, *outcomes: Outcome) -> None:
+        self.outcomes = list(outcomes)
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, method: str, url: str, **_: Any) -> requests.Response:
+        self.calls.append((method, url))
+        if not self.outcomes:
+            return answer(200, url=url)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def run(
+    send: Scripted,
+    clock: Clock,
+    *,
+    policy: RetryPolicy | None = None,
+    budget: TimeBudget | None = None,
+    paused: list[float] | None = None,
+    method: str = "GET",
+    url: str = ARTISTS,
+    **kwargs: Any,
+) -> requests.Response:
+    """One request through the rules, as the client's session sends it."""
+    rules = retrying(
+        policy or RetryPolicy(),
+        api_url=API,
+        sleep=clock.sleep,
+        budget=budget,
+        on_rate_limit=None if paused is None else paused.append,
+    )
+    result: requests.Response = rules.wraps(send)(method, url, **kwargs)
+    return result
+
+
+def _state(
+    outcome: Outcome | None, attempt: int = 1, *, url: str = ARTISTS, **kwargs: Any
+) -> RetryCallState:
+    state = RetryCallState(Retrying(), fn=None, args=("GET", url), kwargs=kwargs)
+    state.attempt_number = attempt
+    if isinstance(outcome, Exception):
+        state.set_exception((type(outcome), outcome, None))
+    elif outcome is not None:
+        state.set_result(outcome)
+    return state
 
 
 # --- policy --------------------------------------------------------------------------------
@@ -80,167 +148,334 @@ def test_policy_needs_one_attempt() -> None:
         RetryPolicy(max_attempts=0)
 
 
-def test_rate_limited_is_transient_and_keeps_its_wait() -> None:
-    error = RateLimited("429", 7.5)
-    assert isinstance(error, TransientError)
-    assert error.retry_after == 7.5
-    assert str(error) == "429"
+# --- what is retried -----------------------------------------------------------------------
+
+
+def test_429_and_every_5xx_are_retried_nothing_else() -> None:
+    assert frozenset({429, *range(500, 600)}) == RETRY_STATUSES
+    for status in (429, 500, 503, 599):
+        clock = Clock()
+        send = Scripted(answer(status, retry_after="1"))
+        assert run(send, clock).status_code == 200
+        assert len(send.calls) == 2, status
+    for status in (200, 201, 400, 401, 403, 404, 428, 430, 499, 600):
+        clock = Clock()
+        final = answer(status)
+        send = Scripted(final)
+        assert run(send, clock) is final
+        assert len(send.calls) == 1, status
+        assert clock.slept == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.ConnectionError("refused"),
+        requests.ConnectTimeout("connect"),
+        requests.ReadTimeout("read"),
+        requests.Timeout("any"),
+    ],
+)
+def test_connection_errors_and_timeouts_are_retried(error: Exception) -> None:
+    send = Scripted(error)
+    assert run(send, Clock()).status_code == 200
+    assert len(send.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "error", [KeyError("boom"), requests.TooManyRedirects("loop"), SpotifyUnavailableError("x")]
+)
+def test_other_errors_pass_through_at_once(error: Exception) -> None:
+    clock = Clock()
+    send = Scripted(error)
+    with pytest.raises(type(error)) as raised:
+        run(send, clock)
+    assert raised.value is error
+    assert clock.slept == []
+    assert len(send.calls) == 1
+
+
+def test_a_web_api_200_that_is_not_json_is_retried() -> None:
+    clock = Clock()
+    send = Scripted(answer(200, b'{"artists": ['))
+    result = run(send, clock)
+    assert json.loads(result.content) == {}
+    assert len(send.calls) == 2
+    # Outside the Web API (the token endpoint), a 200 is the client's to judge.
+    truncated = answer(200, b"<html>", url=TOKEN_URL)
+    assert run(Scripted(truncated), Clock(), method="POST", url=TOKEN_URL) is truncated
 
 
 # --- waits ---------------------------------------------------------------------------------
 
 
-def _state(error: Exception | None, attempt: int = 1) -> RetryCallState:
-    state = RetryCallState(Retrying(), fn=None, args=(), kwargs={})
-    state.attempt_number = attempt
-    if error is not None:
-        state.set_exception((type(error), error, None))
-    return state
-
-
 def test_a_429_waits_exactly_its_retry_after() -> None:
-    wait = _Wait(RetryPolicy())
-    assert wait(_state(RateLimited("429", 42.0))) == 42.0
-    assert wait(_state(RateLimited("429", 0.0))) == 0.0
+    rules = retrying(RetryPolicy(missing_retry_after_s=7.0), api_url=API, sleep=Clock().sleep)
+    assert rules.wait(_state(answer(429, retry_after="42"))) == 42.0
+    assert rules.wait(_state(answer(429, retry_after="0"))) == 0.0
+    assert rules.wait(_state(answer(429, retry_after="2.5"))) == 2.5
+    # No (readable) header: the policy's default, never the backoff.
+    for header in (None, "", "soon"):
+        assert rules.wait(_state(answer(429, retry_after=header), 5)) == 7.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("7", 7.0), ("0", 0.0), ("-3", 0.0), (" 4 ", 4.0), ("", None), (None, None), ("soon", None)],
+)
+def test_retry_after_parsing(header: str | None, seconds: float | None) -> None:
+    assert retry_after_seconds(header) == seconds
+
+
+def test_retry_after_as_http_date() -> None:
+    value = retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT")
+    assert value is not None
+    assert value > 2_000_000_000  # seconds from now: decades
+    assert retry_after_seconds("Wed, 21 Oct 2099 07:28:00") == pytest.approx(value, abs=5)
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # past: no wait
 
 
 def test_other_failures_back_off_exponentially_with_bounded_jitter() -> None:
     policy = RetryPolicy(backoff_initial_s=2.0, backoff_max_s=5.0)
-    wait = _Wait(policy)
-    for attempt, low in ((1, 2.0), (2, 4.0)):
-        for _ in range(30):
-            value = wait(_state(TransientError("503"), attempt))
-            assert low <= value <= min(low + 2.0, 5.0)
-    assert all(wait(_state(TransientError("x"), 9)) == 5.0 for _ in range(10))
-    # A 429 without a Retry-After falls back to the backoff too.
-    assert 2.0 <= wait(_state(RateLimited("429", None))) <= 4.0
-    assert isinstance(wait(_state(None)), float)
+    rules = retrying(policy, api_url=API, sleep=Clock().sleep)
+    for failure in (answer(503), requests.ConnectionError("x"), answer(200, b"[")):
+        for attempt, low in ((1, 2.0), (2, 4.0)):
+            for _ in range(30):
+                value = rules.wait(_state(failure, attempt))
+                assert low <= value <= min(low + 2.0, 5.0)
+        assert all(rules.wait(_state(failure, 9)) == 5.0 for _ in range(10))
+
+
+def test_the_jitter_is_as_wide_as_the_first_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tenacity.wait
+
+    # Jitter at its widest: the wait is the exponential step plus the whole jitter.
+    monkeypatch.setattr(tenacity.wait.random, "uniform", lambda low, high: high)
+    policy = RetryPolicy(backoff_initial_s=2.0, backoff_max_s=60.0)
+    rules = retrying(policy, api_url=API, sleep=Clock().sleep)
+    assert rules.wait(_state(answer(500), 1)) == 4.0
+    assert rules.wait(_state(answer(500), 2)) == 6.0
+    assert rules.wait(_state(answer(500), 3)) == 10.0
 
 
 # --- the loop ------------------------------------------------------------------------------
 
 
-def test_transient_errors_are_retried_with_each_wait_slept() -> None:
+def test_failures_are_retried_with_each_wait_slept() -> None:
     clock = Clock()
-    attempt = failing(RateLimited("429", 3.0), RateLimited("429", 1.5))
-    result = call_with_retries(attempt, policy=RetryPolicy(), sleep=clock.sleep, what="GET /x")
-    assert result == "ok"
+    send = Scripted(answer(429, retry_after="3"), answer(429, retry_after="1.5"))
+    assert run(send, clock).status_code == 200
     assert clock.slept == [3.0, 1.5]
-    assert len(attempt.calls) == 3  # type: ignore[attr-defined]
-
-
-def test_other_errors_pass_through_at_once() -> None:
-    clock = Clock()
-    attempt = failing(KeyError("boom"))
-    with pytest.raises(KeyError):
-        call_with_retries(attempt, policy=RetryPolicy(), sleep=clock.sleep, what="GET /x")
-    assert clock.slept == []
-    assert len(attempt.calls) == 1  # type: ignore[attr-defined]
+    assert send.calls == [("GET", ARTISTS)] * 3
 
 
 def test_attempts_are_bounded_and_the_last_failure_is_named() -> None:
     clock = Clock()
-    last = RateLimited("429 on GET /x", 1.0)
-    attempt = failing(RateLimited("a", 1.0), RateLimited("b", 1.0), last)
+    send = Scripted(*(answer(429, retry_after="1") for _ in range(3)))
     with pytest.raises(SpotifyUnavailableError) as raised:
-        call_with_retries(
-            attempt, policy=RetryPolicy(max_attempts=3), sleep=clock.sleep, what="GET /x"
-        )
+        run(send, clock, policy=RetryPolicy(max_attempts=3), params={"ids": "a,b"})
     assert type(raised.value) is SpotifyUnavailableError
     assert str(raised.value) == (
-        "GET /x still failing after 3 attempts (last: 429 on GET /x); Spotify may be down or "
-        "rate-limiting this app: nothing was marked complete, re-run the day later"
+        f"GET {ARTISTS}?ids=a,b still failing after 3 attempts (last: 429 on GET {ARTISTS}); "
+        "Spotify may be down or rate-limiting this app: nothing was marked complete, re-run "
+        "the day later"
     )
-    assert raised.value.__cause__ is last
+    assert raised.value.__cause__ is None
     assert clock.slept == [1.0, 1.0]
+    assert len(send.calls) == 3
+
+
+def test_the_last_failure_says_what_it_was() -> None:
+    policy = RetryPolicy(max_attempts=1)
+    refused = requests.ConnectionError("refused")
+    cases: list[tuple[Outcome, str]] = [
+        (refused, f"ConnectionError on GET {ARTISTS}: refused"),
+        (answer(503, UNAVAILABLE), f"503 on GET {ARTISTS}: Service unavailable"),
+        (answer(502, b""), f"502 on GET {ARTISTS}: (empty body)"),
+        (
+            answer(200, b'{"artists": [{"id": "0TnOYISbd1XYRBk9myaseg", "name"'),
+            f"GET {ARTISTS}?ids=a answered 200 with a body that is not JSON (52 bytes: "
+            + repr(b'{"artists": [{"id": "0TnOYISbd1XYRBk9mya')
+            + ")",
+        ),
+    ]
+    for outcome, last in cases:
+        with pytest.raises(SpotifyUnavailableError) as raised:
+            run(Scripted(outcome), Clock(), policy=policy, params={"ids": "a"})
+        assert f"after 1 attempts (last: {last}); Spotify may be down" in str(raised.value)
+        assert raised.value.__cause__ is (outcome if outcome is refused else None)
 
 
 def test_one_attempt_means_no_retry() -> None:
     clock = Clock()
     with pytest.raises(SpotifyUnavailableError, match="after 1 attempts"):
-        call_with_retries(
-            failing(TransientError("x")),
-            policy=RetryPolicy(max_attempts=1),
-            sleep=clock.sleep,
-            what="w",
-        )
+        run(Scripted(answer(503)), clock, policy=RetryPolicy(max_attempts=1))
     assert clock.slept == []
+
+
+def test_the_token_endpoint_is_retried_too_and_named_without_a_query() -> None:
+    clock = Clock()
+    send = Scripted(answer(503, url=TOKEN_URL), answer(503, url=TOKEN_URL))
+    with pytest.raises(SpotifyUnavailableError, match=rf"^POST {TOKEN_URL} still failing after 2"):
+        run(send, clock, policy=RetryPolicy(max_attempts=2), method="POST", url=TOKEN_URL)
+    assert send.calls == [("POST", TOKEN_URL)] * 2
+
+
+# --- Retry-After beyond what the run accepts ------------------------------------------------
+
+
+def test_a_retry_after_above_the_ceiling_stops_at_once() -> None:
+    clock = Clock()
+    paused: list[float] = []
+    send = Scripted(answer(429, retry_after="3600"))
+    with pytest.raises(RateLimitTooLongError) as raised:
+        run(send, clock, policy=RetryPolicy(max_retry_after_s=120), paused=paused)
+    assert str(raised.value) == (
+        f"Spotify rate-limited GET {ARTISTS} and asks to wait 3600 s, more than the 120 s "
+        "this run accepts; stopped without marking the day complete: re-run it after that wait"
+    )
+    assert clock.slept == []
+    assert len(send.calls) == 1
+    assert paused == []  # no other request waits for a run that stops
+
+
+def test_the_ceiling_itself_is_waited() -> None:
+    clock = Clock()
+    send = Scripted(answer(429, retry_after="120"))
+    assert run(send, clock, policy=RetryPolicy(max_retry_after_s=120)).status_code == 200
+    assert clock.slept == [120.0]
+
+
+def test_the_ceiling_wins_over_the_attempts_and_the_budget() -> None:
+    clock = Clock()
+    budget = TimeBudget(100.0, margin_s=30.0, clock=clock)
+    too_long = answer(429, retry_after="500")
+    with pytest.raises(RateLimitTooLongError):
+        run(Scripted(too_long), clock, policy=RetryPolicy(max_attempts=1))
+    with pytest.raises(RateLimitTooLongError):
+        run(Scripted(too_long), clock, budget=budget)
+    # A 429 naming no wait is held to the ceiling with the policy's default.
+    policy = RetryPolicy(missing_retry_after_s=30.0, max_retry_after_s=20.0)
+    with pytest.raises(RateLimitTooLongError, match="asks to wait 30 s, more than the 20 s"):
+        run(Scripted(answer(429)), clock, policy=policy)
+    assert clock.slept == []
+
+
+# --- the shared pause ---------------------------------------------------------------------
+
+
+def test_a_web_api_429_pauses_every_request_for_its_retry_after() -> None:
+    clock = Clock()
+    paused: list[float] = []
+    send = Scripted(answer(429, retry_after="3"), answer(429))
+    assert run(send, clock, paused=paused).status_code == 200
+    assert paused == [3.0, DEFAULT_MISSING_RETRY_AFTER_S]
+    # Even when it is the last attempt: the other workers must still hold back.
+    paused.clear()
+    with pytest.raises(SpotifyUnavailableError):
+        run(
+            Scripted(answer(429, retry_after="4")),
+            clock,
+            policy=RetryPolicy(max_attempts=1),
+            paused=paused,
+        )
+    assert paused == [4.0]
+
+
+def test_only_web_api_429s_pause() -> None:
+    clock = Clock()
+    paused: list[float] = []
+    send = Scripted(answer(429, retry_after="3", url=TOKEN_URL), answer(503))
+    run(send, clock, paused=paused, method="POST", url=TOKEN_URL)
+    run(Scripted(answer(503), requests.ConnectionError("x")), clock, paused=paused)
+    assert paused == []
+    assert run(Scripted(answer(429, retry_after="1")), clock).status_code == 200  # no pause fn
+
+
+# --- the time budget -----------------------------------------------------------------------
 
 
 def test_a_wait_that_fits_the_budget_is_slept() -> None:
     clock = Clock()
     budget = TimeBudget(100.0, margin_s=30.0, clock=clock)
-    result = call_with_retries(
-        failing(RateLimited("429", 70.0)),
-        policy=RetryPolicy(),
-        sleep=clock.sleep,
-        what="GET /x",
-        budget=budget,
-    )
-    assert result == "ok"
+    assert run(Scripted(answer(429, retry_after="70")), clock, budget=budget).status_code == 200
     assert clock.slept == [70.0]  # 100 - 70 = 30: exactly the margin is still allowed
 
 
 def test_a_retry_after_beyond_the_budget_stops_before_sleeping() -> None:
     clock = Clock()
     budget = TimeBudget(100.0, margin_s=30.0, clock=clock)
-    first = RateLimited("429", 70.5)
     with pytest.raises(TimeBudgetExceededError) as raised:
-        call_with_retries(
-            failing(first), policy=RetryPolicy(), sleep=clock.sleep, what="GET /x", budget=budget
-        )
+        run(Scripted(answer(429, retry_after="70.5")), clock, budget=budget, params={"ids": "a"})
     assert clock.slept == []
     error = raised.value
-    assert error.reason == "Spotify asked to wait 70.5 s (Retry-After of a 429 on GET /x)"
+    assert error.reason == (
+        f"Spotify asked to wait 70.5 s (Retry-After of a 429 on GET {ARTISTS}?ids=a)"
+    )
     assert (error.wait_s, error.remaining_s, error.margin_s) == (70.5, 100.0, 30.0)
-    assert error.__cause__ is first
+    assert error.__cause__ is None
+    # A 429 naming no wait asks for the policy's default, as Spotify would have.
+    with pytest.raises(TimeBudgetExceededError, match=r"^Spotify asked to wait 5\.0 s \(Retry"):
+        run(Scripted(answer(429)), clock, budget=TimeBudget(34.0, margin_s=30.0, clock=clock))
 
 
 def test_a_backoff_beyond_the_budget_names_the_failure() -> None:
     clock = Clock()
-    budget = TimeBudget(30.5, margin_s=30.0, clock=clock)
     policy = RetryPolicy(backoff_initial_s=1.0, backoff_max_s=1.0)
     with pytest.raises(TimeBudgetExceededError) as raised:
-        call_with_retries(
-            failing(TransientError("503 from Spotify")),
+        run(
+            Scripted(answer(503, UNAVAILABLE)),
+            clock,
             policy=policy,
-            sleep=clock.sleep,
-            what="GET /y",
-            budget=budget,
-        )
-    assert raised.value.reason == (
-        "GET /y failed (503 from Spotify); the backoff before retrying is 1.0 s"
-    )
-    # Same for a 429 that named no wait: it is a backoff, not a Retry-After.
-    with pytest.raises(TimeBudgetExceededError, match=r"^GET /y failed \(no header\); the"):
-        call_with_retries(
-            failing(RateLimited("no header", None)),
-            policy=policy,
-            sleep=clock.sleep,
-            what="GET /y",
             budget=TimeBudget(30.5, margin_s=30.0, clock=clock),
         )
+    assert raised.value.reason == (
+        f"GET {ARTISTS} failed (503 on GET {ARTISTS}: Service unavailable); the backoff "
+        "before retrying is 1.0 s"
+    )
+    refused = requests.ConnectionError("refused")
+    with pytest.raises(TimeBudgetExceededError) as raised:
+        run(
+            Scripted(refused),
+            clock,
+            policy=policy,
+            budget=TimeBudget(30.5, margin_s=30.0, clock=clock),
+        )
+    assert raised.value.reason.startswith(f"GET {ARTISTS} failed (ConnectionError on GET ")
+    assert raised.value.__cause__ is refused
+    assert clock.slept == []
 
 
 def test_when_attempts_run_out_the_budget_is_not_blamed() -> None:
     clock = Clock()
     budget = TimeBudget(31.0, margin_s=30.0, clock=clock)
+    send = Scripted(answer(429, retry_after="0.5"), answer(429, retry_after="5"))
     with pytest.raises(SpotifyUnavailableError) as raised:
-        call_with_retries(
-            failing(RateLimited("a", 0.5), RateLimited("b", 5.0)),
-            policy=RetryPolicy(max_attempts=2),
-            sleep=clock.sleep,
-            what="GET /z",
-            budget=budget,
-        )
+        run(send, clock, policy=RetryPolicy(max_attempts=2), budget=budget)
     assert type(raised.value) is SpotifyUnavailableError
     assert clock.slept == [0.5]
+
+
+def test_with_a_budget_the_attempt_limit_still_holds() -> None:
+    clock = Clock()
+    budget = TimeBudget(10_000.0, margin_s=30.0, clock=clock)
+    send = Scripted(*(answer(503, f'{{"error": "503 #{n}"}}'.encode()) for n in range(5)))
+    with pytest.raises(
+        SpotifyUnavailableError, match=r"after 2 attempts \(last: 503 on .*503 #1\)"
+    ):
+        run(
+            send,
+            clock,
+            policy=RetryPolicy(max_attempts=2, backoff_initial_s=1.0, backoff_max_s=1.0),
+            budget=budget,
+        )
+    assert len(send.calls) == 2
 
 
 def test_stop_if_wait_exceeds_budget_looks_at_the_upcoming_sleep() -> None:
     clock = Clock()
     stop = stop_if_wait_exceeds_budget(TimeBudget(50.0, margin_s=10.0, clock=clock))
-    state = _state(TransientError("x"))
+    state = _state(answer(503))
     state.upcoming_sleep = 40.0
     assert stop(state) is False
     state.upcoming_sleep = 40.001
@@ -252,21 +487,84 @@ def test_waits_are_logged_warning_for_429_info_otherwise(
 ) -> None:
     clock = Clock()
     policy = RetryPolicy(backoff_initial_s=1.0, backoff_max_s=1.0)
+    send = Scripted(answer(429, retry_after="2"), answer(503, UNAVAILABLE))
     with caplog.at_level(logging.INFO, logger="ingest.retry"):
-        call_with_retries(
-            failing(RateLimited("429 on GET /a", 2.0), TransientError("503 on GET /a")),
-            policy=policy,
-            sleep=clock.sleep,
-            what="GET /a",
-        )
+        run(send, clock, policy=policy)
     records = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "ingest.retry"]
     assert records == [
         (
             logging.WARNING,
-            "Spotify call failed (429 on GET /a); waiting 2.0 s before attempt 2",
+            f"Spotify call failed (429 on GET {ARTISTS}); waiting 2.0 s before attempt 2",
         ),
-        (logging.INFO, "Spotify call failed (503 on GET /a); waiting 1.0 s before attempt 3"),
+        (
+            logging.INFO,
+            f"Spotify call failed (503 on GET {ARTISTS}: Service unavailable); waiting 1.0 s "
+            "before attempt 3",
+        ),
     ]
+
+
+# --- installed on a session ----------------------------------------------------------------
+
+
+class ScriptedAdapter(BaseAdapter):
+    """A transport answering from a script: what a session's ``request`` ends up calling."""
+
+    def __init__(self, *statuses: int) -> None:
+        super().__init__()
+        self.statuses = list(statuses)
+        self.sent: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        self.sent.append(f"{request.method} {request.url}")
+        response = answer(self.statuses.pop(0) if self.statuses else 200, url=str(request.url))
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def test_install_retries_every_request_the_session_sends() -> None:
+    clock = Clock()
+    session = requests.Session()
+    transport = ScriptedAdapter(503, 429)
+    session.mount("https://", transport)
+    install(session, retrying(RetryPolicy(), api_url=API, sleep=clock.sleep))
+    assert session.get(ARTISTS, params={"ids": "a,b"}).status_code == 200
+    assert transport.sent == [f"GET {ARTISTS}?ids=a%2Cb"] * 3
+    assert clock.slept[1] == DEFAULT_MISSING_RETRY_AFTER_S
+    # Each request retries on its own: threads share the session, not an attempt count.
+    transport.statuses = [503, 503]
+    results: list[int] = []
+
+    def post() -> None:
+        results.append(session.post(API + "/other", data=b"x").status_code)
+
+    workers = [threading.Thread(target=post) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert results == [200, 200]
+    assert len(transport.sent) == 3 + 4
+
+
+def test_spotify_error_messages_in_either_shape() -> None:
+    cases: Mapping[bytes, str] = {
+        UNAVAILABLE: "Service unavailable",
+        b'{"error": {"status": 500}}': "{'status': 500}",
+        b'{"error": "invalid_client", "error_description": "Invalid client"}': (
+            "invalid_client: Invalid client"
+        ),
+        b'{"error": "invalid_client"}': "invalid_client",
+        b"[1, 2]": "[1, 2]",
+        b"<html>bad gateway</html>": "<html>bad gateway</html>",
+        b"": "(empty body)",
+    }
+    for body, message in cases.items():
+        assert spotify_error_message(body) == message
+    assert spotify_error_message(b"x" * 500) == "x" * 200
 
 
 # --- the time budget -----------------------------------------------------------------------
@@ -419,32 +717,6 @@ def test_the_gate_defaults_to_the_monotonic_clock() -> None:
     worker.join(timeout=5)
     assert done.is_set()
     assert gate.remaining() == 0.0
-
-
-def test_with_a_budget_the_attempt_limit_still_holds() -> None:
-    clock = Clock()
-    budget = TimeBudget(10_000.0, margin_s=30.0, clock=clock)
-    attempt = failing(*(TransientError(f"503 #{n}") for n in range(5)))
-    with pytest.raises(SpotifyUnavailableError, match=r"after 2 attempts \(last: 503 #1\)"):
-        call_with_retries(
-            attempt,
-            policy=RetryPolicy(max_attempts=2, backoff_initial_s=1.0, backoff_max_s=1.0),
-            sleep=clock.sleep,
-            what="GET /x",
-            budget=budget,
-        )
-    assert len(attempt.calls) == 2  # type: ignore[attr-defined]
-
-
-def test_the_jitter_is_as_wide_as_the_first_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tenacity.wait
-
-    # Jitter at its widest: the wait is the exponential step plus the whole jitter.
-    monkeypatch.setattr(tenacity.wait.random, "uniform", lambda low, high: high)
-    wait = _Wait(RetryPolicy(backoff_initial_s=2.0, backoff_max_s=60.0))
-    assert wait(_state(TransientError("x"), 1)) == 4.0
-    assert wait(_state(TransientError("x"), 2)) == 6.0
-    assert wait(_state(TransientError("x"), 3)) == 10.0
 
 
 def test_a_gate_on_a_clock_that_starts_at_zero_is_open() -> None:

@@ -27,7 +27,7 @@ from ingest.settings import SpotifySettings
 from ingest.simulator.faults import RateLimited, ServerError
 from ingest.simulator.server import SpotifySimulator
 from tests.conftest import FROZEN_TODAY
-from tests.ingest.conftest import FakeTime, MakeClient, bucket_keys
+from tests.ingest.conftest import FakeTime, LambdaContext, MakeClient, bucket_keys
 
 TAYLOR = "06HL4z0CvFAxyc27GXpf02"
 TODAY = FROZEN_TODAY
@@ -39,11 +39,11 @@ SLOW_BACKOFF = RetryPolicy(max_attempts=6, backoff_initial_s=10, backoff_max_s=6
 
 
 @dataclass
-class LambdaContext:
+class TimedContext(LambdaContext):
     """What the Lambda runtime passes as ``context``, with a fixed remaining time."""
 
-    remaining_ms: int
     aws_request_id: str = "req-budget"
+    remaining_ms: int = 0
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
@@ -72,7 +72,7 @@ def test_the_budget_counts_down_on_its_clock_and_keeps_the_margin() -> None:
 
 def test_the_budget_comes_from_the_lambda_context() -> None:
     fake = FakeTime()
-    budget = TimeBudget.from_lambda_context(LambdaContext(42_500), clock=fake.monotonic)
+    budget = TimeBudget.from_lambda_context(TimedContext(remaining_ms=42_500), clock=fake.monotonic)
     assert budget is not None
     assert budget.remaining() == 42.5
     # A context without the method (a test calling the handler as a function, or no
@@ -251,7 +251,7 @@ def test_the_handler_takes_its_budget_from_the_context(
     with pytest.raises(
         TimeBudgetExceededError, match=r"wait 15\.0 s.*s of the Lambda's time"
     ) as caught:
-        handler({"snapshot_date": TODAY.isoformat()}, LambdaContext(remaining_ms=40_000))
+        handler({"snapshot_date": TODAY.isoformat()}, TimedContext(remaining_ms=40_000))
     # Lambda's errorType is the class name (the state machine matches it literally); it is
     # transient, not wrapped as permanent.
     assert type(caught.value).__name__ == "TimeBudgetExceededError"
@@ -261,6 +261,6 @@ def test_the_handler_takes_its_budget_from_the_context(
 
 
 def test_the_handler_with_time_to_spare_completes(lambda_env: Any) -> None:
-    answer = handler({"snapshot_date": TODAY.isoformat()}, LambdaContext(remaining_ms=900_000))
+    answer = handler({"snapshot_date": TODAY.isoformat()}, TimedContext(remaining_ms=900_000))
     assert answer["status"] == "complete"
     assert answer["manifest_key"] in bucket_keys(lambda_env)

@@ -30,9 +30,9 @@ from catalog.paths import LakehousePaths
 from catalog.runtime.spark import spark_schema
 from glue.job import run_local_day
 from glue.transform import prepare_day
-from ingest.connection import open_simulator
 from ingest.pipeline import ingest_day
 from ingest.roster import demo_roster
+from ingest.simulator.connection import open_simulator
 from tests.perf.figures import RESULTS, median_after_first, ratio, write_figures
 
 if TYPE_CHECKING:

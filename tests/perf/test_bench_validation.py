@@ -33,9 +33,9 @@ from expectations.suites import QualitySettings
 from glue.job import run_local_day
 from glue.merge import merge_day
 from glue.transform import prepare_day
-from ingest.connection import open_simulator
 from ingest.pipeline import ingest_day
 from ingest.roster import demo_roster
+from ingest.simulator.connection import open_simulator
 from tests.perf.figures import RESULTS, median_after_first, ratio, write_figures
 
 if TYPE_CHECKING:

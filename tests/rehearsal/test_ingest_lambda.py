@@ -1,40 +1,92 @@
 """Seam: the ingest Lambda as the deployed stack invokes it.
 
-The handler is called with the event the state machine's ``Ingest`` task builds (its
-JSONata payload, evaluated), the environment the template gives the function, and the
-credentials of the function's role, with moto enforcing that role's policies from the
-template. Only the Spotify endpoints are pointed at the simulator (real HTTP on 127.0.0.1).
-moto cannot run a Lambda without Docker, so the handler runs as a function here.
+The function's code is the Lambda zip itself: the template's asset when ``make synth``
+wrote the template (``REHEARSE_TEMPLATE``), else the zip ``make package`` builds, built here
+from these sources. Its handler runs in a fresh interpreter with only the zip in front of
+this venv's boto3 (the Lambda runtime's), called with the event the state machine's
+``Ingest`` task builds (its JSONata payload, evaluated), the environment the template gives
+the function, a Lambda context, and the credentials of the function's role, with moto
+enforcing that role's policies from the template. Only the Spotify endpoints are pointed at
+the simulator (real HTTP on 127.0.0.1). moto cannot run a Lambda without Docker, so the
+interpreter stands in for the runtime.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
+from infra import package
 from ingest.simulator.server import SpotifySimulator
 from tests.rehearsal._aws import Account, Credentials, denied
-from tests.rehearsal._template import Template, evaluate_jsonata, find_state
+from tests.rehearsal._template import ACCOUNT, REGION, Template, evaluate_jsonata, find_state
+from tests.rehearsal.conftest import TEMPLATE_ENV
 
 SEAM = "lambda: ingest handler under its role"
 
+#: The Lambda runtime's part: import the handler from the code, call it with the event and
+#: a context, write the answer and where the modules came from to a file (stdout carries
+#: the handler's log lines).
+RUNTIME = r"""
+import json, sys
+code, event, context, out = sys.argv[1], *map(json.loads, sys.argv[2:4]), sys.argv[4]
+sys.path.insert(0, code)
+from ingest.handler import handler
+
+
+class Context:
+    def __init__(self, remaining_ms, **attributes):
+        self.__dict__.update(attributes)
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining_ms
+
+
+answer = handler(event, Context(**context))
+origins = {
+    name: getattr(sys.modules.get(name), "__file__", None)
+    for name in ("ingest.handler", "aws_lambda_powertools", "tenacity", "requests")
+}
+simulator = sorted(m for m in sys.modules if m.split(".")[:2] == ["ingest", "simulator"])
+with open(out, "w") as f:
+    json.dump({"answer": answer, "origins": origins, "simulator": simulator}, f)
+"""
+
 
 @dataclass
-class LambdaContext:
-    """What the Lambda runtime passes: a request id and the time left."""
+class Invocation:
+    answer: dict[str, Any]
+    #: ``__file__`` of a few modules the handler imported: all must come from the code.
+    origins: dict[str, str | None]
+    #: ``ingest.simulator`` modules loaded (none: the zip does not even hold them).
+    simulator: list[str]
+    #: The handler's log lines (Powertools' JSON on stdout).
+    logs: list[dict[str, Any]]
 
-    aws_request_id: str = "rehearsal-request-1"
-    remaining_ms: int = 300_000
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+@pytest.fixture(scope="module")
+def lambda_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The function's code: the template's asset if ``make synth`` wrote the template, else
+    the zip ``make package`` builds, built now (a synthesis here may use an older one)."""
+    given = os.environ.get(TEMPLATE_ENV)
+    if given:
+        template = Template.load(Path(given))
+        _, function = template.only("AWS::Lambda::Function", "Ingest")
+        asset = Path(given).resolve().parent / f"asset.{function['Properties']['Code']['S3Key']}"
+        if not asset.is_file():
+            raise FileNotFoundError(f"{asset} (the Ingest function's code) is missing: make synth")
+        return asset
+    return package.build_lambda_zip(tmp_path_factory.mktemp("lambda") / "lambda-ingest.zip")
 
 
 @dataclass
@@ -46,6 +98,8 @@ class DeployedIngest:
     environment: dict[str, str]
     credentials: Credentials
     event_for: Any
+    #: The Lambda context's attributes (the remaining time: the function's timeout).
+    context: dict[str, Any]
 
 
 @pytest.fixture
@@ -75,8 +129,17 @@ def _deploy(account: Account, template: Template, sim: SpotifySimulator) -> Depl
         return evaluate_jsonata(ingest_state["Arguments"]["Payload"], states)
 
     assert function["Properties"]["Handler"] == "ingest.handler.handler"
+    properties = template.properties(function_id)
+    name = template.name(function_id)
+    context = {
+        "aws_request_id": "rehearsal-request-1",
+        "function_name": name,
+        "memory_limit_in_mb": properties["MemorySize"],
+        "invoked_function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        "remaining_ms": properties["Timeout"] * 1000,
+    }
     return DeployedIngest(
-        account, template, bucket, secret["ARN"], environment, credentials, event_for
+        account, template, bucket, secret["ARN"], environment, credentials, event_for, context
     )
 
 
@@ -90,35 +153,54 @@ def _fill_secret(deployed: DeployedIngest, sim: SpotifySimulator) -> None:
 def _invoke(
     deployed: DeployedIngest,
     sim: SpotifySimulator,
-    monkeypatch: pytest.MonkeyPatch,
+    code: Path,
+    tmp_path: Path,
     event: Any,
-) -> dict[str, Any]:
-    from ingest.handler import handler
-
-    for key in list(os.environ):
-        if key.startswith(("BRONZE_", "ROSTER_", "SPOTIFY_")):
-            monkeypatch.delenv(key)
-    for key, value in deployed.environment.items():
-        monkeypatch.setenv(key, str(value))
-    for key, value in deployed.credentials.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "rehearsal-ingest")
-    # A cold start: boto3's default session would keep an earlier test's credentials.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    # The one change to the template's environment: Spotify is the simulator.
-    monkeypatch.setenv("SPOTIFY_API_URL", sim.api_url)
-    monkeypatch.setenv("SPOTIFY_TOKEN_URL", sim.token_url)
+) -> Invocation:
+    """One cold start of the function: its code in a fresh interpreter, its environment
+    (Spotify pointed at the simulator), its role's credentials, moto enforcing them."""
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BRONZE_", "ROSTER_", "SPOTIFY_", "AWS_", "POWERTOOLS_"))
+    }
+    environment |= {k: str(v) for k, v in deployed.environment.items()}
+    environment |= deployed.credentials.env()
+    environment |= {
+        "AWS_ENDPOINT_URL": deployed.account.url,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_LAMBDA_FUNCTION_NAME": deployed.context["function_name"],
+        # The one change to the template's environment: Spotify is the simulator.
+        "SPOTIFY_API_URL": sim.api_url,
+        "SPOTIFY_TOKEN_URL": sim.token_url,
+    }
+    out = tmp_path / "invocation.json"
+    command = [sys.executable, "-I", "-c", RUNTIME, str(code), json.dumps(event)]
+    command += [json.dumps(deployed.context), str(out)]
     with deployed.account.enforced():
-        result: dict[str, Any] = handler(event, LambdaContext())
-    return result
+        ran = subprocess.run(
+            command,
+            env=environment,
+            cwd=tmp_path,  # not the repository: the sources must come from the code
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    found = json.loads(out.read_text())
+    logs = [json.loads(line) for line in ran.stdout.splitlines() if line.startswith("{")]
+    return Invocation(found["answer"], found["origins"], found["simulator"], logs)
 
 
 @pytest.mark.seam(SEAM)
 def test_the_daily_event_completes_the_day_under_the_role(
     account: Account,
     template: Template,
-    monkeypatch: pytest.MonkeyPatch,
     simulator: SpotifySimulator,
+    lambda_code: Path,
+    tmp_path: Path,
 ) -> None:
     deployed = _deploy(account, template, simulator)
     _fill_secret(deployed, simulator)
@@ -126,15 +208,27 @@ def test_the_daily_event_completes_the_day_under_the_role(
     event = deployed.event_for(today)
     assert event == {"snapshot_date": today, "force": False}
 
-    result = _invoke(deployed, simulator, monkeypatch, event)
+    run = _invoke(deployed, simulator, lambda_code, tmp_path, event)
 
+    result = run.answer
     assert result["status"] == "complete"
     assert result["records"] == 20
     s3 = account.client("s3")
     manifest = s3.get_object(Bucket=deployed.bucket, Key=result["manifest_key"])
     assert json.loads(manifest["Body"].read())["run_id"] == result["run_id"]
-    again = _invoke(deployed, simulator, monkeypatch, event)
-    assert again["status"] == "already_complete"
+    # The handler and its dependencies came from the code, and the simulator did not.
+    assert all(str(origin).startswith(str(lambda_code)) for origin in run.origins.values())
+    assert run.simulator == []
+    # Its logs: Powertools' JSON lines, the modules' own with the invocation's keys.
+    [finished] = [r for r in run.logs if r["message"] == "ingest finished"]
+    assert finished["answer"] == result
+    assert finished["function_request_id"] == "rehearsal-request-1"
+    assert finished["cold_start"] is True
+    assert any(r["name"] == "ingest.pipeline" and r["snapshot_date"] == today for r in run.logs)
+    assert simulator.client_secret not in json.dumps(run.logs)
+
+    again = _invoke(deployed, simulator, lambda_code, tmp_path, event)
+    assert again.answer["status"] == "already_complete"
 
 
 @pytest.mark.seam(SEAM)
@@ -161,12 +255,13 @@ def test_the_role_is_held_to_its_policies(
 def test_an_unfilled_secret_ends_the_run_with_its_status(
     account: Account,
     template: Template,
-    monkeypatch: pytest.MonkeyPatch,
     simulator: SpotifySimulator,
+    lambda_code: Path,
+    tmp_path: Path,
 ) -> None:
     deployed = _deploy(account, template, simulator)
     today = datetime.now(UTC).date().isoformat()
-    result = _invoke(deployed, simulator, monkeypatch, deployed.event_for(today))
+    result = _invoke(deployed, simulator, lambda_code, tmp_path, deployed.event_for(today)).answer
     assert result["status"] == "credentials_missing"
     assert "put-secret-value" in result["message"]
     listing = account.client("s3").list_objects_v2(Bucket=deployed.bucket)
