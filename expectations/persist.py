@@ -12,11 +12,10 @@ Both commits carry ``snapshot_date``, ``run_id`` and ``validation_id`` in their 
 summary, like silver (whose MERGE carries the first two).
 
 Time travel (ARCHITECTURE.md, "Time travel by snapshot date"): every Iceberg table resolves
-its own ``snapshot-D`` tags, so after a commit of day D the tag ``snapshot-D`` on that table
-is created or replaced to name the latest load of D, kept for the job's tag retention. A
-judged day whose quarantine did not change still needs a tag there when it has none: it
-names the day's latest load, else the table's current state (days after D are filtered out
-by the as-of read), else, on a table never committed to, one empty commit made for it.
+its own ``snapshot-D`` tags, so after each write of day D both tables get their tag, as the
+load-tag rule decides (:func:`catalog.iceberg.tags.rule.plan_side_table_tag`, applied by
+:func:`catalog.iceberg.tags.with_pyiceberg.tag_day`): it moves to the day's latest load, a
+day whose quarantine did not change still gets one, and a day beyond the tag retention none.
 
 A commit whose outcome is unknown is settled by looking for the run's ``validation_id`` in
 the table's snapshot summaries before anything is redone (:mod:`catalog.iceberg.commits`),
@@ -34,12 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.iceberg.commits import retry_on_conflict
 from catalog.iceberg.tables import ARTISTS_QUARANTINE, DQ_RESULTS
-from catalog.iceberg.tags import (
-    DEFAULT_TAG_RETENTION_DAYS,
-    SUMMARY_RUN_ID,
-    SUMMARY_SNAPSHOT_DATE,
-    tag_name,
-)
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE
+from catalog.iceberg.tags.with_pyiceberg import tag_day
 from expectations.report import render_report
 from expectations.results import QualityRun, RunSummary
 from expectations.store import ReportStore, report_key
@@ -105,89 +100,23 @@ def run_snapshot(table: Table, validation_id: str) -> Snapshot | None:
     )
 
 
-def latest_load(table: Table, day: date) -> Snapshot | None:
-    """The latest commit of ``day`` (summary ``snapshot_date``) on the main branch."""
-    from catalog.iceberg.timetravel import main_history, summary_snapshot_date
-
-    history = main_history(table)
-    return _latest(
-        s
-        for s in table.metadata.snapshots
-        if summary_snapshot_date(s) == day and history.contains(s)
-    )
-
-
 def _landed(catalog: Catalog, identifier: tuple[str, str], validation_id: str) -> int | None:
     """The id of the run's snapshot in the table as it is now (settles an unknown state)."""
     snapshot = run_snapshot(catalog.load_table(identifier), validation_id)
     return snapshot.snapshot_id if snapshot is not None else None
 
 
-def set_tag(table: Table, name: str, snapshot_id: int, retention_days: int) -> None:
-    """Create or replace the tag ``name`` on ``snapshot_id`` (one metadata commit)."""
-    from pyiceberg.table.refs import SnapshotRefType
-
-    from catalog.iceberg.timetravel import tag_retention_ms
-
-    max_age_ms = tag_retention_ms(retention_days)
-    ref = table.metadata.refs.get(name)
-    if (
-        ref is not None
-        and ref.snapshot_ref_type == SnapshotRefType.TAG
-        and (ref.snapshot_id, ref.max_ref_age_ms) == (snapshot_id, max_age_ms)
-    ):
-        return
-    with table.manage_snapshots() as manage:
-        if ref is not None:
-            manage.remove_tag(name)
-        manage.create_tag(snapshot_id, name, max_ref_age_ms=max_age_ms)
-
-
-def tag_day(
-    catalog: Catalog,
-    identifier: tuple[str, str],
-    run: QualityRun,
-    retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
-    *,
-    committed: bool = True,
-) -> str:
-    """Point ``snapshot-D`` on ``identifier`` at the latest load of D; returns the tag.
-
-    ``committed``: this run committed day D there, so the tag moves to the day's latest
-    load. Otherwise a tag already there stays where it is (an unchanged re-run leaves no
-    trace), and a missing one names the day's latest load, else the current snapshot, else
-    one empty commit of the day made so that an as-of read has something to resolve.
-    """
-    name = tag_name(run.snapshot_date)
-
-    def attempt() -> str:
-        table = catalog.load_table(identifier)
-        if not committed and name in table.metadata.refs:
-            return name
-        target = latest_load(table, run.snapshot_date)
-        if target is None and committed:
-            raise RuntimeError(
-                f"{'.'.join(identifier)} has no commit of {run.snapshot_date} on its main "
-                f"branch to tag {name} with"
-            )
-        if target is None:
-            target = table.current_snapshot()
-        if target is None:
-            table.append(_arrow(table, []), snapshot_properties=_properties(run))
-            target = table.current_snapshot()
-            assert target is not None  # the empty append is a snapshot
-        set_tag(table, name, target.snapshot_id, retention_days)
-        return name
-
-    return retry_on_conflict(attempt, what=f"tag {name} on {'.'.join(identifier)}", idempotent=True)
-
-
 def replace_quarantine(
-    catalog: Catalog, run: QualityRun, *, tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
+    catalog: Catalog,
+    run: QualityRun,
+    *,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    today: date | None = None,
 ) -> bool:
     """Make the day's quarantine rows exactly this run's; returns whether it committed.
 
-    Then ``snapshot-D`` is set on the quarantine table (:func:`tag_day`).
+    Then ``snapshot-D`` is set on the quarantine table (``today``, UTC, default now, anchors
+    the tag retention).
     """
     records = run.quarantine_records()
     properties = _properties(run)
@@ -218,7 +147,15 @@ def replace_quarantine(
         return True if _landed(catalog, identifier, run.validation_id) is not None else None
 
     committed = retry_on_conflict(attempt, what=f"quarantine of {run.snapshot_date}", landed=landed)
-    tag_day(catalog, identifier, run, tag_retention_days, committed=committed)
+    tag_day(
+        catalog,
+        identifier,
+        run.snapshot_date,
+        summary=properties,
+        retention_days=tag_retention_days,
+        committed=committed,
+        today=today,
+    )
     return committed
 
 
@@ -228,6 +165,7 @@ def append_results(
     report: str | None,
     *,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    today: date | None = None,
 ) -> int:
     """Append the run's rows to ``spotify.dq_results`` (one per expectation), tag the day.
 
@@ -250,7 +188,14 @@ def append_results(
         what=f"dq_results of {run.snapshot_date}",
         landed=lambda: _landed(catalog, identifier, run.validation_id),
     )
-    tag_day(catalog, identifier, run, tag_retention_days)
+    tag_day(
+        catalog,
+        identifier,
+        run.snapshot_date,
+        summary=properties,
+        retention_days=tag_retention_days,
+        today=today,
+    )
     return snapshot_id
 
 
@@ -261,17 +206,19 @@ def record_run(
     *,
     judged_rows: bool = True,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    today: date | None = None,
 ) -> QualityRun:
     """Write the report, then the quarantine (when rows were judged), then the results.
 
     ``judged_rows`` is false when bronze refused the day: its records were never judged,
     so the quarantine keeps what the last judging run put there (and its tags).
-    ``tag_retention_days`` is how long the ``snapshot-D`` tags set on both tables are kept.
+    ``tag_retention_days`` is how long the ``snapshot-D`` tags set on both tables are kept;
+    ``today`` (UTC, default now) anchors it: a day beyond it gets no tag.
     """
     location = reports.put(report_key(run.snapshot_date, run.run_id), render_report(run).encode())
     if judged_rows:
-        replace_quarantine(catalog, run, tag_retention_days=tag_retention_days)
-    append_results(catalog, run, location, tag_retention_days=tag_retention_days)
+        replace_quarantine(catalog, run, tag_retention_days=tag_retention_days, today=today)
+    append_results(catalog, run, location, tag_retention_days=tag_retention_days, today=today)
     log.info(
         "data quality %s run %s: %s, %d quarantined, report %s",
         run.snapshot_date,

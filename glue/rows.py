@@ -40,8 +40,9 @@ class MalformedPartError(Exception):
     """A bronze part is not a Spotify artists answer (``{"artists": [...]}`` or one artist)."""
 
 
-def artist_objects(body: bytes, source: str) -> list[Any]:
-    """The records of one raw body (batch or single-artist answer), in answer order.
+def part_records(body: bytes, source: str) -> list[Any]:
+    """The records of one bronze part's body (batch or single-artist answer), in answer order;
+    :class:`MalformedPartError` when it is not an artists answer.
 
     Records are defined once, in :func:`catalog.bronze.payload.records`: every non-``null``
     entry, whatever its type (a broken one becomes a candidate and is quarantined). ``null``
@@ -124,7 +125,7 @@ def day_rows(bodies: Iterable[tuple[ManifestPart, bytes]], *, day: date, run_id:
     """Flatten every record of every listed part into a candidate with a stable row id."""
     candidates: list[Candidate] = []
     for part, body in bodies:
-        for obj in artist_objects(body, part.key):
+        for obj in part_records(body, part.key):
             candidates.append(
                 Candidate(
                     row_id=len(candidates),

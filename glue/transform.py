@@ -26,6 +26,7 @@ from catalog.iceberg.commits import retry_on_conflict
 from catalog.iceberg.profiles import CATALOG_NAME
 from catalog.iceberg.tables import ARTISTS_SILVER, TableDefinition
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
+from catalog.iceberg.tags.with_spark import repair_load_tags, set_load_tag
 from catalog.runtime.spark import spark_schema
 from expectations.frame import PartCheck, PreviousCount, silver_check_rows
 from expectations.persist import record_run
@@ -40,8 +41,8 @@ from expectations.suites import (
     PREVIOUS_SNAPSHOT_LOOKBACK_DAYS,
     QualitySettings,
 )
-from glue.merge import MergeOutcome, merge_day, repair_tags, set_load_tag
-from glue.rows import DayRows, MalformedPartError, artist_objects, day_rows, fetch_order
+from glue.merge import MergeOutcome, merge_day
+from glue.rows import DayRows, MalformedPartError, day_rows, fetch_order, part_records
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -137,7 +138,7 @@ def _check_part(store: BronzeStore, key: str, sha256: str, records: int) -> tupl
         return PartCheck(key, sha256, None, records, None, False, "missing"), b""
     actual = sha256_hex(body)
     try:
-        found = len(artist_objects(body, key))  # the manifest's record count
+        found = len(part_records(body, key))  # the manifest's record count
     except MalformedPartError as e:
         return PartCheck(key, sha256, actual, records, None, False, str(e)), body
     return PartCheck(key, sha256, actual, records, found, True), body
@@ -351,7 +352,7 @@ def load_day(spark: SparkSession, validated: ValidatedDay, context: JobContext) 
         [tuple(c.row.get(name) for name in columns) for c in validated.verdict.good],
         schema=spark_schema(definition.schema),
     )
-    repaired = repair_tags(spark, table, context.tag_retention_days)
+    repaired = repair_load_tags(spark, table, context.tag_retention_days)
 
     def merge() -> MergeOutcome:
         return merge_day(spark, table, frame, day=prepared.day, run_id=prepared.run_id)

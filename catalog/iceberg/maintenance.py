@@ -10,12 +10,12 @@ One pass over each table, in this order:
 
 1. **Tags.** A load tag ``snapshot-D`` is kept while ``today - D <= tag_retention_days``
    (default 400) and dropped after: an as-of beyond retention must be a clear error, not a
-   silent answer. :func:`tag_retained` is that rule, and the writer (:mod:`glue.merge`)
-   uses it too: it never tags, nor re-creates the tag of, a day maintenance would drop.
-   Iceberg's own expiry also drops a tag once its snapshot is older than the tag's
-   ``max-ref-age-ms`` (measured from the *commit*, not from D); a kept tag whose age limit
-   would run out before ``D + tag_retention_days`` is re-created with a longer one, so step 3
-   can never drop a tag this policy keeps.
+   silent answer. Iceberg's own expiry also drops a tag once its snapshot is older than the
+   tag's ``max-ref-age-ms`` (measured from the *commit*, not from D); a kept tag whose age
+   limit would run out before ``D + tag_retention_days`` is re-created with a longer one, so
+   step 3 can never drop a tag this policy keeps. The rule is
+   :func:`catalog.iceberg.tags.rule.plan_upkeep` (the same retention rule the writers never
+   tag a day beyond), applied by :func:`catalog.iceberg.tags.with_spark.upkeep_load_tags`.
 2. **Compaction** (``rewrite_data_files``, bin-pack, at least 2 files per partition). Its
    commit carries no ``snapshot_date``, so time travel ignores it, and tagged snapshots keep
    their own files: no as-of answer changes.
@@ -40,18 +40,17 @@ and would take the daily tags' history with it (docs/maintenance.md).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from catalog.errors import LakehouseError
 from catalog.iceberg.lease import write_lease
 from catalog.iceberg.profiles import CATALOG_NAME
 from catalog.iceberg.tables import NAMESPACE, TABLES
-from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, tag_date, tag_retained
-from catalog.iceberg.timetravel import utc_from_millis
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
+from catalog.iceberg.tags.with_spark import upkeep_load_tags
 from catalog.paths import LakehousePaths
 
 if TYPE_CHECKING:
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
 DEFAULT_SNAPSHOT_RETENTION_DAYS: Final = 7
 #: Unreferenced files younger than this are never removed: a write may still be running.
 MIN_ORPHAN_AGE: Final = timedelta(days=1)
-_DAY_MS: Final = 86_400_000
 
 
 class MaintenanceError(LakehouseError):
@@ -120,7 +118,9 @@ def maintain(
         qualified = f"{catalog_name}.{NAMESPACE}.{name}"
         if not spark.catalog.tableExists(qualified):
             continue
-        dropped, extended = _retain_tags(spark, qualified, day, tag_retention_days, now)
+        dropped, extended = upkeep_load_tags(
+            spark, qualified, retention_days=tag_retention_days, today=day, now=now
+        )
         rewritten, added = _compact(spark, catalog_name, name) if compact else (0, 0)
         expired, deleted = _expire(
             spark, catalog_name, qualified, name, now - timedelta(days=snapshot_retention_days)
@@ -163,48 +163,6 @@ def maintain_local(
             compact=compact,
             today=today,
         )
-
-
-def _retain_tags(
-    spark: SparkSession, table: str, today: date, retention_days: int, now: datetime
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Drop load tags past retention; lengthen the age limit of kept ones where needed."""
-    committed = commit_times(spark, table)
-    refs = spark.sql(
-        f"SELECT name, type, snapshot_id, max_reference_age_in_ms FROM {table}.refs"
-    ).collect()
-    dropped: list[str] = []
-    extended: list[str] = []
-    for ref in refs:
-        day = tag_date(ref["name"])
-        if day is None or ref["type"] != "TAG":
-            continue
-        if not tag_retained(day, today, retention_days):
-            spark.sql(f"ALTER TABLE {table} DROP TAG IF EXISTS `{ref['name']}`")
-            dropped.append(ref["name"])
-            continue
-        commit = committed.get(ref["snapshot_id"])
-        if commit is None:
-            continue
-        keep_until = datetime.combine(day + timedelta(days=retention_days + 1), time(), UTC)
-        needed_ms = (max(keep_until, now) - commit).total_seconds() * 1000
-        age_ms = ref["max_reference_age_in_ms"]
-        if age_ms is not None and age_ms < needed_ms:
-            days = math.ceil(needed_ms / _DAY_MS)
-            spark.sql(
-                f"ALTER TABLE {table} REPLACE TAG `{ref['name']}` "
-                f"AS OF VERSION {int(ref['snapshot_id'])} RETAIN {days} DAYS"
-            )
-            extended.append(ref["name"])
-    return tuple(sorted(dropped)), tuple(sorted(extended))
-
-
-def commit_times(spark: SparkSession, table: str) -> dict[int, datetime]:
-    """Each retained snapshot's commit time, in UTC (see :func:`utc_from_millis`)."""
-    rows = spark.sql(
-        f"SELECT snapshot_id, unix_millis(committed_at) AS committed_ms FROM {table}.snapshots"
-    ).collect()
-    return {int(r["snapshot_id"]): utc_from_millis(int(r["committed_ms"])) for r in rows}
 
 
 def _compact(spark: SparkSession, catalog: str, name: str) -> tuple[int, int]:

@@ -22,28 +22,30 @@ Everything here is plain pyiceberg metadata work (no data files are read), so th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from pyiceberg.expressions import And, BooleanExpression, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.table import DataScan, Table
-from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
+from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
 
 from catalog.errors import LakehouseError
 from catalog.iceberg.tags import (
-    DEFAULT_TAG_RETENTION_DAYS,
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
     TAG_PREFIX,
-    tag_date,
+    LoadTag,
+    as_of_tag,
+    load_tag_date,
+    retention_days_of,
     tag_name,
 )
 
+# Re-exported: callers outside catalog (tests/views, tests/perf) import it from here.
+
 #: The column every time-travelled table is filtered on (``snapshot_date <= D``).
 SNAPSHOT_DATE_COLUMN = "snapshot_date"
-
-_MS_PER_DAY = 86_400_000
 
 
 class TimeTravelError(LakehouseError):
@@ -90,16 +92,6 @@ class SnapshotNotFoundError(TimeTravelError):
 
 class TableNotLoadedError(TimeTravelError):
     """The table (or the whole catalog) does not exist yet: nothing has been loaded."""
-
-
-@dataclass(frozen=True)
-class LoadTag:
-    """A ``snapshot-D`` tag: the latest load of day D."""
-
-    name: str
-    day: date
-    snapshot_id: int
-    max_ref_age_ms: int | None
 
 
 @dataclass(frozen=True)
@@ -247,8 +239,8 @@ def load_tags(table: Table) -> list[LoadTag]:
     """Every ``snapshot-YYYY-MM-DD`` tag whose snapshot is still retained, oldest day first."""
     tags: list[LoadTag] = []
     for name, ref in table.metadata.refs.items():
-        day = tag_date(name)
-        if day is None or ref.snapshot_ref_type != SnapshotRefType.TAG:
+        day = load_tag_date(name, ref.snapshot_ref_type.value)
+        if day is None:
             continue
         if table.metadata.snapshot_by_id(ref.snapshot_id) is None:
             continue
@@ -318,14 +310,6 @@ def load_snapshots(table: Table) -> list[LoadSnapshot]:
     return loads
 
 
-def _retention_days(tags: list[LoadTag]) -> int:
-    """The tags' own max-ref-age in days, or the default when they carry none."""
-    ages = [t.max_ref_age_ms for t in tags if t.max_ref_age_ms is not None]
-    if not ages:
-        return DEFAULT_TAG_RETENTION_DAYS
-    return max(1, round(max(ages) / _MS_PER_DAY))
-
-
 def resolve_as_of(table: Table, day: date) -> AsOf:
     """Apply the as-of rule to one table; raise :class:`NoSnapshotAsOfError` if it has none.
 
@@ -342,13 +326,11 @@ def resolve_as_of(table: Table, day: date) -> AsOf:
             on_main.append(load_tag)
         elif load_tag.day <= day:
             skipped.append(load_tag.name)
-    eligible = [t for t in on_main if t.day <= day]
-    if not eligible:
+    chosen = as_of_tag(on_main, day)
+    if chosen is None:
         earliest = on_main[0].day if on_main else None
-        raise NoSnapshotAsOfError(
-            table_name(table), day, earliest, _retention_days(tags), tuple(skipped)
-        )
-    chosen = eligible[-1]
+        retention = retention_days_of(t.max_ref_age_ms for t in tags)
+        raise NoSnapshotAsOfError(table_name(table), day, earliest, retention, tuple(skipped))
     return AsOf(snapshot_id=chosen.snapshot_id, tag_date=chosen.day, day=day)
 
 
@@ -403,11 +385,6 @@ def snapshot_at(table: Table, moment: datetime) -> Snapshot:
             f"{table_name(table)} had no snapshot at {moment.isoformat()}.{hint}"
         )
     return snapshot
-
-
-def tag_retention_ms(days: int = DEFAULT_TAG_RETENTION_DAYS) -> int:
-    """``max-ref-age-ms`` for a load tag kept ``days`` days (the writer sets it on each tag)."""
-    return int(timedelta(days=days).total_seconds() * 1000)
 
 
 def utc_from_millis(millis: int) -> datetime:

@@ -120,7 +120,7 @@ def test_a_rolled_back_load_stays_out_after_expiry_cuts_the_chain(silver: Silver
 @pytest.mark.spark
 def test_as_of_answers_survive_maintenance_extending_the_tags(lakehouse: SparkLakehouse) -> None:
     """A retention longer than the tags' age limit makes maintenance re-create every tag
-    (Spark's REPLACE TAG, a longer RETAIN): each still names the same snapshot, so every
+    (Spark's CREATE OR REPLACE TAG, a longer RETAIN): each still names the same snapshot, so every
     as-of answer is unchanged, and the re-created tags still resolve through pyiceberg."""
     ensure_table(local_catalog(lakehouse.paths), ARTISTS_SILVER)
     silver = SilverWriter(lakehouse.paths)

@@ -2,11 +2,12 @@
 
 Each table here is pyiceberg's own ``Table`` over ``TableMetadataV2`` written out snapshot by
 snapshot (ids, parents, sequence numbers, summaries, refs), so every branch of
-:mod:`catalog.iceberg.timetravel` is reached in microseconds: a rolled-back tag, an expiry gap in
-the
-parent chain, a branch named like a tag, a tag on an expired snapshot. The end-to-end tests
-(``tests/views/test_timetravel.py``, ``tests/expectations/test_persist.py``) write real
-tables; this module pins down what mutmut showed they leave open (docs/mutation-testing.md).
+:mod:`catalog.iceberg.timetravel` is reached in microseconds: a rolled-back tag, an expiry
+gap in the parent chain, a branch named like a tag, a tag on an expired snapshot. The
+end-to-end tests (``tests/views/test_timetravel.py``, ``tests/expectations/test_persist.py``)
+write real tables; this module pins down what mutmut showed they leave open
+(docs/mutation-testing.md). The rule's own decisions (:mod:`catalog.iceberg.tags.rule`) are
+pinned down in ``tests/catalog/test_tags_mutants.py``.
 """
 
 from __future__ import annotations
@@ -32,14 +33,15 @@ from catalog.iceberg.tags import (
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
     TAG_PREFIX,
+    LoadTag,
     tag_date,
     tag_name,
+    tag_retention_ms,
 )
 from catalog.iceberg.timetravel import (
     SNAPSHOT_DATE_COLUMN,
     AsOf,
     LoadSnapshot,
-    LoadTag,
     MainHistory,
     NoSnapshotAsOfError,
     SnapshotNotFoundError,
@@ -53,7 +55,6 @@ from catalog.iceberg.timetravel import (
     snapshot_date_filter,
     snapshot_for_version,
     summary_snapshot_date,
-    tag_retention_ms,
 )
 
 DAY_MS = 86_400_000

@@ -26,8 +26,9 @@ from catalog.iceberg.tags import (
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
     tag_name,
+    tag_retention_ms,
 )
-from catalog.iceberg.timetravel import NoSnapshotAsOfError, resolve_as_of, tag_retention_ms
+from catalog.iceberg.timetravel import NoSnapshotAsOfError, resolve_as_of
 from catalog.paths import LakehousePaths
 from expectations.frame import Candidate
 from expectations.persist import (
@@ -45,6 +46,8 @@ from views.local import LocalEngine
 D1 = date(2026, 11, 1)
 D2 = D1 + timedelta(days=1)
 D3 = D1 + timedelta(days=2)
+#: The UTC day the runs here happen on: it anchors the tag retention.
+TODAY = D3
 
 
 @pytest.fixture
@@ -85,6 +88,7 @@ def quality_run(day: date, *, bad: int = 0, validation_id: str = "", minute: int
 
 
 def record(paths: LakehousePaths, run: QualityRun, **kwargs: Any) -> QualityRun:
+    kwargs.setdefault("today", TODAY)
     return record_run(local_catalog(paths), run, LocalReportStore(paths.reports), **kwargs)
 
 
@@ -169,6 +173,18 @@ def test_a_clean_day_on_an_empty_quarantine_gets_one_empty_commit_and_a_tag(
     assert again.metadata.refs == quarantine.metadata.refs
 
 
+def test_a_day_beyond_tag_retention_gets_no_tag_on_either_table(home: LakehousePaths) -> None:
+    # the same retention rule as silver's: maintenance would drop these tags, so none is set
+    record(home, quality_run(D1), tag_retention_days=1, today=D3)
+    quarantine = table(home, ARTISTS_QUARANTINE.identifier)
+    assert (quarantine.snapshots(), quarantine.metadata.refs) == ([], {})  # no empty commit
+    results = table(home, DQ_RESULTS.identifier)
+    assert len(results.snapshots()) == 1  # the results are recorded all the same
+    assert tag_name(D1) not in results.metadata.refs
+    record(home, quality_run(D2), tag_retention_days=1, today=D3)
+    assert tag_name(D2) in table(home, DQ_RESULTS.identifier).metadata.refs
+
+
 def test_a_day_refused_by_bronze_leaves_the_quarantine_alone(home: LakehousePaths) -> None:
     record(home, quality_run(D1, bad=1))
     before = table(home, ARTISTS_QUARANTINE.identifier).metadata
@@ -227,7 +243,7 @@ def test_an_unknown_commit_state_never_appends_the_run_twice(
     fast_retries(monkeypatch)
     catalog = UnknownOnce(local_catalog(home), lands=lands)
     run = quality_run(D1, bad=1)
-    snapshot_id = append_results(catalog, run, None, tag_retention_days=10)  # type: ignore[arg-type]
+    snapshot_id = append_results(catalog, run, None, tag_retention_days=10, today=TODAY)  # type: ignore[arg-type]
 
     # Landed: the check finds the run's snapshot and nothing is redone; lost: one redo.
     assert len(catalog.appends) == (1 if lands else 2)

@@ -10,7 +10,7 @@ import pytest
 from catalog.bronze.layout import ManifestPart
 from catalog.bronze.payload import record_count
 from catalog.iceberg.tables import ARTISTS_SILVER
-from glue.rows import MalformedPartError, artist_objects, day_rows, fetch_order, silver_row
+from glue.rows import MalformedPartError, day_rows, fetch_order, part_records, silver_row
 from tests.bronze_days import artist
 
 DAY = date(2026, 11, 1)
@@ -32,15 +32,15 @@ def test_silver_row_has_exactly_the_table_columns() -> None:
 def test_both_answer_shapes_parse_and_nulls_are_not_records() -> None:
     batch = json.dumps({"artists": [artist(1), None, 42]}).encode()
     single = json.dumps(artist(2)).encode()
-    assert artist_objects(batch, "b") == [artist(1), 42]
-    assert len(artist_objects(batch, "b")) == record_count(batch) == 2  # the manifest's count
-    assert artist_objects(single, "s")[0]["id"] == artist(2)["id"]
+    assert part_records(batch, "b") == [artist(1), 42]
+    assert len(part_records(batch, "b")) == record_count(batch) == 2  # the manifest's count
+    assert part_records(single, "s")[0]["id"] == artist(2)["id"]
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"error": {"status": 500}}'])
 def test_a_body_that_is_not_an_artists_answer_is_refused(body: bytes) -> None:
     with pytest.raises(MalformedPartError, match="bronze part p"):
-        artist_objects(body, "p")
+        part_records(body, "p")
 
 
 def test_unknown_fields_are_ignored_and_bad_types_do_not_become_numbers() -> None:

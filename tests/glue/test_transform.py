@@ -15,8 +15,8 @@ from catalog.errors import FollowersUnavailableError
 from catalog.iceberg.profiles import local_catalog
 from catalog.iceberg.tables import ARTISTS_SILVER
 from catalog.iceberg.tags import tag_name
+from catalog.iceberg.tags.with_spark import load_commits
 from glue.job import run_local_day
-from glue.merge import load_commits
 from glue.transform import BronzePartError, DayIncompleteError, NoValidRowsError
 from tests.bronze_days import artist, write_day
 from tests.conftest import SparkLakehouse
