@@ -1,15 +1,15 @@
 """The ``spotify-lakehouse`` Typer app and what its commands share.
 
 Commands live in :mod:`infra.cli.commands` (one module per area) and register themselves on
-:data:`app`; :mod:`infra.cli.main` imports them all and maps failures to exit codes. Nothing here
-imports ``aws_cdk`` (it would start Node through jsii).
+:data:`app`; :mod:`infra.cli.main` imports them (only ``query``'s for a query) and maps
+failures to exit codes. Nothing here imports ``aws_cdk`` (it would start Node through jsii).
 
 Two rules every command gets from here rather than implementing them itself:
 
 * **Days** (:func:`parse_day`): ``YYYY-MM-DD`` only, never before the earliest day (Spotify's
   launch unless ``LAKEHOUSE_EARLIEST_DAY`` says otherwise), never in the future (UTC). The
-  date options parse through it while the command line is read, so a bad day is exit 2
-  before the command has written anything.
+  date options (:func:`day_option`) parse through it while the command line is read, so a
+  bad day is exit 2 before the command has written anything.
 * **stderr** (:class:`HeldLogs`): a non-zero exit prints exactly one line there, the reason.
   Without ``-v``, log records and Python warnings are held back while the command runs and
   printed after it succeeds; a failure only counts them in its reason line.
@@ -23,13 +23,13 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import typer
-from rich.console import Console
 
 from catalog.paths import HOME_ENV, LakehousePaths
 from infra.cli.output import OutputFormat
+from views.engine import EngineName
 
 app = typer.Typer(
     name="spotify-lakehouse",
@@ -38,8 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-#: Progress and notes go to stderr; results (tables, json, csv) to stdout.
-console = Console(stderr=True, soft_wrap=True)
 
 # Days -----------------------------------------------------------------------------------------
 
@@ -107,15 +105,18 @@ def parse_day(text: str | None) -> date:
         raise typer.BadParameter(str(e)) from e
 
 
+def day_option(flag: str, help: str) -> Any:
+    """A day option (``--date``, ``--start``, ``--end``, ``--as-of``), read by :func:`parse_day`
+    while the command line is parsed. Help text is rich markup: write ``\\[`` for ``[``."""
+    return typer.Option(flag, parser=parse_day, metavar="YYYY-MM-DD", help=help, show_default=False)
+
+
 DayOption = Annotated[
     date | None,
-    typer.Option(
+    day_option(
         "--date",
-        parser=parse_day,
-        metavar="YYYY-MM-DD",
-        help=f"UTC day, from the earliest day ({EARLIEST_DAY_ENV}, default "
-        f"{DEFAULT_EARLIEST_DAY}) to today [default: today]",
-        show_default=False,
+        f"UTC day, from the earliest day ({EARLIEST_DAY_ENV}, default "
+        f"{DEFAULT_EARLIEST_DAY}) to today \\[default: today]",
     ),
 ]
 SimulatorOption = Annotated[
@@ -123,6 +124,14 @@ SimulatorOption = Annotated[
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Output format")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Simulator seed (same seed, same data)")]
+EngineOption = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="local: DuckDB over the home's tables; athena: Amazon Athena (ATHENA_WORKGROUP, "
+        "ATHENA_OUTPUT_LOCATION, LAKEHOUSE_WAREHOUSE, AWS_REGION)",
+    ),
+]
 
 
 def paths_of(ctx: typer.Context) -> LakehousePaths:
@@ -258,7 +267,7 @@ def _global(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option("--home", envvar=HOME_ENV, help="Lakehouse home [default: ./lakehouse]"),
+        typer.Option("--home", envvar=HOME_ENV, help="Lakehouse home \\[default: ./lakehouse]"),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress")] = False,
 ) -> None:

@@ -25,12 +25,13 @@ from catalog.errors import LakehouseError
 from infra.cli import app as cli_app
 from infra.cli.app import held_logs, reset_logging
 
-#: The modules of ``infra.cli.commands`` whose import registers their commands on the app (in
-#: this order, the help's: chart imports query, demo imports transform first).
-COMMAND_MODULES = ("chart", "cost", "demo", "ingest", "query", "transform")
+#: The modules of ``infra.cli.commands`` whose import registers their commands on the app, in
+#: the order the help lists them.
+COMMAND_MODULES = ("query", "chart", "cost", "transform", "demo", "ingest")
 #: Commands one module serves alone, imported without the others: ``query`` is a short
-#: process whose time is mostly imports, and the pipeline's modules (glue, SQLAlchemy,
-#: requests, ...) are most of them. Any other command, or none (``--help``), imports all.
+#: process whose time is mostly imports. Any other command, or none (``--help``), registers
+#: all; that stays cheap because command modules import the pipeline's modules (glue,
+#: SQLAlchemy, requests, ...) only when a command runs.
 _ALONE = {"query": "query", "snapshots": "query", "views": "query", "maintain": "query"}
 #: Global options that take a value: the word after them is not the command.
 _VALUED_OPTIONS = ("--home",)

@@ -1,7 +1,10 @@
-"""Printing rows: rich tables for people, JSON or CSV for scripts.
+"""What the CLI prints: result rows on stdout, progress lines on stderr.
 
-The JSON contract (ARCHITECTURE.md): a list of objects with lower-case column names, dates
-as ``YYYY-MM-DD``, timestamps in ISO-8601 UTC. CSV has a header row and the same values.
+Rows are rich tables for people, JSON or CSV for scripts. The JSON contract
+(ARCHITECTURE.md): a list of objects with lower-case column names, dates as ``YYYY-MM-DD``,
+timestamps in ISO-8601 UTC. CSV has a header row and the same values. Progress (one line
+per stage of a day, from :class:`infra.local.pipeline.Progress`) goes to stderr, so a
+command's stdout stays its result.
 """
 
 from __future__ import annotations
@@ -14,10 +17,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from glue.transform import TransformResult
+    from infra.local.pipeline import Progress
+    from ingest.pipeline import IngestResult
+
+#: Progress and notes go to stderr; results (tables, json, csv) to stdout.
+console = Console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -128,3 +139,53 @@ def render(
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
         console.print(table)
+
+
+# progress on stderr ---------------------------------------------------------------------------
+
+
+def print_ingested(result: IngestResult) -> None:
+    """One line per fetched day, plus one naming the roster's malformed ids if any."""
+    day = result.day
+    if result.already_complete:
+        console.print(f"{day}: bronze already complete (run {result.run_id}); --force re-fetches")
+        return
+    unknown = [i for i in result.missing_ids if i not in result.invalid_ids]
+    missing = f", unknown ids: {', '.join(unknown)}" if unknown else ""
+    console.print(
+        f"{day}: {result.records} artists in {len(result.parts)} parts, "
+        f"run {result.run_id}{missing}"
+    )
+    if result.invalid_ids:
+        console.print(
+            f"{day}: roster error: {len(result.invalid_ids)} malformed artist id(s) skipped: "
+            f"{', '.join(repr(i) for i in result.invalid_ids)} (a Spotify id is 22 letters and "
+            "digits); the other artists were fetched"
+        )
+
+
+def print_loaded(result: TransformResult) -> None:
+    """One line per loaded day, plus its data-quality verdict when a check failed or rows
+    were quarantined."""
+    if result.committed:
+        console.print(
+            f"{result.snapshot_date}: {result.inserted} inserted, {result.updated} updated, "
+            f"snapshot {result.snapshot_id}, tag {result.tag}"
+        )
+    else:
+        console.print(f"{result.snapshot_date}: {result.rows} rows unchanged, no commit")
+    quality = result.quality
+    if quality.failed_expectations or quality.quarantined_rows:
+        verdict = "passed" if quality.success else "FAILED"
+        console.print(
+            f"  data quality {verdict}: {quality.quarantined_rows} of "
+            f"{quality.evaluated_rows} rows quarantined, failed "
+            f"{', '.join(quality.failed_expectations) or 'none'}; report {quality.report}"
+        )
+
+
+def progress_lines() -> Progress:
+    """The pipeline's progress as the CLI prints it: each stage of a day, when it is done."""
+    from infra.local.pipeline import Progress
+
+    return Progress(ingested=print_ingested, loaded=print_loaded)

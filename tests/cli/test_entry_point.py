@@ -1,4 +1,4 @@
-"""The entry point's own rules, beyond any one command (``infra/cli/main.py``, ``cli_app.py``).
+"""The entry point's own rules, beyond any one command (``infra/cli/main.py``, ``app.py``).
 
 Whatever goes wrong inside a command, the user gets the contract: one reason line on
 stderr and a status of 0, 1, 2 or 3. Faults are injected into ``cost`` (the cheapest
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import infra.cost
-from infra.local.fetch import Check, DoctorReport, FollowersNotReadableError
+from infra.local.doctor import Check, DoctorReport, FollowersNotReadableError
 from ingest.capabilities import AppCapabilities
 from tests.cli._run import Outcome, reason, run_main, succeeded
 

@@ -198,8 +198,8 @@ def test_followers_unavailable_exits_3_and_transform_refuses_too(
 ) -> None:
     from catalog.bronze.local import LocalBronzeStore
     from catalog.errors import FollowersUnavailableError
-    from ingest.connection import open_simulator
     from ingest.pipeline import ingest_day
+    from ingest.simulator.connection import open_simulator
 
     today = utc_today()
     store = LocalBronzeStore(lakehouse.paths.bronze)

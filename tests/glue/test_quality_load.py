@@ -19,7 +19,7 @@ from glue.job import run_local_day
 from glue.merge import merge_day
 from glue.transform import JobContext, NoValidRowsError, prepare_day, spark_table_name
 from infra.cli.main import main
-from infra.local.runner import BackfillStoppedError, LocalRunner
+from infra.local.pipeline import BackfillStoppedError, LocalPipeline, Progress
 from tests.bronze_days import artist, write_day
 from tests.conftest import SparkLakehouse
 
@@ -259,8 +259,8 @@ def test_backfill_of_ten_days_is_ten_load_commits_in_order(lakehouse: SparkLakeh
     days = [D1 + timedelta(days=n) for n in range(10)]
     for day in reversed(days):  # written out of order; loaded in order
         write_day(store, day, [roster(day)])
-    runner = LocalRunner(lakehouse.paths)
-    results = runner.backfill(list(reversed(days)))
+    with LocalPipeline(lakehouse.paths) as pipeline:
+        results = pipeline.backfill(list(reversed(days))).transforms
     assert [r.snapshot_date for r in results] == days
     commits = silver_commits(lakehouse)
     assert [c["snapshot_date"] for c in commits] == [d.isoformat() for d in days]
@@ -276,9 +276,9 @@ def test_a_failed_day_stops_the_backfill_with_earlier_days_committed(
     write_day(store, days[2], [roster(days[2])])
     reported: list[date] = []
     with pytest.raises(BackfillStoppedError) as stopped:
-        LocalRunner(lakehouse.paths).backfill(
-            days, after_each=lambda r: reported.append(r.snapshot_date)
-        )
+        LocalPipeline(
+            lakehouse.paths, progress=Progress(loaded=lambda r: reported.append(r.snapshot_date))
+        ).backfill(days)
     assert stopped.value.day == days[1]
     assert isinstance(stopped.value.__cause__, NoValidRowsError)
     assert reported == [days[0]]

@@ -16,7 +16,7 @@ import time_machine
 import typer
 
 from catalog.paths import LakehousePaths
-from infra import cli_app
+from infra.cli import app as cli_app
 from infra.cli.app import check_day, earliest_day, parse_day, paths_of, utc_today
 
 TODAY = date(2026, 3, 7)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from infra.cli.app import app, console, parse_day, paths_of
-from infra.cli.commands.query import EngineOption
+from infra.cli.app import EngineOption, app, day_option, paths_of
+from infra.cli.output import console
 
 
 @app.command()
@@ -21,13 +21,7 @@ def chart(
     top: Annotated[int, typer.Option("--top", min=1, help="Most followed artists")] = 10,
     days: Annotated[int, typer.Option("--days", min=1, help="Days ending the latest load")] = 30,
     as_of: Annotated[
-        date | None,
-        typer.Option(
-            "--as-of",
-            parser=parse_day,
-            metavar="YYYY-MM-DD",
-            help="Chart the data as of this load date",
-        ),
+        date | None, day_option("--as-of", "Chart the data as of this load date")
     ] = None,
     engine: EngineOption = "local",
 ) -> None:

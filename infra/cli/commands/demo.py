@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from catalog.paths import LakehousePaths
-from infra.cli.app import SeedOption, app, console, earliest_day, paths_of, utc_today
-from infra.cli.commands.transform import report
-from infra.cli.output import OutputFormat, render, result_console
-from infra.local.fetch import ingest_and_report, open_connection
-from infra.local.runner import LocalRunner, days_between
+from infra.cli.app import SeedOption, app, earliest_day, paths_of, utc_today
+from infra.cli.output import OutputFormat, console, progress_lines, render, result_console
+
+#: How the demo's closing lines call the CLI: ``make demo`` installs it in the repo's .venv.
+CLI = ".venv/bin/spotify-lakehouse"
 
 
 @app.command()
@@ -24,6 +22,9 @@ def demo(
     seed: SeedOption = 42,
 ) -> None:
     """Start the simulator, run the pipeline for the last N days, answer the two questions."""
+    from infra.local.pipeline import LocalPipeline, days_between
+    from infra.local.quality import QualitySummary, latest_quality_runs
+    from infra.local.spotify import SpotifyFetch
     from ingest.roster import demo_roster
     from views.chart import write_chart
     from views.local import LocalEngine
@@ -41,50 +42,30 @@ def demo(
     paths = paths_of(ctx).ensure()
     roster = demo_roster(artists, seed=seed)
     console.print(f"demo: {len(roster)} artists, {window[0]} .. {window[-1]}, home {paths.home}")
-    runner = LocalRunner(paths)
-    try:
-        with open_connection(True, seed, roster) as connection:
-            runner.backfill(
-                window,
-                before_each=lambda d: ingest_and_report(
-                    paths, connection, d, roster, allow_backdated=False, force=False
-                ),
-                after_each=report,
-            )
-    finally:
-        runner.close()
+    fetch = SpotifyFetch(simulator=True, roster=roster, seed=seed)
+    with LocalPipeline(paths, fetch=fetch, progress=progress_lines()) as pipeline:
+        pipeline.backfill(window)
+
     engine = LocalEngine(paths)
     out = result_console()
     for name, title in BUSINESS_QUESTIONS.items():
         result = engine.execute(load_sql(name))
         render(result.columns, result.rows, OutputFormat.table, title=title, console=out)
     chart = write_chart(engine, paths.reports / "charts" / "followers.png", days=days)
-    _print_quality(out, paths, window)
-    cli = ".venv/bin/spotify-lakehouse"
+    quality = QualitySummary.of(latest_quality_runs(paths), window)
+    failed = quality.failed_expectations
+    out.print(
+        f"\nData quality: {quality.passed}/{quality.days} days passed every check, "
+        f"{quality.evaluated_rows} rows evaluated, {quality.quarantined_rows} quarantined"
+        + (f", failed or warned: {', '.join(failed)}" if failed else "")
+    )
+    if quality.latest_report:
+        out.print(f"Reports: {paths.reports / 'quality'} (latest: {quality.latest_report})")
     out.print(
         f"\nChart: {chart.png}\n       {chart.html}"
         f"\nLakehouse: {paths.home}\nTry:\n"
-        f'  {cli} --home {paths.home} query "SELECT * FROM Spotify_Gold_View LIMIT 5"\n'
-        f"  {cli} --home {paths.home} query --as-of {window[len(window) // 2]} "
+        f'  {CLI} --home {paths.home} query "SELECT * FROM Spotify_Gold_View LIMIT 5"\n'
+        f"  {CLI} --home {paths.home} query --as-of {window[len(window) // 2]} "
         '"SELECT date, count(*) FROM Spotify_Gold_View GROUP BY date ORDER BY date"\n'
-        f"  {cli} --home {paths.home} snapshots"
+        f"  {CLI} --home {paths.home} snapshots"
     )
-
-
-def _print_quality(out: Console, paths: LakehousePaths, window: list[date]) -> None:
-    """One paragraph on the demo window's data quality, and where the reports are."""
-    from catalog.iceberg.profiles import local_catalog
-    from expectations.persist import latest_runs
-
-    runs = [r for r in latest_runs(local_catalog(paths), None) if r.snapshot_date in window]
-    failed = sorted({name for r in runs for name in r.failed_expectations})
-    quarantined = sum(r.quarantined_rows for r in runs)
-    passed = sum(r.success for r in runs)
-    out.print(
-        f"\nData quality: {passed}/{len(runs)} days passed every check, "
-        f"{sum(r.evaluated_rows for r in runs)} rows evaluated, {quarantined} quarantined"
-        + (f", failed or warned: {', '.join(failed)}" if failed else "")
-    )
-    latest = max(runs, key=lambda r: r.snapshot_date, default=None)
-    if latest is not None and latest.report:
-        out.print(f"Reports: {paths.reports / 'quality'} (latest: {latest.report})")

@@ -1,11 +1,15 @@
-"""Commands that fetch from Spotify: ingest, run, doctor, import-legacy, simulator."""
+"""Commands that fetch from Spotify: ingest, run, doctor, import-legacy, simulator.
+
+The work lives in :mod:`infra.local` (the pipeline, doctor, the legacy import), imported
+when a command runs, not when it is registered.
+"""
 
 from __future__ import annotations
 
 import errno
 import signal
 import threading
-from contextlib import ExitStack
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
@@ -18,20 +22,13 @@ from infra.cli.app import (
     SeedOption,
     SimulatorOption,
     app,
-    console,
     paths_of,
     utc_today,
 )
-from infra.cli.commands.transform import transform
-from infra.cli.output import OutputFormat, render
-from infra.local.fetch import (
-    DEFAULT_TOP,
-    bronze_store_for,
-    doctor_checks,
-    ingest_and_report,
-    open_connection,
-    roster_from,
-)
+from infra.cli.output import OutputFormat, console, progress_lines, render
+
+#: ``--top`` when not given: the 20 most followed (a roster of 20 or fewer is kept whole).
+DEFAULT_TOP: Final = 20
 
 RosterOption = Annotated[
     Path | None,
@@ -54,46 +51,44 @@ TopOption = Annotated[
 ]
 
 
-@app.command()
-def ingest(
-    ctx: typer.Context,
-    day: DayOption = None,
-    simulator: SimulatorOption = False,
-    roster: RosterOption = None,
-    allow_backdated: BackdatedOption = False,
-    force: ForceOption = False,
-    seed: SeedOption = 42,
-    top: TopOption = DEFAULT_TOP,
-) -> None:
-    """Fetch the roster's artists into bronze for one day."""
-    chosen, artists = day or utc_today(), roster_from(roster)
-    with open_connection(simulator, seed, artists) as connection:
-        ingest_and_report(
-            paths_of(ctx),
-            connection,
-            chosen,
-            artists,
+def _fetch_command(*, then_transform: bool) -> Callable[..., None]:
+    """``ingest`` (``then_transform=False``) or ``run``: one set of options, one body."""
+
+    def command(
+        ctx: typer.Context,
+        day: DayOption = None,
+        simulator: SimulatorOption = False,
+        roster: RosterOption = None,
+        allow_backdated: BackdatedOption = False,
+        force: ForceOption = False,
+        seed: SeedOption = 42,
+        top: TopOption = DEFAULT_TOP,
+    ) -> None:
+        from infra.local.pipeline import LocalPipeline
+        from infra.local.spotify import SpotifyFetch, roster_from
+
+        chosen = day or utc_today()  # resolved once for both stages (midnight may pass between)
+        fetch = SpotifyFetch(
+            simulator=simulator,
+            roster=roster_from(roster),
+            seed=seed,
             allow_backdated=allow_backdated,
             force=force,
             top=top,
         )
+        with LocalPipeline(paths_of(ctx), fetch=fetch, progress=progress_lines()) as pipeline:
+            if then_transform:
+                pipeline.run(chosen)
+            else:
+                pipeline.ingest(chosen)
+
+    return command
 
 
-@app.command()
-def run(
-    ctx: typer.Context,
-    day: DayOption = None,
-    simulator: SimulatorOption = False,
-    roster: RosterOption = None,
-    allow_backdated: BackdatedOption = False,
-    force: ForceOption = False,
-    seed: SeedOption = 42,
-    top: TopOption = DEFAULT_TOP,
-) -> None:
-    """Ingest and transform one day."""
-    chosen = day or utc_today()  # resolved once for both stages (midnight may pass between)
-    ingest(ctx, chosen, simulator, roster, allow_backdated, force, seed, top)
-    transform(ctx, chosen)
+app.command("ingest", help="Fetch the roster's artists into bronze for one day.")(
+    _fetch_command(then_transform=False)
+)
+app.command("run", help="Ingest and transform one day.")(_fetch_command(then_transform=True))
 
 
 @app.command()
@@ -106,19 +101,13 @@ def doctor(
 
     Exits 3 when the app cannot read followers, 1 when another check fails.
     """
-    with ExitStack() as stack:
-        found = doctor_checks(
-            paths_of(ctx),
-            lambda: stack.enter_context(open_connection(simulator, 0, roster_from(None))),
-        )
+    from infra.local.doctor import diagnose
+
+    found = diagnose(paths_of(ctx), simulator=simulator)
     render(["check", "status", "detail"], [(c.name, c.status, c.detail) for c in found.checks], fmt)
     problem = found.problem()
     if problem is not None:
         raise problem
-
-
-class NothingToImportError(LakehouseError):
-    """The legacy source holds no ``YYYY-MM-DD/<artist name>`` object."""
 
 
 @app.command("import-legacy")
@@ -126,11 +115,11 @@ def import_legacy_command(
     ctx: typer.Context,
     source: Annotated[
         str,
-        typer.Argument(help="Folder or s3://bucket[/prefix] holding YYYY-MM-DD/<artist name>"),
+        typer.Argument(help="Folder or s3://bucket\\[/prefix] holding YYYY-MM-DD/<artist name>"),
     ],
     bronze: Annotated[
         str | None,
-        typer.Option("--bronze", help="Target bronze: folder or s3://bucket/prefix [home's]"),
+        typer.Option("--bronze", help="Target bronze: folder or s3://bucket/prefix \\[home's]"),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Re-import days that are already complete")
@@ -138,25 +127,19 @@ def import_legacy_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Bring the original project's history into bronze, one completed day at a time."""
-    from ingest.legacy import import_legacy, open_legacy_source
+    from infra.local.legacy import import_history
 
-    store = bronze_store_for(paths_of(ctx), bronze)
-    report = import_legacy(open_legacy_source(source), store, force=force)
-    if not report.days:
-        raise NothingToImportError(
-            f"no YYYY-MM-DD/<artist name> object in {report.source} "
-            f"({len(report.ignored_keys)} other key(s) ignored); point SOURCE at the folder or "
-            "bucket prefix that holds the date folders"
-        )
+    done = import_history(paths_of(ctx), source, bronze=bronze, force=force)
+    days = done.report.days
     rows = [
         (d.day, d.status, d.run_id, d.records, d.followers_available, len(d.skipped_keys))
-        for d in report.days
+        for d in days
     ]
     render(["snapshot_date", "status", "run_id", "records", "followers", "skipped"], rows, fmt)
+    imported = len(done.report.imported)
     console.print(
-        f"{len(report.imported)} day(s) imported into {store.location}, "
-        f"{len(report.days) - len(report.imported)} left as they were; load them with "
-        f"backfill --start {report.days[0].day} --end {report.days[-1].day}"
+        f"{imported} day(s) imported into {done.bronze}, {len(days) - imported} left as they "
+        f"were; load them with backfill --start {days[0].day} --end {days[-1].day}"
     )
 
 

@@ -12,18 +12,8 @@ from typing import Annotated
 import typer
 
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
-from infra.cli.app import FormatOption, app, console, parse_day, paths_of
-from infra.cli.output import OutputFormat, render
-from views.engine import EngineName
-
-EngineOption = Annotated[
-    EngineName,
-    typer.Option(
-        "--engine",
-        help="local: DuckDB over the home's tables; athena: Amazon Athena (ATHENA_WORKGROUP, "
-        "ATHENA_OUTPUT_LOCATION, LAKEHOUSE_WAREHOUSE, AWS_REGION)",
-    ),
-]
+from infra.cli.app import EngineOption, FormatOption, app, day_option, paths_of
+from infra.cli.output import OutputFormat, console, render
 
 views_app = typer.Typer(help="The views defined in views/sql.", no_args_is_help=True)
 app.add_typer(views_app, name="views")
@@ -40,13 +30,7 @@ def query(
         ),
     ],
     as_of: Annotated[
-        date | None,
-        typer.Option(
-            "--as-of",
-            parser=parse_day,
-            metavar="YYYY-MM-DD",
-            help="Read every Iceberg table as of this load date",
-        ),
+        date | None, day_option("--as-of", "Read every Iceberg table as of this load date")
     ] = None,
     engine: EngineOption = "local",
     fmt: FormatOption = OutputFormat.table,

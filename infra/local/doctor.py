@@ -1,7 +1,8 @@
-"""The CLI's way into ingest: pick the Spotify endpoint and the roster, fetch a day, say so.
+"""``doctor``: what this machine and this Spotify app can do, before a run finds out.
 
-Also the two ingest-side commands that are not a day's fetch: ``doctor`` (what this machine
-and this Spotify app can do) and ``import-legacy`` (the original project's history).
+Each check is one line of the report (ok, warn or fail, and why). The exit status follows
+from the findings, never from the printed table: 3 when the probe found an app without
+followers (the finding to act on first), 1 when any other check failed.
 """
 
 from __future__ import annotations
@@ -9,86 +10,21 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Final, Literal
 
-from catalog.bronze.layout import BronzeStore
-from catalog.bronze.local import LocalBronzeStore
 from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
-from infra.cli.app import console
+from infra.local.spotify import open_connection
 from ingest.capabilities import AppCapabilities, probe
-from ingest.connection import SpotifyConnection, open_real_api, open_simulator
+from ingest.connection import SpotifyConnection
 from ingest.errors import FollowersUnavailableError
-from ingest.pipeline import IngestResult, ingest_day
-from ingest.roster import Roster, default_roster, load_roster
+from ingest.roster import default_roster
 
-#: ``--top`` when not given: the 20 most followed (a roster of 20 or fewer is kept whole).
-DEFAULT_TOP: Final = 20
 JAVA_VERSION_TIMEOUT_S: Final = 20
-
-
-@contextmanager
-def open_connection(simulator: bool, seed: int, roster: Roster) -> Iterator[SpotifyConnection]:
-    """The simulator (started here, knowing ``roster``) or the real API from ``SPOTIFY_*``."""
-    if simulator:
-        with open_simulator(seed=seed, roster=roster) as connection:
-            yield connection
-    else:
-        with open_real_api() as connection:
-            yield connection
-
-
-def roster_from(path: Path | None) -> Roster:
-    """The roster file given with ``--roster`` (malformed ids set aside and reported, the
-    rest fetched), or the 20 default artists."""
-    return load_roster(path, strict=False) if path else default_roster()
-
-
-def ingest_and_report(
-    paths: LakehousePaths,
-    connection: SpotifyConnection,
-    day: date,
-    roster: Roster,
-    *,
-    allow_backdated: bool,
-    force: bool,
-    top: int | None = None,
-) -> IngestResult:
-    """Ingest ``day`` into the local bronze folder and print one line about it on stderr."""
-    result = ingest_day(
-        day,
-        store=LocalBronzeStore(paths.ensure().bronze),
-        client=connection.client,
-        roster=roster,
-        source=connection.source,
-        allow_backdated=allow_backdated,
-        force=force,
-        top=top,
-    )
-    if result.already_complete:
-        console.print(f"{day}: bronze already complete (run {result.run_id}); --force re-fetches")
-        return result
-    unknown = [i for i in result.missing_ids if i not in result.invalid_ids]
-    missing = f", unknown ids: {', '.join(unknown)}" if unknown else ""
-    console.print(
-        f"{day}: {result.records} artists in {len(result.parts)} parts, "
-        f"run {result.run_id}{missing}"
-    )
-    if result.invalid_ids:
-        console.print(
-            f"{day}: roster error: {len(result.invalid_ids)} malformed artist id(s) skipped: "
-            f"{', '.join(repr(i) for i in result.invalid_ids)} (a Spotify id is 22 letters and "
-            "digits); the other artists were fetched"
-        )
-    return result
-
-
-# doctor -------------------------------------------------------------------------------------
 
 CheckStatus = Literal["ok", "warn", "fail"]
 
@@ -171,6 +107,19 @@ def doctor_checks(
     checks.append(_jars_check(jars))
     checks.append(_catalog_check(paths))
     return DoctorReport(checks, found)
+
+
+def diagnose(paths: LakehousePaths, *, simulator: bool) -> DoctorReport:
+    """Every check, against the built-in simulator or the real API (``SPOTIFY_*``).
+
+    The connection opens inside the checks (missing credentials are a finding, not a
+    crash) and closes, the simulator with it, before the report is returned.
+    """
+    with ExitStack() as stack:
+        return doctor_checks(
+            paths,
+            lambda: stack.enter_context(open_connection(simulator, 0, default_roster())),
+        )
 
 
 def _spotify_checks(conn: SpotifyConnection) -> tuple[list[Check], AppCapabilities | None]:
@@ -264,15 +213,3 @@ def _catalog_check(paths: LakehousePaths) -> Check:
         return Check("catalog", "fail", f"{db} is not a readable Iceberg SQL catalog: {e}")
     tables = ", ".join(f"{ns}.{name}" for ns, name in rows) or "no tables yet"
     return Check("catalog", "ok", f"{db}: {tables}")
-
-
-# import-legacy -------------------------------------------------------------------------------
-
-
-def bronze_store_for(paths: LakehousePaths, uri: str | None) -> BronzeStore:
-    """``--bronze URI`` (a folder or s3://bucket/prefix), or the home's bronze folder."""
-    if uri:
-        from catalog.bronze.open_store import open_bronze_store
-
-        return open_bronze_store(uri)
-    return LocalBronzeStore(paths.ensure().bronze)
