@@ -34,25 +34,25 @@ import pyathena
 from pyathena.error import Error as PyAthenaError
 from pyathena.model import AthenaQueryExecution
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.table import Table
 
 from catalog.iceberg.tables import NAMESPACE
 from catalog.iceberg.timetravel import resolve_as_of
 from views.engine import QueryEngine, QueryResult, TableRead
-from views.errors import (
-    AthenaQueryError,
-    AthenaUnavailableError,
-    ScanLimitExceededError,
-    UnknownTableError,
-)
+from views.errors import AthenaQueryError, AthenaUnavailableError, ScanLimitExceededError
 from views.plan import ViewDefinition, athena_as_of_sql, plan_query
+from views.tables import load_table
 
 #: Environment read by :meth:`AthenaSettings.from_env` (the CLI's ``--engine athena``).
 ENV_WORKGROUP: Final = "ATHENA_WORKGROUP"
 ENV_OUTPUT_LOCATION: Final = "ATHENA_OUTPUT_LOCATION"
 ENV_DATABASE: Final = "ATHENA_DATABASE"
 ENV_POLL_INTERVAL: Final = "ATHENA_POLL_INTERVAL"
+
+#: What to do about a table missing from the Glue catalog.
+_DEPLOY_TABLES: Final = (
+    "Check the name, or deploy the tables (spotify-lakehouse views deploy --engine athena) "
+    "and load a day first."
+)
 
 #: What Athena says when a workgroup's per-query data usage control cancels a query.
 _SCAN_LIMIT_MARKERS: Final = ("bytes scanned limit", "scanned limit was exceeded")
@@ -138,7 +138,8 @@ class AthenaEngine(QueryEngine):
         reads: list[TableRead] = []
         versions: dict[str, tuple[int, date]] = {}
         for name in sorted(plan.tables):
-            resolved = resolve_as_of(self._load(name), as_of)
+            table = load_table(self.catalog, name, hint=_DEPLOY_TABLES)
+            resolved = resolve_as_of(table, as_of)
             versions[name] = (resolved.snapshot_id, as_of)
             reads.append(TableRead(f"{NAMESPACE}.{name}", resolved.snapshot_id, resolved))
         columns, rows = self._run(athena_as_of_sql(sql, versions))
@@ -147,15 +148,6 @@ class AthenaEngine(QueryEngine):
     def deploy_view(self, view: ViewDefinition) -> None:
         """Run the view's file as is: ``CREATE OR REPLACE VIEW spotify.<name> AS ...``."""
         self._run(view.athena_sql)
-
-    def _load(self, name: str) -> Table:
-        try:
-            return self.catalog.load_table((NAMESPACE, name))
-        except NoSuchTableError as e:
-            raise UnknownTableError(
-                f"no Iceberg table {NAMESPACE}.{name} in the Glue catalog: deploy the tables "
-                "(spotify-lakehouse views deploy --engine athena) and load a day first."
-            ) from e
 
     def _run(self, sql: str) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
         self.polls = []

@@ -12,7 +12,7 @@ from pyiceberg.catalog import Catalog
 
 from catalog.iceberg.tables import ensure_tables
 from views.engine import QueryEngine
-from views.plan import view_definitions
+from views.parsing import view_definitions
 
 
 def deploy_views(engine: QueryEngine, catalog: Catalog) -> list[str]:

@@ -1,8 +1,10 @@
-"""The query-engine seam: one interface, a local DuckDB engine and an Athena engine.
+"""The query-engine seam: one interface, two engines behind it.
 
-The CLI's ``query`` command, ``demo`` and the tests talk to :class:`QueryEngine` only, so
-the same Athena SQL runs on one machine (:class:`views.local.LocalEngine`) or on AWS
-(:class:`views.athena.AthenaEngine`, through pyathena) without the caller knowing which.
+The CLI's ``query`` and ``views deploy`` commands, ``demo`` and the tests talk to
+:class:`QueryEngine` only, so the same Athena SQL runs on one machine
+(:class:`views.local.LocalEngine`, DuckDB) or on AWS (:class:`views.athena.AthenaEngine`,
+through pyathena) without the caller knowing which; :mod:`views.open_engine` opens one by
+name. This module imports neither engine, so naming one costs no DuckDB or boto3 import.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from catalog.iceberg.timetravel import AsOf
-    from views.plan import ViewDefinition
+    from views.parsing import ViewDefinition
 
 #: The engines ``query --engine`` and ``views deploy --engine`` choose between.
 EngineName = Literal["local", "athena"]
@@ -77,4 +79,5 @@ class QueryEngine(ABC):
 
     @abstractmethod
     def deploy_view(self, view: ViewDefinition) -> None:
-        """Create or replace ``view`` from its ``views/sql`` file (its Athena DDL as is)."""
+        """Deploy ``view`` from its ``views/sql`` file: Athena runs the DDL as is; the local
+        engine, which creates views per query, checks it against the live tables."""

@@ -3,7 +3,7 @@
 How a query runs (:meth:`LocalEngine.execute`):
 
 1. :func:`views.plan.plan_query` parses it as Athena SQL and lists the Iceberg tables it
-   reads, expanding views from ``views/sql`` to their base tables.
+   reads, through the views of ``views/sql`` (sqlglot's scopes, :mod:`views.references`).
 2. Each table is loaded from the local pyiceberg catalog and its files planned
    (:func:`views.scan.plan_read`): at the current snapshot, or with ``as_of`` at the
    snapshot :func:`resolve_as_of` picks with ``snapshot_date <= D`` applied. The query's
@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import duckdb
-from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.expressions import And
 from pyiceberg.table import Table
 
@@ -49,16 +48,17 @@ from views.plan import (
     ViewDefinition,
     generate,
     plan_query,
-    view_definitions,
 )
 from views.pushdown import row_filter
 from views.sandbox import connect, lock_down
 from views.scan import PlannedRead, plan_read, register_read
-from views.tables import ReadOnlyCatalog, TableSource
+from views.tables import ReadOnlyCatalog, TableSource, load_table
 from views.trino_types import ColumnTypes, arrow_columns, iceberg_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+_LOAD_DATA: Final = "Check the name, or load data first (spotify-lakehouse run --date D)."
 
 #: Athena's (Trino's) columns of ``$partitions``, from pyiceberg's names.
 _PARTITIONS_COLUMNS = {
@@ -144,23 +144,10 @@ class LocalEngine(QueryEngine):
             connection.close()
 
     def _load(self, name: str) -> Table:
-        if name in self._tables:
-            return self._tables[name]
-        try:
-            table = self._tables[name] = self.catalog.load_table((NAMESPACE, name))
-        except NoSuchTableError as e:
-            raise UnknownTableError(
-                f"no table or view {NAMESPACE}.{name}; known: {', '.join(self._known())}. "
-                "Check the name, or load data first (spotify-lakehouse run --date D)."
-            ) from e
-        return table
-
-    def _known(self) -> list[str]:
-        try:
-            tables = [ident[-1] for ident in self.catalog.list_tables(NAMESPACE)]
-        except NoSuchNamespaceError:
-            tables = []
-        return sorted({*tables, *view_definitions()})
+        """``name`` as this query sees it: loaded once, so one metadata version per query."""
+        if name not in self._tables:
+            self._tables[name] = load_table(self.catalog, name, hint=_LOAD_DATA)
+        return self._tables[name]
 
     def _readable(self, plan: QueryPlan) -> list[Path]:
         """Directories DuckDB may read: the warehouse and each table's own location."""

@@ -32,6 +32,14 @@ class ViewDefinition:
     def qualified_name(self) -> str:
         return f"{NAMESPACE}.{self.name}"
 
+    @property
+    def body(self) -> exp.Query:
+        """The view's query (what follows ``AS``)."""
+        body = self.create.expression
+        if not isinstance(body, exp.Query):
+            raise QueryError(f"views/sql/{self.name}.sql has no query body")
+        return body
+
 
 def parse_athena(sql: str) -> exp.Expr:
     """Parse exactly one Athena (Trino) statement."""

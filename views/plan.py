@@ -1,34 +1,25 @@
-"""Engine-neutral planning of an Athena query: which Iceberg tables it reads, through views.
+"""Planning an Athena query's reads, for either engine: what it reads, and how.
 
-Both engines need the same answer before they run anything: time travel (``--as-of``)
-must read *every* Iceberg table a query touches at its resolved snapshot, including the
-tables behind a view, because Athena cannot apply ``FOR VERSION AS OF`` to a view. So a
-query is parsed once (sqlglot, Athena dialect), each table reference is resolved in the
-``spotify`` database, views defined in ``views/sql`` are expanded to their base tables
-(recursively), and the columns each base table must provide are collected so the reader
-can project them. The local engine registers those tables in DuckDB; the Athena engine
-(later) can use the same plan to inline views with ``FOR VERSION AS OF``.
+The relations a query names, through its views, come from :func:`views.references.expand`
+(sqlglot's scopes); this module decides what each one means for the engine:
 
-Table references are rewritten to ``spotify.<name>`` (dropping a catalog such as
-``awsdatacatalog``) so DuckDB resolves them in its ``spotify`` schema. An explicit
-``FOR VERSION AS OF`` / ``FOR TIMESTAMP AS OF`` clause is taken out of the SQL (DuckDB
-rejects it) and becomes a :class:`VersionedRead` of its own relation. A metadata table as
-Athena names it (``"artists_silver$snapshots"``) becomes a :class:`MetadataRead`.
-
-For scans that scale, the planner also collects, per table reference, the conjuncts of the
-enclosing ``WHERE`` that a scan may apply early (:mod:`views.predicates`).
+* :func:`plan_query` (the local engine): every reference is pointed at ``spotify.<name>``,
+  where DuckDB finds it. A plain table becomes an entry of :attr:`QueryPlan.tables` with the
+  columns the query needs of it and, per reference, the conjuncts of its ``WHERE`` a scan may
+  apply early (:mod:`views.predicates`). A view becomes a view to create, dependencies first.
+  An explicit ``FOR VERSION|TIMESTAMP AS OF`` is taken out of the SQL (DuckDB rejects it)
+  and becomes a :class:`VersionedRead` of a relation of its own; a metadata table as Athena
+  names it (``"artists_silver$snapshots"``) becomes a :class:`MetadataRead`.
+* :func:`athena_as_of_sql` (the Athena engine's ``--as-of``): views are inlined as
+  subqueries and every Iceberg table becomes ``(SELECT * FROM t FOR VERSION AS OF <id> WHERE
+  snapshot_date <= DATE 'D')``, because Athena cannot time-travel a view.
 
 Translation to DuckDB (:func:`generate`) goes through :func:`views.dialect.translate` with
 every relation typed (:mod:`views.relations`), so Athena's type rules hold.
-
-:func:`athena_as_of_sql` is the Athena side of ``--as-of``: views are inlined as subqueries
-and every Iceberg table becomes ``(SELECT * FROM t FOR VERSION AS OF <id> WHERE
-snapshot_date <= DATE 'D')``, because Athena cannot time-travel a view.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,6 +34,7 @@ from views.dialect import translate
 from views.errors import QueryError, UnknownTableError
 from views.parsing import ViewDefinition, parse_athena, view_definitions
 from views.predicates import Predicate, PredicateOp, pushable_predicates
+from views.references import Reference, expand, point_at
 from views.trino_types import ColumnTypes
 
 __all__ = [
@@ -52,14 +44,12 @@ __all__ = [
     "QueryPlan",
     "VersionedRead",
     "ViewDefinition",
+    "athena_as_of_sql",
     "generate",
     "parse_athena",
     "plan_query",
     "view_definitions",
 ]
-
-#: Catalog names a query may put in front of ``spotify``: Athena's default and the local one.
-KNOWN_CATALOGS = frozenset({"awsdatacatalog", "lakehouse"})
 
 #: Iceberg metadata tables, as Athena names them: ``"<table>$<kind>"``.
 MetadataKind = Literal["snapshots", "history", "partitions", "files", "manifests", "refs"]
@@ -155,7 +145,23 @@ def generate(
 
 
 def plan_query(sql: str) -> QueryPlan:
-    """Parse a read-only Athena query and find the Iceberg tables it reads (see module doc)."""
+    """Parse a read-only Athena query and plan its reads on DuckDB (see module doc)."""
+    plan = QueryPlan(statement=_query(sql))
+    needed: dict[int, frozenset[str] | None] = {}
+    for reference in expand(plan.statement, view_definitions(), once=True):
+        if reference.is_metadata:
+            _read_metadata(plan, reference)
+        elif reference.view is not None:
+            _read_view(plan, reference)
+        else:
+            statement = reference.statement
+            if id(statement) not in needed:
+                needed[id(statement)] = _needed_columns(statement)
+            _read_table(plan, reference, needed[id(statement)])
+    return plan
+
+
+def _query(sql: str) -> exp.Query:
     statement = parse_athena(sql)
     if not isinstance(statement, exp.Query):
         raise QueryError(
@@ -163,90 +169,46 @@ def plan_query(sql: str) -> QueryPlan:
             f"{statement.key.upper()}: tables are written by the pipeline, views are defined "
             "in views/sql."
         )
-    plan = QueryPlan(statement=statement.copy())
-    _Planner(plan, view_definitions()).walk(plan.statement, stack=())
-    return plan
+    return statement
 
 
-class _Planner:
-    """Resolves table references of one statement, recursing into the views it uses."""
-
-    def __init__(self, plan: QueryPlan, views: dict[str, ViewDefinition]) -> None:
-        self.plan = plan
-        self.views = views
-        self.created: set[str] = set()
-
-    def walk(self, statement: exp.Expr, stack: tuple[str, ...]) -> None:
-        ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-        columns = _needed_columns(statement)
-        for table in list(statement.find_all(exp.Table)):
-            if not isinstance(table.this, exp.Identifier):
-                continue
-            name = table.name.lower()
-            if not table.args.get("db") and name in ctes:
-                continue
-            _check_database(table)
-            if "$" in name:
-                self._use_metadata(table, name)
-            elif name in self.views:
-                self._use_view(table, name, stack)
-            else:
-                self._use_table(table, name, columns)
-
-    def _use_metadata(self, table: exp.Table, name: str) -> None:
-        read = metadata_read(name)
-        if table.args.get("version") is not None:
-            raise QueryError(f"FOR VERSION/TIMESTAMP AS OF cannot apply to {name!r}")
-        if read.table in self.views:
-            raise UnknownTableError(f"{read.table} is a view: it has no {read.kind} metadata")
-        _qualify(table, read.relation)
-        if read not in self.plan.metadata:
-            self.plan.metadata.append(read)
-
-    def _use_view(self, table: exp.Table, name: str, stack: tuple[str, ...]) -> None:
-        if table.args.get("version") is not None:
-            raise QueryError(
-                f"FOR VERSION/TIMESTAMP AS OF cannot apply to the view {name} (Athena "
-                "refuses it too): use --as-of, which reads the view's tables by snapshot date."
-            )
-        if name in stack:
-            raise QueryError(f"views refer to each other in a cycle: {' -> '.join(stack)}")
-        _qualify(table, name)
-        if name in self.created:
-            return
-        view = self.views[name]
-        create = view.create.copy()
-        body = create.expression
-        self.walk(body, stack=(*stack, name))
-        self.created.add(name)
-        self.plan.views.append(ViewDefinition(view.name, view.athena_sql, create))
-
-    def _use_table(self, table: exp.Table, name: str, columns: frozenset[str] | None) -> None:
-        version = table.args.get("version")
-        if isinstance(version, exp.Version):
-            read = _versioned_read(name, version, len(self.plan.versioned))
-            self.plan.versioned.append(read)
-            table.set("version", None)
-            _qualify(table, read.relation)
-            return
-        self.plan.filters.setdefault(name, []).append(pushable_predicates(table))
-        _qualify(table, name)
-        if name in self.plan.tables:
-            known = self.plan.tables[name]
-            merged = None if known is None or columns is None else known | columns
-            self.plan.tables[name] = merged
-        else:
-            self.plan.tables[name] = columns
+def _read_metadata(plan: QueryPlan, reference: Reference) -> None:
+    read = metadata_read(reference.name)
+    if reference.version is not None:
+        raise QueryError(f"FOR VERSION/TIMESTAMP AS OF cannot apply to {reference.name!r}")
+    if read.table in view_definitions():
+        raise UnknownTableError(f"{read.table} is a view: it has no {read.kind} metadata")
+    point_at(reference.node, read.relation)
+    if read not in plan.metadata:
+        plan.metadata.append(read)
 
 
-def _check_database(table: exp.Table) -> None:
-    db = table.db.lower()
-    catalog = table.catalog.lower()
-    if (db and db != NAMESPACE) or (catalog and catalog not in KNOWN_CATALOGS):
-        raise UnknownTableError(
-            f"{table.sql(dialect='athena')} is outside the {NAMESPACE!r} database; "
-            f"name its tables as {NAMESPACE}.<table> or leave them unqualified."
+def _read_view(plan: QueryPlan, reference: Reference) -> None:
+    if reference.version is not None:
+        raise QueryError(
+            f"FOR VERSION/TIMESTAMP AS OF cannot apply to the view {reference.name} (Athena "
+            "refuses it too): use --as-of, which reads the view's tables by snapshot date."
         )
+    point_at(reference.node, reference.name)
+    if reference.view is not None and not reference.repeated:
+        plan.views.append(reference.view)
+
+
+def _read_table(plan: QueryPlan, reference: Reference, columns: frozenset[str] | None) -> None:
+    name, table = reference.name, reference.node
+    if reference.version is not None:
+        read = _versioned_read(name, reference.version, len(plan.versioned))
+        plan.versioned.append(read)
+        table.set("version", None)
+        point_at(table, read.relation)
+        return
+    plan.filters.setdefault(name, []).append(pushable_predicates(table))
+    point_at(table, name)
+    if name in plan.tables:
+        known = plan.tables[name]
+        plan.tables[name] = None if known is None or columns is None else known | columns
+    else:
+        plan.tables[name] = columns
 
 
 def metadata_read(name: str) -> MetadataRead:
@@ -269,57 +231,30 @@ def athena_as_of_sql(sql: str, versions: Mapping[str, tuple[int, date]]) -> str:
     ``(SELECT * FROM spotify.t FOR VERSION AS OF id WHERE snapshot_date <= DATE 'D') AS t``
     (keeping its alias). Explicit version clauses and metadata tables are left as written.
     """
-    statement = parse_athena(sql)
-    if not isinstance(statement, exp.Query):
-        raise QueryError(f"--as-of applies to queries only, not {statement.key.upper()}")
-    _inline_as_of(statement, view_definitions(), versions, stack=())
+    statement = _query(sql)
+    for reference in expand(statement, view_definitions()):
+        if reference.is_metadata or reference.version is not None:
+            continue
+        if reference.view is not None:
+            body = reference.view.body
+        elif reference.name in versions:
+            body = _pinned(reference.name, *versions[reference.name])
+        else:
+            raise QueryError(f"no as-of version resolved for {NAMESPACE}.{reference.name}")
+        alias = reference.node.args.get("alias") or exp.TableAlias(
+            this=exp.to_identifier(reference.name)
+        )
+        reference.node.replace(exp.Subquery(this=body, alias=alias))
     return statement.sql(dialect="athena")
 
 
-def _inline_as_of(
-    statement: exp.Expr,
-    views: dict[str, ViewDefinition],
-    versions: Mapping[str, tuple[int, date]],
-    stack: tuple[str, ...],
-) -> None:
-    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-    for table in list(statement.find_all(exp.Table)):
-        if not isinstance(table.this, exp.Identifier):
-            continue
-        name = table.name.lower()
-        if (not table.args.get("db") and name in ctes) or "$" in name:
-            continue
-        _check_database(table)
-        if table.args.get("version") is not None:
-            continue
-        alias = table.args.get("alias")
-        alias = alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier(name))
-        if name in views:
-            if name in stack:
-                raise QueryError(f"views refer to each other in a cycle: {' -> '.join(stack)}")
-            body = views[name].create.expression.copy()
-            _inline_as_of(body, views, versions, (*stack, name))
-            table.replace(exp.Subquery(this=body, alias=alias))
-            continue
-        if name not in versions:
-            raise QueryError(f"no as-of version resolved for {NAMESPACE}.{name}")
-        snapshot_id, day = versions[name]
-        pinned = parse_athena(
-            f"SELECT * FROM {NAMESPACE}.{name} FOR VERSION AS OF {int(snapshot_id)} "
-            f"WHERE {SNAPSHOT_DATE_COLUMN} <= DATE '{day.isoformat()}'"
-        )
-        table.replace(exp.Subquery(this=pinned, alias=alias))
-
-
-def _qualify(table: exp.Table, relation: str) -> None:
-    """Point a table reference at ``spotify.<relation>`` (DuckDB has no catalog level here)."""
-    table.set("catalog", None)
-    table.set("db", exp.to_identifier(NAMESPACE))
-    table.set("this", exp.to_identifier(relation, quoted=not _is_plain(relation)))
-
-
-def _is_plain(name: str) -> bool:
-    return re.fullmatch(r"[a-z_][a-z0-9_]*", name) is not None
+def _pinned(table: str, snapshot_id: int, day: date) -> exp.Select:
+    """``SELECT * FROM spotify.<table> FOR VERSION AS OF <id> WHERE snapshot_date <= D``."""
+    version = exp.Version(this="VERSION", kind="AS OF", expression=exp.Literal.number(snapshot_id))
+    pinned = exp.table_(table, db=NAMESPACE)
+    pinned.set("version", version)
+    until = exp.cast(exp.Literal.string(day.isoformat()), exp.DType.DATE)
+    return exp.select("*").from_(pinned).where(exp.column(SNAPSHOT_DATE_COLUMN) <= until)
 
 
 def _needed_columns(statement: exp.Expr) -> frozenset[str] | None:

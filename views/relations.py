@@ -36,10 +36,7 @@ def defined_tables() -> dict[str, ColumnTypes]:
 
 def view_types(view: ViewDefinition, relations: Mapping[str, ColumnTypes]) -> ColumnTypes:
     """Output column types of ``view``, its body annotated against ``relations``."""
-    body = view.create.expression
-    if not isinstance(body, exp.Query):
-        raise QueryError(f"views/sql/{view.name}.sql has no query body")
-    return projected_columns(_as_query(typed_tree(body.copy(), relations)))
+    return projected_columns(_as_query(typed_tree(view.body.copy(), relations)))
 
 
 def _as_query(tree: exp.Expr) -> exp.Query:

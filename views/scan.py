@@ -17,13 +17,17 @@ outside the local file system.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
 from catalog.iceberg.tables import NAMESPACE
 from views.errors import QueryError
+from views.trino_types import iceberg_type
 
 if TYPE_CHECKING:
     import duckdb
@@ -59,35 +63,21 @@ class PlannedRead:
 
 
 def duckdb_type(field_type: IcebergType) -> str:
-    """The DuckDB type of an Iceberg type (for ``read_parquet``'s field-id schema)."""
-    from pyiceberg import types as t
+    """The DuckDB type of an Iceberg type (for ``read_parquet``'s field-id schema).
 
-    simple: dict[type[IcebergType], str] = {
-        t.StringType: "VARCHAR",
-        t.LongType: "BIGINT",
-        t.IntegerType: "INTEGER",
-        t.DateType: "DATE",
-        t.TimestamptzType: "TIMESTAMPTZ",
-        t.TimestampType: "TIMESTAMP",
-        t.BooleanType: "BOOLEAN",
-        t.DoubleType: "DOUBLE",
-        t.FloatType: "FLOAT",
-        t.BinaryType: "BLOB",
-        t.UUIDType: "UUID",
-        t.TimeType: "TIME",
-    }
-    if type(field_type) in simple:
-        return simple[type(field_type)]
-    if isinstance(field_type, t.DecimalType):
-        return f"DECIMAL({field_type.precision}, {field_type.scale})"
-    if isinstance(field_type, t.ListType):
-        return f"{duckdb_type(field_type.element_type)}[]"
-    if isinstance(field_type, t.MapType):
-        return f"MAP({duckdb_type(field_type.key_type)}, {duckdb_type(field_type.value_type)})"
-    if isinstance(field_type, t.StructType):
-        inner = ", ".join(f'"{f.name}" {duckdb_type(f.field_type)}' for f in field_type.fields)
-        return f"STRUCT({inner})"
-    raise QueryError(f"the local engine cannot read Iceberg type {field_type}: use Athena")
+    One mapping from Iceberg, to the Trino type Athena shows (:func:`iceberg_type`), and
+    sqlglot translates that type to DuckDB as it translates the queries: a nested type is
+    spelled once, not once per engine.
+    """
+    return _duckdb_spelling(iceberg_type(field_type))
+
+
+@functools.cache
+def _duckdb_spelling(trino_type: str) -> str:
+    parsed = exp.DataType.build(trino_type, dialect="trino")
+    if any(node.this == exp.DType.UNKNOWN for node in parsed.find_all(exp.DataType)):
+        raise QueryError(f"the local engine cannot read Iceberg type {trino_type}: use Athena")
+    return parsed.sql(dialect="duckdb")
 
 
 def plan_read(

@@ -3,6 +3,11 @@
 The SQL lives in ``.sql`` files (not Python strings) so the exact text that runs on Athena
 can be read, diffed and pasted into the Athena console; both engines load it from the
 installed package through :mod:`importlib.resources`, so it works from a wheel or a zip too.
+
+Queries that differ only in a value are one file with an Athena execution parameter (``?``,
+which the Athena console asks for) and one library name per value (:data:`PARAMETERISED`):
+``top_gainers_7d`` and ``top_gainers_30d`` are ``top_gainers.sql`` with 7 and 30, so the
+two windows cannot drift apart. :func:`load_sql` binds the value into the file's own text.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ ARTISTS_LOST_FOLLOWERS: Final = "artists_lost_followers"
 POPULARITY_VS_GROWTH: Final = "popularity_vs_growth"
 DATA_FRESHNESS: Final = "data_freshness"
 
-#: Every read-only query shipped in ``views/sql``, by file name, with a one-line title.
+#: Every read-only query shipped in ``views/sql``, by name, with a one-line title.
 #: ``spotify-lakehouse query NAME`` runs one by name on either engine.
 QUERY_LIBRARY: Final[dict[str, str]] = {
     **BUSINESS_QUESTIONS,
@@ -47,6 +52,13 @@ QUERY_LIBRARY: Final[dict[str, str]] = {
 }
 
 
+#: Library names that are a parameterised file with its ``?`` bound: name -> (file, value).
+PARAMETERISED: Final[dict[str, tuple[str, int]]] = {
+    TOP_GAINERS_7D: ("top_gainers", 7),
+    TOP_GAINERS_30D: ("top_gainers", 30),
+}
+
+
 def sql_names() -> list[str]:
     """Names (file stems) of every SQL file in the package, sorted."""
     files = resources.files(_PACKAGE).joinpath(_FOLDER).iterdir()
@@ -54,8 +66,41 @@ def sql_names() -> list[str]:
 
 
 def load_sql(name: str) -> str:
-    """The text of ``views/sql/<name>.sql`` (``name`` with or without ``.sql``)."""
+    """The text of ``views/sql/<name>.sql`` (``name`` with or without ``.sql``).
+
+    A :data:`PARAMETERISED` name is its file with the value bound, under a comment naming both.
+    """
     stem = name.removesuffix(".sql")
+    if stem in PARAMETERISED:
+        file, value = PARAMETERISED[stem]
+        bound = bind_parameters(_read(file), value)
+        return f"-- {stem}: views/sql/{file}.sql with its parameter ? = {value}\n{bound}"
+    return _read(stem)
+
+
+def bind_parameters(sql: str, *values: int) -> str:
+    """``sql`` with its ``?`` parameters replaced by ``values``, in order, text otherwise kept.
+
+    The parameters are found by sqlglot's Athena tokenizer, so a ``?`` in a string or a
+    comment stays as it is. Values are non-negative integers: nothing else needs binding
+    yet, and their text is always a safe literal (``-?`` cannot become a comment).
+    """
+    if any(value < 0 for value in values):
+        raise ValueError(f"parameter values must be non-negative integers, got {values}")
+    from sqlglot.dialects.athena import Athena
+    from sqlglot.tokenizer_core import TokenType
+
+    placeholders = [t for t in Athena().tokenize(sql) if t.token_type == TokenType.PLACEHOLDER]
+    if len(placeholders) != len(values):
+        raise QueryError(
+            f"the SQL has {len(placeholders)} parameter(s) (?), {len(values)} value(s) given"
+        )
+    for token, value in reversed(list(zip(placeholders, values, strict=True))):
+        sql = f"{sql[: token.start]}{int(value)}{sql[token.end + 1 :]}"
+    return sql
+
+
+def _read(stem: str) -> str:
     resource = resources.files(_PACKAGE).joinpath(_FOLDER, f"{stem}.sql")
     try:
         return resource.read_text(encoding="utf-8")

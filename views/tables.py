@@ -14,6 +14,10 @@ budget is ~1.3x the bare imports of DuckDB, pyiceberg, sqlglot and pyarrow. So r
   ``SqlCatalog`` builds it, with :class:`LocalFileIO` for local files.
 
 Writes never come here: they keep using ``local_catalog`` (commits need its locking).
+
+:func:`load_table` is how both engines load a table a query reads, from whichever catalog
+they have (this one locally, Glue for Athena's ``--as-of``), so a missing table reads the same
+on both: what exists, and what to do about it.
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
 
 from catalog.iceberg.profiles import CATALOG_NAME
+from catalog.iceberg.tables import NAMESPACE
 from catalog.paths import LakehousePaths
+from views.errors import UnknownTableError
+from views.parsing import view_definitions
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -44,6 +52,25 @@ class TableSource(Protocol):
     def load_table(self, identifier: str | Identifier) -> Table: ...
 
     def list_tables(self, namespace: str | Identifier) -> list[Identifier]: ...
+
+
+def load_table(catalog: TableSource, name: str, *, hint: str) -> Table:
+    """``spotify.<name>`` from ``catalog``; a missing one names what exists, then ``hint``.
+
+    ``hint`` is the engine's way to make the table exist (load a day locally, deploy the
+    tables on AWS).
+    """
+    try:
+        return catalog.load_table((NAMESPACE, name))
+    except NoSuchTableError as e:
+        try:
+            tables = [identifier[-1] for identifier in catalog.list_tables(NAMESPACE)]
+        except NoSuchNamespaceError:
+            tables = []
+        known = ", ".join(sorted({*tables, *view_definitions()}))
+        raise UnknownTableError(
+            f"no table or view {NAMESPACE}.{name}; known: {known}. {hint}"
+        ) from e
 
 
 def _local_path(location: str) -> str | None:
@@ -107,7 +134,6 @@ class ReadOnlyCatalog:
 
     def load_table(self, identifier: str | Identifier) -> Table:
         from pyiceberg.catalog import Catalog
-        from pyiceberg.exceptions import NoSuchTableError
 
         namespace = Catalog.namespace_to_string(Catalog.namespace_from(identifier))
         name = Catalog.table_name_from(identifier)

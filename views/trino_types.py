@@ -8,7 +8,10 @@ so the translator needs every column typed. The types come from where the data i
 * metadata tables (``"t$snapshots"``): the Arrow schema pyiceberg returns
   (:func:`arrow_columns`);
 * views from ``views/sql``: their bodies annotated against the tables above
-  (:func:`view_columns`), so ``followers_gained`` is BIGINT and ``date`` a DATE.
+  (:func:`views.relations.view_types`), so ``followers_gained`` is BIGINT and ``date`` a DATE.
+
+:func:`iceberg_type` is the one mapping from Iceberg types: the local reader's DuckDB types
+are these, translated by sqlglot (:func:`views.scan.duckdb_type`).
 
 :class:`TrinoTyped` is the Trino dialect with the few annotations sqlglot leaves generic
 made exact: ``2.5`` is ``DECIMAL(2,1)`` (not DOUBLE), ``2147483648`` a BIGINT, and

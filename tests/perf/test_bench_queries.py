@@ -45,8 +45,7 @@ import pytest
 
 from catalog.iceberg.profiles import local_catalog
 from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
-from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name
-from catalog.iceberg.timetravel import tag_retention_ms
+from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name, tag_retention_ms
 from catalog.paths import LakehousePaths
 
 ARTISTS = 10_000

@@ -24,8 +24,7 @@ from pyiceberg.table import Table
 
 from catalog.iceberg.profiles import local_catalog
 from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
-from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name
-from catalog.iceberg.timetravel import tag_retention_ms
+from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name, tag_retention_ms
 from catalog.paths import LakehousePaths
 from views.local import LocalEngine
 

@@ -70,6 +70,19 @@ def test_explicit_versions(silver: SilverWriter, engine: LocalEngine) -> None:
         engine.execute(early)
 
 
+def test_a_versioned_table_answers_to_its_own_name(
+    silver: SilverWriter, engine: LocalEngine
+) -> None:
+    """Columns qualified by the table's name still resolve when it is read at a version."""
+    first = silver.load(DAY1, {ANN: 5})
+    silver.load(DAY2, {ANN: 7})
+    sql = (
+        "SELECT max(Artists_Silver.followers) AS top, max(now.followers) AS latest "
+        f"FROM artists_silver FOR VERSION AS OF {first} CROSS JOIN artists_silver AS now"
+    )
+    assert engine.execute(sql).rows == ((5, 7),)
+
+
 def test_a_view_cannot_be_versioned(engine: LocalEngine) -> None:
     with pytest.raises(QueryError, match="use --as-of"):
         engine.execute("SELECT * FROM Spotify_Gold_View FOR VERSION AS OF 1")

@@ -8,19 +8,11 @@ WITH ranked AS (
         date,
         followers,
         follower_rank,
-        lag(follower_rank) OVER (PARTITION BY artist_id ORDER BY date) AS previous_rank,
-        lag(date) OVER (PARTITION BY artist_id ORDER BY date) AS previous_date
+        lag(date) OVER (PARTITION BY artist_id ORDER BY date) AS previous_date,
+        lag(follower_rank) OVER (PARTITION BY artist_id ORDER BY date) AS previous_rank
     FROM Spotify_Gold_View
 )
-SELECT
-    artist_id,
-    name,
-    date,
-    followers,
-    follower_rank,
-    previous_date,
-    previous_rank,
-    previous_rank - follower_rank AS rank_change
+SELECT ranked.*, previous_rank - follower_rank AS rank_change
 FROM ranked
 WHERE date = (SELECT max(date) FROM Spotify_Gold_View)
 ORDER BY follower_rank, artist_id

@@ -1,4 +1,6 @@
--- Top 10 gainers over the last 7 days (today, UTC, and the 6 days before), per day.
+-- Top 10 gainers over the last ? days (today, UTC, and the days before it), per day.
+-- The window in days is the query's one parameter, the ? in WHERE (Athena asks for it in the
+-- console); the library binds it as top_gainers_7d (7) and top_gainers_30d (30).
 -- followers_gained_per_day = followers gained over the window / days those gains span. The
 -- gold view's gains telescope: their sum is (latest followers - followers at the snapshot
 -- before the window's first one), and the days sum to the same span, so a 3-day gap after an
@@ -14,7 +16,7 @@ SELECT
         / sum(CASE WHEN followers_gained IS NOT NULL THEN days_since_previous END)
         AS followers_gained_per_day
 FROM Spotify_Gold_View
-WHERE date > date_add('day', -7, CURRENT_DATE) AND date <= CURRENT_DATE
+WHERE date > date_add('day', -?, CURRENT_DATE) AND date <= CURRENT_DATE
 GROUP BY artist_id
 ORDER BY followers_gained_per_day DESC NULLS LAST, artist_id
 LIMIT 10
