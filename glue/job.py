@@ -1,9 +1,16 @@
 """The Glue job: the script Glue 5 runs, and the module the CLI runs locally.
 
-On Glue, arguments come through ``awsglue.utils.getResolvedOptions`` (``--snapshot_date``
-is always explicit: the UTC day of the schedule's scheduled time, never "today" computed
-here); elsewhere through argparse with the same names (docs/aws-contracts.md). Both paths
-end in :func:`glue.transform.transform_day`, the one transform.
+On Glue, arguments come through ``awsglue.utils.getResolvedOptions`` (the day is always
+explicit: the UTC day of the schedule's scheduled time, never "today" computed here);
+elsewhere through argparse with the same names (docs/aws-contracts.md). Both paths end in
+:func:`glue.transform.transform_day`, the one transform:
+
+* ``--snapshot_date D``: that day (validated and loaded again if it was loaded already: a
+  re-load is idempotent);
+* ``--start_date D1 --end_date D2``: every day of the range in order, in one Spark session,
+  one commit and tag per day, stopping at the first day that fails and skipping the days
+  already loaded from their current bronze run (:mod:`glue.days`). The state machine sends
+  its days this way, a chunk at a time, so a year is a dozen Glue runs.
 
 * ``--catalog local`` (default): the home's SQLite catalog, bronze folder and reports folder.
 * ``--catalog glue``: the Glue Data Catalog through Iceberg's GlueCatalog and S3FileIO in
@@ -11,7 +18,8 @@ end in :func:`glue.transform.transform_day`, the one transform.
   through :func:`catalog.bronze.s3.open_bronze_store`; reports under ``--reports_uri``.
 * ``--action maintain`` runs :func:`catalog.iceberg.maintenance.maintain` instead of a day's load.
 
-Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``.
+Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``, or
+``python -m glue.job --start_date 2026-11-01 --end_date 2026-11-24 --home ./lakehouse``.
 ``make rehearse`` starts this module the way Glue does (AWS's own ``getResolvedOptions``,
 a Glue-shaped ``sys.argv``, the stack's ``--conf``) against moto's server.
 """
@@ -34,6 +42,7 @@ from catalog.paths import LakehousePaths
 from catalog.runtime.spark import ICEBERG_EXTENSIONS
 from expectations.store import LocalReportStore, open_report_store
 from expectations.suites import QualitySettings
+from glue.days import RangeOutcome, days_between, load_range
 from glue.transform import JobContext, TransformResult, transform_day
 
 if TYPE_CHECKING:
@@ -46,11 +55,14 @@ CatalogKind = Literal["local", "glue"]
 ACTIONS: Final = ("transform", "maintain")
 CATALOGS: Final = ("local", "glue")
 
-REQUIRED_ARGUMENTS: Final = ("snapshot_date",)
-#: Optional job arguments (docs/aws-contracts.md), plus ``home`` for local runs. Glue's
-#: resolver fails on an option it was not asked for and on one asked for but absent, so
-#: only the ones present in argv are requested.
+#: One of the two ways to name the days is required (:func:`parse_arguments` checks it):
+#: ``--snapshot_date`` or ``--start_date`` with ``--end_date``.
+DAY_ARGUMENTS: Final = ("snapshot_date", "start_date", "end_date")
+#: Job arguments (docs/aws-contracts.md), plus ``home`` for local runs. Glue's resolver
+#: fails on an option it was not asked for and on one asked for but absent, so only the ones
+#: present in argv are requested.
 OPTIONAL_ARGUMENTS: Final = (
+    *DAY_ARGUMENTS,
     "bronze_uri",
     "warehouse",
     "reports_uri",
@@ -72,7 +84,8 @@ class JobArgumentError(LakehouseError):
 
 @dataclass(frozen=True)
 class JobArguments:
-    snapshot_date: date
+    #: The one day (``--snapshot_date``); None when a range is given.
+    snapshot_date: date | None
     action: Action = "transform"
     catalog: CatalogKind = "local"
     home: str | None = None
@@ -81,6 +94,26 @@ class JobArguments:
     reports_uri: str | None = None
     region: str | None = None
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
+    #: The range (``--start_date``/``--end_date``, both included); None for one day.
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.start_date is not None
+
+    @property
+    def days(self) -> list[date]:
+        """The days to load, oldest first."""
+        if self.start_date is not None and self.end_date is not None:
+            return days_between(self.start_date, self.end_date)
+        assert self.snapshot_date is not None  # parse_arguments guarantees one of the two
+        return [self.snapshot_date]
+
+    @property
+    def today(self) -> date:
+        """The run's day: ``--snapshot_date``, else the range's last day."""
+        return self.snapshot_date or self.days[-1]
 
 
 Resolver = Callable[[list[str], list[str]], dict[str, str]]
@@ -111,7 +144,9 @@ def _glue_resolver() -> Resolver | None:
 def _argparse(argv: Sequence[str]) -> dict[str, str]:
     """Like Glue's resolver: ``argv`` is the whole ``sys.argv``, script path first."""
     parser = argparse.ArgumentParser(prog="glue.job", description=__doc__)
-    parser.add_argument("--snapshot_date", required=True, help="UTC day to load, YYYY-MM-DD")
+    parser.add_argument("--snapshot_date", default=None, help="UTC day to load, YYYY-MM-DD")
+    parser.add_argument("--start_date", default=None, help="first day of a range to load")
+    parser.add_argument("--end_date", default=None, help="last day of the range (included)")
     parser.add_argument("--action", choices=ACTIONS, default=None, help="default: transform")
     parser.add_argument("--catalog", choices=CATALOGS, default=None, help="default: local")
     parser.add_argument("--home", default=None, help="lakehouse home (local runs)")
@@ -137,15 +172,19 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
     resolver = _glue_resolver()
     if resolver is not None:
         present = [a for a in OPTIONAL_ARGUMENTS if f"--{a}" in argv[1:]]
-        raw: dict[str, str] = resolver(list(argv), [*REQUIRED_ARGUMENTS, *present])
+        raw: dict[str, str] = resolver(list(argv), present)
     else:
         raw = _argparse(argv)
-    try:
-        day = date.fromisoformat(raw["snapshot_date"])
-    except ValueError as e:
+    day, start, end = (_date(raw, name) for name in DAY_ARGUMENTS)
+    if (start is None) != (end is None) or (day is None) == (start is None):
         raise JobArgumentError(
-            f"--snapshot_date must be YYYY-MM-DD, got {raw['snapshot_date']!r}"
-        ) from e
+            "the job needs --snapshot_date YYYY-MM-DD (one day) or --start_date and "
+            "--end_date (a range), not both"
+        )
+    if start is not None and end is not None and end < start:
+        raise JobArgumentError(
+            f"--end_date {end.isoformat()} is before --start_date {start.isoformat()}"
+        )
     action = raw.get("action", "transform")
     kind = raw.get("catalog", "local")
     if action not in ACTIONS or kind not in CATALOGS:
@@ -160,6 +199,8 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
             f"--tag_retention_days must be a whole number of days, got "
             f"{raw['tag_retention_days']!r}"
         ) from e
+    if action == "maintain" and day is None:
+        raise JobArgumentError("--action maintain needs --snapshot_date (today), not a range")
     arguments = JobArguments(
         snapshot_date=day,
         action=cast(Action, action),
@@ -170,6 +211,8 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
         reports_uri=raw.get("reports_uri"),
         region=raw.get("region"),
         tag_retention_days=retention,
+        start_date=start,
+        end_date=end,
     )
     missing = [a for a in GLUE_REQUIRED if arguments.catalog == "glue" and not raw.get(a)]
     if missing:
@@ -178,6 +221,16 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
             "(docs/aws-contracts.md lists what the stack passes)"
         )
     return arguments
+
+
+def _date(raw: dict[str, str], name: str) -> date | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise JobArgumentError(f"--{name} must be YYYY-MM-DD, got {value!r}") from e
 
 
 def glue_spark_conf(warehouse: str) -> dict[str, str]:
@@ -234,13 +287,35 @@ def run_local_day(
     """
     from catalog.bronze.local import LocalBronzeStore
 
-    context = JobContext(
+    context = _local_context(paths, tag_retention_days, settings)
+    return transform_day(spark, LocalBronzeStore(paths.bronze), day, context)
+
+
+def _local_context(
+    paths: LakehousePaths, tag_retention_days: int, settings: QualitySettings | None
+) -> JobContext:
+    return JobContext(
         catalog=local_catalog(paths),
         reports=LocalReportStore(paths.reports),
         settings=settings or QualitySettings.from_env(),
         tag_retention_days=tag_retention_days,
     )
-    return transform_day(spark, LocalBronzeStore(paths.bronze), day, context)
+
+
+def run_local_range(
+    spark: SparkSession | Callable[[], SparkSession],
+    paths: LakehousePaths,
+    days: Sequence[date],
+    *,
+    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    settings: QualitySettings | None = None,
+) -> RangeOutcome:
+    """The local flavour of a range (:func:`glue.days.load_range`): one session and one
+    context for every day, stopping at the first failure, skipping days already loaded."""
+    from catalog.bronze.local import LocalBronzeStore
+
+    context = _local_context(paths, tag_retention_days, settings)
+    return load_range(spark, LocalBronzeStore(paths.bronze), days, context)
 
 
 def _required(value: str | None, name: str) -> str:
@@ -261,23 +336,57 @@ def _glue_context(arguments: JobArguments) -> JobContext:
     )
 
 
+class RangeStoppedError(LakehouseError):
+    """A range stopped at a day that failed; the days before it are loaded. Its exit
+    status is that day's (1, or 3 when the app cannot read followers)."""
+
+    def __init__(self, outcome: RangeOutcome) -> None:
+        failed = outcome.failed
+        assert failed is not None
+        loaded = len(outcome.loaded) + len(outcome.skipped)
+        super().__init__(
+            f"the range {outcome.start_date.isoformat()}..{outcome.end_date.isoformat()} "
+            f"stopped at {failed.snapshot_date.isoformat()} ({loaded} day(s) before it are "
+            f"loaded, {len(outcome.not_attempted)} not attempted): {failed.error}; fix that "
+            "day, then run the same range again (loaded days are skipped)"
+        )
+        self.exit_code = failed.exit_code
+        self.outcome = outcome
+
+
+def _range_result(outcome: RangeOutcome) -> dict[str, Any]:
+    if outcome.failed is not None:
+        # The progress goes to stdout first: the error line alone would hide what did load.
+        print(json.dumps(outcome.to_json(), default=str))
+        raise RangeStoppedError(outcome)
+    return outcome.to_json()
+
+
 def run_glue(arguments: JobArguments) -> dict[str, Any]:
-    """The AWS flavour: Glue catalog, S3 bronze and reports, Glue's own session."""
-    spark = glue_session(_required(arguments.warehouse, "warehouse"))
+    """The AWS flavour: Glue catalog, S3 bronze and reports, Glue's own session (taken
+    when a day has rows to load: a range whose days are all loaded already needs none)."""
+    warehouse = _required(arguments.warehouse, "warehouse")
     if arguments.action == "maintain":
         from catalog.iceberg.maintenance import maintain
 
         done = maintain(
-            spark,
+            glue_session(warehouse),
             tag_retention_days=arguments.tag_retention_days,
-            today=arguments.snapshot_date,
+            today=arguments.today,
             catalog_name=CATALOG_NAME,
         )
         return {"action": "maintain", "tables": [asdict(t) for t in done]}
     from catalog.bronze.open_store import open_bronze_store
 
     store = open_bronze_store(_required(arguments.bronze_uri, "bronze_uri"))
-    result = transform_day(spark, store, arguments.snapshot_date, _glue_context(arguments))
+    context = _glue_context(arguments)
+
+    def spark() -> SparkSession:
+        return glue_session(warehouse)
+
+    if arguments.is_range:
+        return _range_result(load_range(spark, store, arguments.days, context))
+    result = transform_day(spark, store, arguments.today, context)
     return asdict(result)
 
 
@@ -290,14 +399,20 @@ def run_local(arguments: JobArguments) -> dict[str, Any]:
         from catalog.iceberg.maintenance import maintain_local
 
         done = maintain_local(
-            paths, tag_retention_days=arguments.tag_retention_days, today=arguments.snapshot_date
+            paths, tag_retention_days=arguments.tag_retention_days, today=arguments.today
         )
         return {"action": "maintain", "tables": [asdict(t) for t in done]}
+
+    def session() -> SparkSession:
+        return build_local_session(paths, app_name=f"glue-job-{arguments.today}")
+
+    if arguments.is_range:
+        outcome = run_local_range(
+            session, paths, arguments.days, tag_retention_days=arguments.tag_retention_days
+        )
+        return _range_result(outcome)
     result = run_local_day(
-        lambda: build_local_session(paths, app_name=f"glue-job-{arguments.snapshot_date}"),
-        paths,
-        arguments.snapshot_date,
-        tag_retention_days=arguments.tag_retention_days,
+        session, paths, arguments.today, tag_retention_days=arguments.tag_retention_days
     )
     return asdict(result)
 

@@ -6,7 +6,7 @@ same object. Changing a default here changes both, so the estimate cannot drift 
 cost``) and must never import ``aws_cdk``.
 
 Every setting can be overridden at synth time with CDK context, e.g.
-``make synth CDK_CONTEXT="glueFlex=true rosterTop=10000 alertEmail=ops@example.com"``; the
+``make synth CDK_CONTEXT="glueFlex=false rosterTop=10000 alertEmail=ops@example.com"``; the
 context key of each field is listed in :data:`CONTEXT_KEYS`.
 """
 
@@ -64,6 +64,9 @@ LAMBDA_RATE_LIMIT_BUDGET_S: Final = 2 * DEFAULT_MAX_RETRY_AFTER_S
 LAMBDA_MAX_TIMEOUT_S: Final = 900
 
 ExecutionClass = Literal["STANDARD", "FLEX"]
+#: Where the Lambda reads the Spotify app credentials (see ``StackSettings.credentials_store``).
+CredentialsStore = Literal["ssm", "secretsmanager"]
+CREDENTIALS_STORES: Final = ("ssm", "secretsmanager")
 
 #: Settings field -> CDK context key.
 CONTEXT_KEYS: Final[dict[str, str]] = {
@@ -80,6 +83,7 @@ CONTEXT_KEYS: Final[dict[str, str]] = {
     "glue_workers": "glueWorkers",
     "glue_flex": "glueFlex",
     "glue_timeout_minutes": "glueTimeoutMinutes",
+    "backfill_chunk_days": "backfillChunkDays",
     "athena_bytes_scanned_cutoff_mb": "athenaBytesScannedCutoffMb",
     "log_retention_days": "logRetentionDays",
     "athena_results_expire_days": "athenaResultsExpireDays",
@@ -89,20 +93,34 @@ CONTEXT_KEYS: Final[dict[str, str]] = {
     "table_versions_to_keep": "tableVersionsToKeep",
     "tag_retention_days": "tagRetentionDays",
     "max_backfill_days": "maxBackfillDays",
+    "credentials_store": "credentialsStore",
     "alert_email": "alertEmail",
 }
 
 #: DPUs per worker of each Glue worker type (G.1X = 1 DPU: 4 vCPU, 16 GB).
 GLUE_WORKER_DPU: Final[dict[str, float]] = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0}
 
-#: The stack's CloudWatch alarms and how many metrics each evaluates (alarms are billed per
-#: metric). The stack creates exactly these (it checks), the cost model prices them.
-ALARM_METRICS: Final[dict[str, int]] = {
-    "IngestErrors": 1,  # Lambda Errors
-    "PipelineFailed": 2,  # ExecutionsFailed + ExecutionsTimedOut
-    "MaintenanceFailed": 2,
-    "FreshnessMissed": 2,  # the freshness check's own failures
+#: The stack's alerts: one EventBridge rule per state machine on its executions that end
+#: FAILED, TIMED_OUT or ABORTED, sending one message to the Alerts topic (rules on AWS
+#: service events and SNS's first million publishes cost nothing, where a CloudWatch alarm
+#: costs $0.10 per metric-month). Named ``<stack>-<name>``, the names the CloudWatch alarms
+#: they replace had. The stack creates exactly these (it checks); the cost model counts them.
+#: The ingest Lambda's own errors need no rule: the pipeline retries them, and one that is
+#: not cured by the retries fails the pipeline's execution.
+ALERT_RULES: Final[dict[str, str]] = {
+    "PipelineFailed": "pipeline",
+    "MaintenanceFailed": "maintenance",
+    "FreshnessMissed": "freshness",
 }
+
+# --- the Glue job's single run slot ----------------------------------------------------------
+#: The job allows one run at a time (two MERGEs into one table must not race). A start that
+#: finds the slot taken (``Glue.ConcurrentRunsExceededException``: a backfill's chunk, the
+#: weekly maintenance, a run started by hand) waits and tries again: first after this long,
+#: then twice as long each time, never more than GLUE_BUSY_MAX_WAIT_S apart...
+GLUE_BUSY_FIRST_WAIT_S: Final = 60
+GLUE_BUSY_BACKOFF: Final = 2.0
+GLUE_BUSY_MAX_WAIT_S: Final = 300
 
 WEEKDAYS: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 
@@ -116,7 +134,7 @@ class StackSettings:
     #: day's data is ready before a European working day starts.
     daily_hour_utc: int = 6
     daily_minute_utc: int = 0
-    #: The freshness check runs at this hour (UTC) and alarms if today is not loaded: three
+    #: The freshness check runs at this hour (UTC) and alerts if today is not loaded: three
     #: hours after the run leaves room for the Lambda's retries and a slow Glue start (Flex).
     freshness_deadline_hour_utc: int = 9
     #: Weekly maintenance (expire snapshots, compact, prune Glue table versions), Sunday 03:00
@@ -134,10 +152,21 @@ class StackSettings:
     #: touches one month partition, 600 rows for 20 artists, 300k for 10,000.
     glue_worker_type: str = "G.1X"
     glue_workers: int = 2
-    #: Flex runs on spare capacity at ~34% less per DPU-hour, but may start minutes later.
-    glue_flex: bool = False
-    #: A day takes 2-4 minutes; an hour means something is stuck (Glue's own default is 48 h).
+    #: The *scheduled* Glue runs (the daily load, the weekly maintenance) use the Flex
+    #: execution class: spare capacity at $0.29 instead of $0.44 per DPU-hour, but a start
+    #: that may come minutes later. Nothing waits for them but the freshness check, three
+    #: hours later. Runs started by hand (a re-run, a backfill) use Standard, unless their
+    #: input says ``"flex": true``. False: every run is Standard.
+    glue_flex: bool = True
+    #: One run loads a chunk of at most ``backfill_chunk_days`` days (see below): ~1 minute
+    #: of start and imports, then seconds per day; an hour means something is stuck (Glue's
+    #: own default is 48 h).
     glue_timeout_minutes: int = 60
+    #: Days one Glue run loads (``--start_date``/``--end_date``): a range is split into chunks
+    #: of this many days, one run each, so a year of history is 12 runs instead of 365, each
+    #: paying the run's fixed cost once. 31 keeps a chunk of 10,000 artists well inside the
+    #: run's timeout and lets a waiting daily run in between chunks.
+    backfill_chunk_days: int = 31
     #: Athena stops (and bills) a query that scans more than this. Silver is megabytes; 10 GB
     #: stops a runaway cross join long before it costs more than $0.05.
     athena_bytes_scanned_cutoff_mb: int = 10_240
@@ -158,7 +187,31 @@ class StackSettings:
     #: Longest range one backfill execution accepts; a Standard workflow's history holds 25,000
     #: events, ~20 per day, so 366 days stays far below it. Split longer ranges.
     max_backfill_days: int = 366
-    #: Subscribe this address to the alarm and run topics (optional).
+    #: Where the Spotify app credentials live (JSON ``{"client_id", "client_secret"}``):
+    #:
+    #: * ``ssm`` (default): an SSM Parameter Store **SecureString** of the standard tier,
+    #:   ``/<stack_name>/spotify-credentials``, encrypted with the account's AWS managed key
+    #:   ``aws/ssm``. Free: standard parameters and their standard-throughput API calls cost
+    #:   nothing, and so does the managed key (its KMS requests fall in KMS's free 20,000 a
+    #:   month). CloudFormation cannot create a SecureString, so the stack only names it,
+    #:   grants the Lambda ``ssm:GetParameter`` on exactly it, and the operator creates it
+    #:   with one ``aws ssm put-parameter --type SecureString`` (docs/runbook.md). Until then
+    #:   each run stops with ``credentials_missing`` and one alert naming that command.
+    #:   Rotation is by hand (run the same command with a new secret); parameter policies
+    #:   (expiry notifications) need the advanced tier ($0.05/parameter-month); sharing with
+    #:   another account needs the advanced tier and a customer managed key (the ``aws/ssm``
+    #:   key cannot be shared).
+    #: * ``secretsmanager``: a Secrets Manager secret created empty by the stack (filled with
+    #:   ``put-secret-value``): $0.40 per secret-month plus $0.05 per 10,000 calls. Buys
+    #:   managed rotation (a rotation Lambda on a schedule; Spotify has no API to rotate a
+    #:   client secret, so it would still be a person's job here), a resource policy for
+    #:   cross-account reads, replication to other regions, and versions with staging labels.
+    #:
+    #: For one app credential read once a day, none of that is used: SSM is the default.
+    #: Switching stores is a deploy plus the store's fill command; the old store is left to
+    #: the operator (docs/runbook.md, "Where the credentials live").
+    credentials_store: str = "ssm"
+    #: Subscribe this address to the alerts and runs topics (optional).
     alert_email: str | None = None
 
     def __post_init__(self) -> None:
@@ -178,6 +231,8 @@ class StackSettings:
             "table_versions_to_keep": self.table_versions_to_keep >= 1,
             "bronze_infrequent_access_days": self.bronze_infrequent_access_days >= 30,
             "max_backfill_days": self.max_backfill_days >= 1,
+            "backfill_chunk_days": self.backfill_chunk_days >= 1,
+            "credentials_store": self.credentials_store in CREDENTIALS_STORES,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -201,7 +256,38 @@ class StackSettings:
 
     @property
     def glue_execution_class(self) -> ExecutionClass:
+        """The execution class of the scheduled runs (runs started by hand: Standard)."""
         return "FLEX" if self.glue_flex else "STANDARD"
+
+    @property
+    def credentials_parameter_name(self) -> str:
+        """The SSM parameter holding the Spotify credentials (``credentials_store="ssm"``)."""
+        return f"/{self.stack_name}/spotify-credentials"
+
+    def glue_runs_for(self, days: int) -> int:
+        """Glue runs that load a range of ``days`` days: one per chunk."""
+        if days < 1:
+            raise ValueError("a range has at least one day")
+        return math.ceil(days / self.backfill_chunk_days)
+
+    @property
+    def glue_slot_wait_s(self) -> int:
+        """The longest a start may find the job's slot taken without anything being wrong:
+        a backfill of ``max_backfill_days`` holding it chunk after chunk, each run up to its
+        timeout (12 x 60 minutes with the defaults)."""
+        return self.glue_runs_for(self.max_backfill_days) * self.glue_timeout_minutes * 60
+
+    @property
+    def glue_busy_retries(self) -> int:
+        """Retries of a start refused for a taken slot, enough that their waits (60 s,
+        doubling, at most 5 minutes apart) add up to :attr:`glue_slot_wait_s`: a daily run
+        queues behind a whole backfill instead of failing."""
+        waited, wait, retries = 0.0, float(GLUE_BUSY_FIRST_WAIT_S), 0
+        while waited < self.glue_slot_wait_s:
+            waited += wait
+            retries += 1
+            wait = min(wait * GLUE_BUSY_BACKOFF, float(GLUE_BUSY_MAX_WAIT_S))
+        return retries
 
     @property
     def glue_dpus(self) -> float:

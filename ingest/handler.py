@@ -1,10 +1,12 @@
 """The ingest Lambda: ``handler(event, context)``, as fixed in docs/aws-contracts.md.
 
 Environment (names as constants below): ``BRONZE_BUCKET``, ``BRONZE_PREFIX`` (default
-``bronze/``), ``SPOTIFY_SECRET_ARN`` (a Secrets Manager secret holding
-``{"client_id": ..., "client_secret": ...}``), optional ``ROSTER_KEY`` (a roster file in the
-bucket; default: the 20 shipped artists), ``ROSTER_TOP`` (keep the N most followed, default
-20), and ``SPOTIFY_API_URL`` / ``SPOTIFY_TOKEN_URL`` overrides.
+``bronze/``), the credentials store: exactly one of ``SPOTIFY_CREDENTIALS_PARAMETER`` (an
+SSM Parameter Store SecureString's name, the stack's default) and ``SPOTIFY_SECRET_ARN`` (a
+Secrets Manager secret), either holding ``{"client_id": ..., "client_secret": ...}``;
+optional ``ROSTER_KEY`` (a roster file in the bucket; default: the 20 shipped artists),
+``ROSTER_TOP`` (keep the N most followed, default 20), and ``SPOTIFY_API_URL`` /
+``SPOTIFY_TOKEN_URL`` overrides.
 
 Event: ``{"snapshot_date": "YYYY-MM-DD", "force": false}``; the day is explicit (the UTC date
 of the schedule's scheduled time), never "now".
@@ -16,10 +18,14 @@ Returns ``{"snapshot_date", "status", "followers_available", "run_id", "records"
 change are *returned*, so the state machine's Choice stops with one alert and no retry:
 
 * ``followers_unavailable``: the app cannot read followers (the day is recorded in bronze);
-* ``credentials_missing``: the credentials secret exists but has no value yet (the stack
-  creates it empty), or its JSON lacks ``client_id``/``client_secret``. Nothing is fetched
-  or written; ``followers_available``, ``run_id`` and ``manifest_key`` are null, ``records``
-  0, and an extra ``message`` gives the operator the ``put-secret-value`` command shape.
+* ``credentials_missing``: the credentials are not filled in yet, or their JSON lacks
+  ``client_id``/``client_secret``. For SSM, "not filled in" is a parameter that does not
+  exist: CloudFormation cannot create a SecureString, so the stack only names it (and the
+  role may read nothing else). For Secrets Manager, it is a secret without a value (the
+  stack creates it empty). Nothing is fetched or written; ``followers_available``,
+  ``run_id`` and ``manifest_key`` are null, ``records`` 0, and an extra ``message`` gives
+  the operator the exact command that fills the store (``aws ssm put-parameter ... --type
+  SecureString`` or ``aws secretsmanager put-secret-value``).
 
 Every other failure raises, so Lambda reports an error.
 
@@ -45,8 +51,9 @@ Errors the state machine sees (Lambda's ``errorType`` is the exception's class n
   how long Spotify asked to wait and how much time was left. Transient: the state machine's
   ``States.TaskFailed`` retrier (5 min, then 10 min later) retries it, later than any wait the
   retry policy accepts (:data:`~ingest.retry.DEFAULT_MAX_RETRY_AFTER_S`).
-* anything else (Spotify 5xx or 429 beyond the retry budget, S3 errors, Secrets Manager
-  errors other than an empty secret, ...) may be transient: the state machine retries it.
+* anything else (Spotify 5xx or 429 beyond the retry budget, S3 errors, credentials-store
+  errors other than unfilled credentials, such as access denied or throttling, raised as
+  ``SecretError``, ...) may be transient: the state machine retries it.
 
 Duplicate invocations are harmless, Powertools-idempotency style with the day as the
 idempotency key and the bronze manifest as the record: a completed day is answered from its
@@ -58,8 +65,9 @@ Logs are Powertools for AWS Lambda's: one JSON object per line with its keys (``
 invocation's ``function_request_id``, ``function_name``, ...) plus ``name`` (the logger) and
 ``snapshot_date``. On Lambda every ingest and catalog module logs through the same Logger
 (:func:`route_package_logs`), so the client's retries and the store's writes carry the same
-keys. The credentials come from Secrets Manager through Powertools' ``SecretsProvider``. The
-client secret and tokens are never logged.
+keys. The credentials come through Powertools' parameters utility: ``SSMProvider`` with
+``decrypt=True`` (``ssm:GetParameter`` WithDecryption) or ``SecretsProvider``, never from a
+cache. The client secret and tokens are never logged.
 """
 
 from __future__ import annotations
@@ -75,7 +83,7 @@ from typing import Any, Final
 import boto3  # type: ignore[import-untyped]
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
@@ -100,8 +108,13 @@ from ingest.pipeline import IngestResult, ingest_day
 from ingest.roster import Roster, default_roster, parse_roster
 from ingest.settings import (
     API_URL_ENV,
+    CLIENT_ID_KEY,
+    CLIENT_SECRET_KEY,
+    CREDENTIALS_PARAMETER_ENV,
+    CREDENTIALS_SHAPE,
     DEFAULT_API_URL,
     DEFAULT_TOKEN_URL,
+    SECRET_ARN_ENV,
     TOKEN_URL_ENV,
     SpotifySettings,
 )
@@ -109,7 +122,6 @@ from ingest.status import IngestStatus
 
 BRONZE_BUCKET_ENV: Final = "BRONZE_BUCKET"
 BRONZE_PREFIX_ENV: Final = "BRONZE_PREFIX"
-SECRET_ARN_ENV: Final = "SPOTIFY_SECRET_ARN"  # noqa: S105 (a variable name)
 ROSTER_KEY_ENV: Final = "ROSTER_KEY"
 ROSTER_TOP_ENV: Final = "ROSTER_TOP"
 #: Set by the Lambda runtime; there, :func:`route_package_logs` runs at cold start.
@@ -119,9 +131,9 @@ SERVICE_NAME: Final = "spotify-lakehouse-ingest"
 #: Top-level loggers that write through the handler's Logger on Lambda (every module of
 #: these packages logs to ``logging.getLogger(__name__)``).
 LOGGED_PACKAGES: Final = frozenset({"ingest", "catalog"})
-#: Keys of the Secrets Manager secret's JSON.
-SECRET_CLIENT_ID: Final = "client_id"  # noqa: S105 (a key name)
-SECRET_CLIENT_SECRET: Final = "client_secret"  # noqa: S105 (a key name)
+#: Keys of the stored credentials' JSON.
+SECRET_CLIENT_ID: Final = CLIENT_ID_KEY
+SECRET_CLIENT_SECRET: Final = CLIENT_SECRET_KEY
 DEFAULT_ROSTER_TOP: Final = 20
 EVENT_DATE: Final = "snapshot_date"
 EVENT_FORCE: Final = "force"
@@ -131,6 +143,9 @@ LAMBDA_SOURCE: Final = "spotify"
 #: value yet (the two differ only in the message); DescribeSecret tells them apart.
 SECRET_NOT_FOUND: Final = "ResourceNotFoundException"  # noqa: S105 (an error code)
 CURRENT_STAGE: Final = "AWSCURRENT"
+#: SSM's error code for a parameter that does not exist: the unfilled state (the stack names
+#: the parameter and grants reading exactly it; only the operator's put-parameter creates it).
+PARAMETER_NOT_FOUND: Final = "ParameterNotFound"
 
 #: JSON lines on stdout; ``name`` (the logger's) is a LogRecord attribute Powertools fills in.
 logger = Logger(service=SERVICE_NAME, name="%(name)s")
@@ -150,6 +165,30 @@ if os.environ.get(LAMBDA_FUNCTION_ENV):
 
 class InvalidEventError(IngestError):
     """The invocation event does not follow docs/aws-contracts.md."""
+
+
+class ParameterValueMissingError(SecretValueMissingError):
+    """The SSM credentials parameter does not exist yet, or holds no usable credentials.
+
+    A :class:`~ingest.errors.SecretValueMissingError` (answered ``credentials_missing``, no
+    retries, one alert) whose next step is SSM's: the one ``put-parameter`` command that
+    creates the SecureString (or overwrites a malformed one). Its message never quotes the
+    parameter's value.
+    """
+
+    def __init__(self, name: str, problem: str) -> None:
+        # SecretError's constructor, not SecretValueMissingError's: that one names the
+        # Secrets Manager command.
+        SecretError.__init__(
+            self,
+            f"the Spotify credentials parameter {name} {problem}; nothing was fetched or "
+            "written. Next step: fill it with the Spotify app's values (developer dashboard), "
+            f"e.g. aws ssm put-parameter --name {name} --type SecureString --overwrite "
+            f"--value {CREDENTIALS_SHAPE} (docs/runbook.md, 'Fill the credentials'), then "
+            "re-run the day (docs/runbook.md, 'Run a day')",
+        )
+        self.secret_arn = name
+        self.problem = problem
 
 
 #: Failures that retrying the same event cannot fix: raised as NonRetryableIngestError.
@@ -197,20 +236,30 @@ class HandlerConfig:
 
     bucket: str
     prefix: str
-    secret_arn: str
+    #: The Secrets Manager secret (``SPOTIFY_SECRET_ARN``), or None when...
+    secret_arn: str | None
     roster_key: str | None
     roster_top: int
     api_url: str
     token_url: str
+    #: ...the credentials are the SSM parameter of this name (``SPOTIFY_CREDENTIALS_PARAMETER``).
+    parameter_name: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HandlerConfig:
         env = os.environ if environ is None else environ
-        missing = [n for n in (BRONZE_BUCKET_ENV, SECRET_ARN_ENV) if not env.get(n, "").strip()]
-        if missing:
+        if not env.get(BRONZE_BUCKET_ENV, "").strip():
             raise SettingsError(
-                f"the ingest Lambda needs {' and '.join(missing)} in its environment "
-                "(the CDK stack sets them)"
+                f"the ingest Lambda needs {BRONZE_BUCKET_ENV} in its environment "
+                "(the CDK stack sets it)"
+            )
+        parameter = env.get(CREDENTIALS_PARAMETER_ENV, "").strip() or None
+        secret = env.get(SECRET_ARN_ENV, "").strip() or None
+        if (parameter is None) == (secret is None):
+            raise SettingsError(
+                f"the ingest Lambda needs exactly one of {CREDENTIALS_PARAMETER_ENV} (an SSM "
+                f"parameter) and {SECRET_ARN_ENV} (a Secrets Manager secret) in its "
+                "environment (the CDK stack sets one)"
             )
         raw_top = env.get(ROSTER_TOP_ENV, "").strip() or str(DEFAULT_ROSTER_TOP)
         try:
@@ -222,12 +271,18 @@ class HandlerConfig:
         return cls(
             bucket=env[BRONZE_BUCKET_ENV].strip(),
             prefix=env.get(BRONZE_PREFIX_ENV, "").strip() or DEFAULT_PREFIX,
-            secret_arn=env[SECRET_ARN_ENV].strip(),
+            secret_arn=secret,
+            parameter_name=parameter,
             roster_key=env.get(ROSTER_KEY_ENV, "").strip() or None,
             roster_top=top,
             api_url=env.get(API_URL_ENV, "").strip() or DEFAULT_API_URL,
             token_url=env.get(TOKEN_URL_ENV, "").strip() or DEFAULT_TOKEN_URL,
         )
+
+    @property
+    def credentials_location(self) -> str:
+        """The parameter's name or the secret's ARN."""
+        return self.parameter_name or self.secret_arn or ""
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -259,22 +314,21 @@ def ingest_for_lambda(
     *,
     s3_client: Any = None,
     secrets_client: Any = None,
+    ssm_client: Any = None,
     budget: TimeBudget | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """The handler's work, with injectable AWS clients (default: from the standard chain).
+    """The handler's work, with injectable AWS clients (default: from the standard chain;
+    ``secrets_client`` or ``ssm_client`` serves the configured credentials store).
 
     ``budget`` bounds every wait of the Spotify client (None: no deadline); ``sleep`` and
     ``clock`` are the client's, injectable together with the budget's clock for tests.
     """
     day = event.snapshot_date
-    # Credentials first: a run before the secret is filled touches neither Spotify nor S3.
-    # One provider per invocation, on the invocation's credentials; it never answers from a
-    # cache (force_fetch), so a secret filled after credentials_missing is read next time.
-    secrets = SecretsProvider(boto3_client=secrets_client) if secrets_client else SecretsProvider()
+    # Credentials first: a run before they are filled in touches neither Spotify nor S3.
     try:
-        settings = _settings(config, secrets)
+        settings = _settings(config, _read_credentials(config, secrets_client, ssm_client))
     except SecretValueMissingError as e:
         logger.warning("%s", e)
         return _credentials_missing(day, str(e))
@@ -359,17 +413,45 @@ def _summary(
     }
 
 
-def _settings(config: HandlerConfig, secrets: SecretsProvider) -> SpotifySettings:
-    """Spotify settings with the credentials from Secrets Manager (never logged).
+def _read_credentials(config: HandlerConfig, secrets_client: Any, ssm_client: Any) -> str | None:
+    """The raw stored credentials (never logged), from the configured store.
 
-    Raises :class:`~ingest.errors.SecretValueMissingError` when the secret exists but holds
-    no usable credentials (a setup step not done yet, answered with ``credentials_missing``)
-    and :class:`~ingest.errors.SecretError` when it cannot be read at all (no such secret,
-    access denied, throttling: raised, so the state machine retries and alarms).
+    One provider per invocation, on the invocation's credentials; it never answers from a
+    cache (``force_fetch``), so credentials filled in after ``credentials_missing`` are read
+    the next time. Raises :class:`~ingest.errors.SecretValueMissingError` (a subclass for
+    SSM) when the store has no value yet, :class:`~ingest.errors.SecretError` when it cannot
+    be read at all (access denied, throttling, a wrong name of a secret: raised, so the state
+    machine retries and alerts).
     """
-    arn = config.secret_arn
+    if config.parameter_name is not None:
+        return _read_parameter(config.parameter_name, ssm_client)
+    assert config.secret_arn is not None  # HandlerConfig holds exactly one
+    return _read_secret(config.secret_arn, secrets_client)
+
+
+def _read_parameter(name: str, ssm_client: Any) -> str | None:
+    """The SecureString's decrypted value (``ssm:GetParameter`` WithDecryption, and
+    ``kms:Decrypt`` of its key through SSM)."""
+    ssm = SSMProvider(boto3_client=ssm_client) if ssm_client else SSMProvider()
     try:
-        # The raw value: its JSON is read below, with messages that never quote it.
+        value = ssm.get(name, decrypt=True, force_fetch=True)
+    except GetParameterError as e:
+        error = e.__context__ or e  # Powertools wraps the SDK's error
+        if isinstance(error, ClientError) and _error_code(error) == PARAMETER_NOT_FOUND:
+            raise ParameterValueMissingError(name, "does not exist yet") from None
+        raise SecretError(
+            f"cannot read the Spotify credentials parameter {name} ({error}); check "
+            f"{CREDENTIALS_PARAMETER_ENV} and that the Lambda's role may call "
+            "ssm:GetParameter on it and kms:Decrypt through SSM"
+        ) from error
+    return value if isinstance(value, str) else None
+
+
+def _read_secret(arn: str, secrets_client: Any) -> str | None:
+    """The secret's SecretString (GetSecretValue)."""
+    secrets = SecretsProvider(boto3_client=secrets_client) if secrets_client else SecretsProvider()
+    try:
+        # The raw value: its JSON is read by _settings, with messages that never quote it.
         value = secrets.get(arn, force_fetch=True)
     except GetParameterError as e:
         # Powertools wraps the SDK's error; the original is the exception's context.
@@ -380,20 +462,41 @@ def _settings(config: HandlerConfig, secrets: SecretsProvider) -> SpotifySetting
             f"cannot read the Spotify credentials secret {arn} ({error}); check "
             f"{SECRET_ARN_ENV} and that the Lambda's role may call secretsmanager:GetSecretValue"
         ) from error
-    # The problems below never quote the secret's content.
+    return value if isinstance(value, str) else None
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _settings(config: HandlerConfig, value: str | None) -> SpotifySettings:
+    """Spotify settings from the stored credentials ``value`` (never logged).
+
+    Raises :class:`~ingest.errors.SecretValueMissingError` (or its SSM subclass) when the
+    value holds no usable credentials: a setup step not done yet, answered with
+    ``credentials_missing``.
+    """
+    where = config.credentials_location
+
+    def missing(problem: str) -> SecretValueMissingError:
+        if config.parameter_name is not None:
+            return ParameterValueMissingError(where, problem)
+        return SecretValueMissingError(where, problem)
+
+    # The problems below never quote the stored content.
     if not isinstance(value, str) or not value:
-        raise SecretValueMissingError(arn, "has no text value (SecretString)")
+        raise missing("has no text value" + ("" if config.parameter_name else " (SecretString)"))
     try:
         payload = json.loads(value)
     except ValueError:
-        raise SecretValueMissingError(arn, "is not JSON") from None
+        raise missing("is not JSON") from None
     if not isinstance(payload, dict):
-        raise SecretValueMissingError(arn, "is not a JSON object")
+        raise missing("is not a JSON object")
     values = {key: payload.get(key) for key in (SECRET_CLIENT_ID, SECRET_CLIENT_SECRET)}
     lacking = [k for k, v in values.items() if not isinstance(v, str) or not v.strip()]
     if lacking:
         fields = " and ".join(f'"{k}"' for k in lacking)
-        raise SecretValueMissingError(arn, f"has no non-empty string {fields}")
+        raise missing(f"has no non-empty string {fields}")
     return SpotifySettings(
         client_id=str(values[SECRET_CLIENT_ID]).strip(),
         client_secret=str(values[SECRET_CLIENT_SECRET]).strip(),
@@ -413,7 +516,7 @@ def _has_no_current_value(error: BaseException, secrets: Any, arn: str) -> bool:
     """
     if not isinstance(error, ClientError):
         return False
-    if error.response.get("Error", {}).get("Code") != SECRET_NOT_FOUND:
+    if _error_code(error) != SECRET_NOT_FOUND:
         return False
     try:
         described = secrets.describe_secret(SecretId=arn)

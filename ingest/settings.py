@@ -1,8 +1,11 @@
 """How to reach Spotify: credentials and URLs, from the environment or given explicitly.
 
 The client secret is kept out of ``repr`` (and so out of logs, tracebacks and reprs of
-anything holding the settings). On Lambda the credentials come from Secrets Manager and the
-handler builds :class:`SpotifySettings` directly instead of calling :meth:`from_env`.
+anything holding the settings). On Lambda the credentials come from a credentials store (an
+SSM Parameter Store SecureString, or a Secrets Manager secret; the stack chooses, see
+``infra/stack_settings.py``) and the handler builds :class:`SpotifySettings` directly
+instead of calling :meth:`from_env`. The store's environment variables are named here, so
+the CDK app (which must not import the handler's boto3) and the handler share them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,17 @@ CLIENT_ID_ENV: Final = "SPOTIFY_CLIENT_ID"
 CLIENT_SECRET_ENV: Final = "SPOTIFY_CLIENT_SECRET"  # noqa: S105 (a variable name)
 API_URL_ENV: Final = "SPOTIFY_API_URL"
 TOKEN_URL_ENV: Final = "SPOTIFY_TOKEN_URL"  # noqa: S105 (a variable name)
+
+#: The Lambda's credentials store: exactly one of the two is set (by the CDK stack).
+#: An SSM parameter's name (a SecureString holding the JSON below)...
+CREDENTIALS_PARAMETER_ENV: Final = "SPOTIFY_CREDENTIALS_PARAMETER"
+#: ...or a Secrets Manager secret's ARN (its SecretString holding the JSON below).
+SECRET_ARN_ENV: Final = "SPOTIFY_SECRET_ARN"  # noqa: S105 (a variable name)
+#: Keys of the stored JSON.
+CLIENT_ID_KEY: Final = "client_id"
+CLIENT_SECRET_KEY: Final = "client_secret"  # noqa: S105 (a key name)
+#: The JSON as the fill commands show it (values elided, quoted for a POSIX shell).
+CREDENTIALS_SHAPE: Final = """'{"client_id":"...","client_secret":"..."}'"""
 
 DEFAULT_API_URL: Final = "https://api.spotify.com/v1"
 DEFAULT_TOKEN_URL: Final = "https://accounts.spotify.com/api/token"  # noqa: S105 (a URL)

@@ -41,6 +41,7 @@ KEPT_TYPES: Final[Mapping[str, str]] = {
     "AWS::CloudWatch::Alarm": "named: the new alarm would overwrite the old, whose deletion "
     "would then remove it",
     "AWS::Scheduler::ScheduleGroup": "named; deleting the old group deletes its schedules",
+    "AWS::Events::Rule": "named: its replacement cannot be created beside it",
 }
 
 # CDK's makeUniqueId (aws-cdk-lib core/lib/private/uniqueid.ts), which Stack.allocateLogicalId

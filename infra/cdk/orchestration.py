@@ -1,11 +1,14 @@
 """The three Step Functions state machines, written in JSONata.
 
-* **pipeline** (daily schedule; also re-runs and backfills): plan the days -> for each day, in
-  order: ingest Lambda -> Choice on its status -> Glue job ``.sync`` -> record the load ->
-  deploy the gold view if it is missing -> publish the result.
+* **pipeline** (daily schedule; also re-runs and backfills): plan the days and cut them into
+  chunks of ``backfill_chunk_days`` -> for each chunk, in order: for each of its days, in
+  order, the ingest Lambda and a Choice on its status -> one Glue job run ``.sync`` for the
+  whole chunk (``--start_date``/``--end_date``; ``--snapshot_date`` for a chunk of one day)
+  -> a load record per day -> then deploy the gold view if it is missing -> publish the
+  result. The daily run is a chunk of one day.
 * **maintenance** (weekly): Glue job ``--action maintain`` ``.sync`` -> prune Glue table
   versions.
-* **freshness** (daily at the deadline hour): fail (and so alarm) when today has no load record
+* **freshness** (daily at the deadline hour): fail (and so alert) when today has no load record
   (a day stopped because the app gets no followers has one too: it was alerted already).
 
 This module says what the states do; :mod:`infra.cdk.constructs.pipelines` makes state
@@ -20,13 +23,25 @@ Pipeline input (every field optional except one of the day fields)::
 
     {"scheduled_time": "2026-11-24T06:00:00Z"}    the schedule's <aws.scheduler.scheduled-time>
     {"snapshot_date": "2026-11-24"}               one day
-    {"start_date": "2026-10-01", "end_date": "2026-10-31"}    a range, day by day in order
+    {"start_date": "2026-10-01", "end_date": "2026-10-31"}    a range, in order, in chunks
     + "force": true          ingest again although the day is complete (supersedes the manifest)
     + "deploy_views": true   run the gold view DDL even though the view exists
+    + "flex": true           run Glue in the Flex class although the run was started by hand
+
+A scheduled execution (its input has ``scheduled_time``) runs Glue in the class of the
+scheduled runs (``StackSettings.glue_execution_class``: Flex by default, nobody waits for
+it); one started by hand runs Standard (a person is waiting) unless it says ``"flex": true``.
+
+The job allows one run at a time. A start that finds the slot taken waits and retries
+(``Glue.ConcurrentRunsExceededException``: 1 minute, doubling, at most 5 minutes apart) for
+as long as a whole backfill may hold the slot (``StackSettings.glue_slot_wait_s``), so the
+daily run queues behind a backfill, or slips in between two of its chunks, instead of
+failing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -42,6 +57,9 @@ from constructs import Construct
 
 from infra.stack_settings import (
     ATHENA_DATA_CATALOG,
+    GLUE_BUSY_BACKOFF,
+    GLUE_BUSY_FIRST_WAIT_S,
+    GLUE_BUSY_MAX_WAIT_S,
     GLUE_DATABASE,
     GOLD_VIEW,
     LOAD_RECORDS_PREFIX,
@@ -50,8 +68,10 @@ from ingest.errors import NonRetryableIngestError
 from ingest.status import IngestStatus
 
 DAY_MS: Final = 86_400_000
-#: A Glue run still going after this long is late: the daily load takes minutes.
+#: A Glue run still going after this long is late: a chunk of a month takes minutes.
 GLUE_DELAY_NOTIFICATION: Final = Duration.minutes(30)
+#: Load records of a chunk written at once (independent S3 puts).
+RECORD_CONCURRENCY: Final = 10
 
 #: The UTC day of an execution's input: ``snapshot_date`` if given, else the date part of the
 #: schedule's ``scheduled_time``.
@@ -60,8 +80,21 @@ INPUT_DAY: Final = (
     " : $substring($states.input.scheduled_time, 0, 10)"
 )
 
-#: Normalizes any pipeline input to ``{first_day, last_day, day_count, force, deploy_views}``.
-PLAN: Final = f"""{{% (
+
+def execution_class_of(scheduled_class: str, input_expression: str = "$states.input") -> str:
+    """JSONata for the Glue execution class of a run: ``scheduled_class`` when the execution
+    was started by a schedule (its input has ``scheduled_time``), else Standard unless the
+    input says ``"flex": true``."""
+    return (
+        f"($exists({input_expression}.scheduled_time) ? '{scheduled_class}'"
+        f" : ({input_expression}.flex = true ? 'FLEX' : 'STANDARD'))"
+    )
+
+
+def plan(scheduled_class: str) -> str:
+    """Normalizes any pipeline input to ``{first_day, last_day, day_count, force,
+    deploy_views, execution_class}``."""
+    return f"""{{% (
   $in := $states.input;
   $first := $exists($in.start_date) ? $in.start_date : ({INPUT_DAY});
   $last := $exists($in.end_date) ? $in.end_date : $first;
@@ -71,17 +104,61 @@ PLAN: Final = f"""{{% (
     "day_count":
       ($toMillis($last & "T00:00:00Z") - $toMillis($first & "T00:00:00Z")) / {DAY_MS} + 1,
     "force": $in.force = true,
-    "deploy_views": $in.deploy_views = true
+    "deploy_views": $in.deploy_views = true,
+    "execution_class": {execution_class_of(scheduled_class, "$in")}
   }}
 ) %}}"""
 
-#: The days of the plan, oldest first (``$append`` keeps a one-day plan an array).
-DAYS: Final = f"""{{% (
+
+def chunks(chunk_days: int) -> str:
+    """The plan's days, oldest first, cut into chunks of at most ``chunk_days`` consecutive
+    days: ``[{start_date, end_date, days: [...]}]`` (``$append`` keeps one-element lists
+    lists: JSONata unwraps a sequence of one)."""
+    return f"""{{% (
   $start := $toMillis($states.input.first_day & "T00:00:00Z");
-  $append([], $map([0..($states.input.day_count - 1)], function($i) {{
-    $fromMillis($start + $i * {DAY_MS}, "[Y0001]-[M01]-[D01]")
-  }}))
+  $count := $states.input.day_count;
+  $day := function($i) {{ $fromMillis($start + $i * {DAY_MS}, "[Y0001]-[M01]-[D01]") }};
+  $append([], $map([0..($ceil($count / {chunk_days}) - 1)], function($c) {{ (
+    $first := $c * {chunk_days};
+    $last := $min([$count - 1, $first + {chunk_days} - 1]);
+    {{
+      "start_date": $day($first),
+      "end_date": $day($last),
+      "days": $append([], $map([$first..$last], $day))
+    }}
+  ) }}))
 ) %}}"""
+
+
+#: The job's arguments for a chunk: ``--snapshot_date D`` for a chunk of one day (the daily
+#: run: the day passed explicitly, as ARCHITECTURE.md fixes it; the job validates it again
+#: if it was loaded already), ``--start_date``/``--end_date`` for more (the job skips the
+#: days already loaded from their bronze run: a re-run backfill resumes).
+CHUNK_ARGUMENTS: Final = """{% $states.input.start_date = $states.input.end_date
+  ? {"--snapshot_date": $states.input.start_date, "--action": 'transform'}
+  : {
+      "--start_date": $states.input.start_date,
+      "--end_date": $states.input.end_date,
+      "--action": 'transform'
+    } %}"""
+
+#: A chunk's load records: one per ingested day, once the chunk's Glue run succeeded.
+CHUNK_LOADED: Final = """{% $append([], $map($states.input.ingested, function($d) { {
+  "snapshot_date": $d.snapshot_date,
+  "status": 'loaded',
+  "ingest_status": $d.status,
+  "run_id": $d.run_id,
+  "records": $d.records,
+  "missing_ids": $d.missing_ids,
+  "glue_job_run_id": $states.result.Id,
+  "glue_execution_seconds": $states.result.ExecutionTime
+} })) %}"""
+
+#: The chunks' load records, flattened to one list of days, oldest first.
+ALL_LOADED: Final = (
+    "{% $append([], $reduce($states.result, function($all, $chunk) "
+    "{ $append($all, $chunk) }, [])) %}"
+)
 
 #: Ingest statuses after which the day's bronze is complete (manifest written) and loadable.
 LOADABLE_STATUSES: Final = (IngestStatus.COMPLETE, IngestStatus.ALREADY_COMPLETE)
@@ -91,10 +168,10 @@ LOADABLE_STATUSES: Final = (IngestStatus.COMPLETE, IngestStatus.ALREADY_COMPLETE
 class StopReason:
     """An ingest status that stops the day on purpose, with one alert and no retry.
 
-    Retrying cannot help until a person acts (a Spotify app with followers, a filled
-    secret): the day gets a load record with this status (so the evening's freshness check
+    Retrying cannot help until a person acts (a Spotify app with followers, credentials
+    filled in): the day gets a load record with this status (so the evening's freshness check
     does not alert a second time), the execution ends as succeeded after exactly one alert
-    (so no failure alarm fires either), and the alert says what to do.
+    (so no failure alert fires either), and the alert says what to do.
     """
 
     status: IngestStatus
@@ -118,12 +195,11 @@ FOLLOWERS_UNAVAILABLE: Final = StopReason(
 CREDENTIALS_MISSING: Final = StopReason(
     status=IngestStatus.CREDENTIALS_MISSING,
     error="CredentialsMissing",
-    subject="spotify-lakehouse: the Spotify credentials secret is not filled yet",
+    subject="spotify-lakehouse: the Spotify credentials are not filled in yet",
     remedy=(
-        "Ingest stopped before calling Spotify: the credentials secret holds no "
-        "client_id/client_secret yet. Nothing was written. Fill it (docs/runbook.md, "
-        "first deploy): aws secretsmanager put-secret-value --secret-id {secret} "
-        "--secret-string file://spotify-credentials.json, then re-run the day."
+        "Ingest stopped before calling Spotify: {location} holds no "
+        "client_id/client_secret yet. Nothing was written. Fill it with the Spotify app's "
+        "values (docs/runbook.md, 'Fill the credentials'): {fill_command} then re-run the day."
     ),
 )
 STOP_REASONS: Final = (FOLLOWERS_UNAVAILABLE, CREDENTIALS_MISSING)
@@ -140,7 +216,7 @@ RECORDED_STATUSES: Final = (LOADED, *(reason.status.value for reason in STOP_REA
 #: cannot fix. The handler wraps every permanent failure (no roster artist known to Spotify,
 #: a past or future day refused by the real API, a malformed event) in
 #: :class:`~ingest.errors.NonRetryableIngestError`. It gets a ``MaxAttempts: 0`` retrier
-#: ahead of the ``States.TaskFailed`` one (a wildcard), so the execution fails (and alarms)
+#: ahead of the ``States.TaskFailed`` one (a wildcard), so the execution fails (and alerts)
 #: at once instead of calling Spotify twice more for an answer that cannot change.
 PERMANENT_INGEST_ERRORS: Final[tuple[str, ...]] = (NonRetryableIngestError.__name__,)
 
@@ -167,10 +243,18 @@ class PipelineParts:
     gold_view_sql: str
     #: The catalog, database and gold view ARNs (what looking the view up may read).
     gold_view_arns: Sequence[str]
-    #: The Spotify credentials secret's ARN (named in the "fill the secret" alert).
-    secret_arn: str
+    #: Where the Spotify credentials live (the SSM parameter's name or the secret's ARN)
+    #: and the command that fills them: both named in the "credentials missing" alert.
+    credentials_location: str
+    credentials_fill_command: str
     #: Longest range one pipeline execution accepts (StackSettings.max_backfill_days).
     max_backfill_days: int
+    #: Days one Glue run loads (StackSettings.backfill_chunk_days).
+    backfill_chunk_days: int
+    #: Glue class of the scheduled runs (StackSettings.glue_execution_class).
+    scheduled_execution_class: str
+    #: Retries of a Glue start that found the job's slot taken (StackSettings.glue_busy_retries).
+    glue_busy_retries: int
     #: Archived Glue table versions the pruner keeps (StackSettings.table_versions_to_keep).
     table_versions_to_keep: int
 
@@ -179,33 +263,50 @@ def _glue_run(
     scope: Construct,
     state_id: str,
     parts: PipelineParts,
-    arguments: dict[str, str],
-    outputs: dict[str, str],
-) -> tasks.GlueStartJobRun:
-    """``glue:startJobRun.sync``: the state waits for the run and fails when the run fails."""
-    run = tasks.GlueStartJobRun.jsonata(
+    arguments: dict[str, str] | str,
+    execution_class: str,
+    output: object,
+) -> sfn.CustomState:
+    """``glue:startJobRun.sync``: the state waits for the run and fails when the run fails.
+
+    A raw state rather than CDK's ``GlueStartJobRun``, whose ``ExecutionClass`` is a
+    constant: here it is JSONata (Flex for a scheduled run, Standard for one a person
+    started). The role gets exactly what the task needs from
+    :meth:`~infra.cdk.constructs.load_job.LoadJob.grant_run_sync`. No ``Timeout``: it
+    would override the job's own (glue_timeout_minutes), which stops a stuck run.
+    """
+    stack = Stack.of(scope)
+    run = sfn.CustomState(
         scope,
         state_id,
-        glue_job_name=parts.job_name,
-        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-        # No task timeout: it would be passed on as the run's Timeout and override the job's;
-        # the job's own timeout (glue_timeout_minutes) stops a stuck run.
-        arguments=sfn.TaskInput.from_object(arguments),
-        outputs=outputs,
-        # Glue emits a "delayed" event to EventBridge for a run still going after this
-        # long. Set on purpose: left unset, CDK 2.275's JSONata rendering writes
-        # "NotificationProperty": null into the task's Arguments, a null Glue's API model
-        # does not allow (tests/infra/test_first_deploy.py checks no argument is null).
-        notify_delay_after=GLUE_DELAY_NOTIFICATION,
+        state_json={
+            "Type": "Task",
+            "QueryLanguage": "JSONata",
+            "Resource": f"arn:{stack.partition}:states:::glue:startJobRun.sync",
+            "Arguments": {
+                "JobName": parts.job_name,
+                "Arguments": arguments,
+                "ExecutionClass": f"{{% {execution_class} %}}",
+                # Glue emits a "delayed" event to EventBridge for a run still going after
+                # this long (minutes).
+                "NotificationProperty": {
+                    "NotifyDelayAfter": int(GLUE_DELAY_NOTIFICATION.to_minutes())
+                },
+            },
+            "Output": output,
+        },
     )
-    # The job allows one run at a time (MERGEs into one table must not race): a maintenance
-    # run or a manual run holding the slot is waited out, not treated as a failure. A failed
-    # run is not retried: the alarm tells a person, who re-runs the day once it is fixed.
+    # The job allows one run at a time (MERGEs into one table must not race): a backfill's
+    # chunk, the weekly maintenance or a manual run holding the slot is waited out, not
+    # treated as a failure, for as long as a whole backfill may hold it. A failed run is not
+    # retried: the alert tells a person, who re-runs it once it is fixed (loaded days are
+    # skipped).
     run.add_retry(
         errors=["Glue.ConcurrentRunsExceededException"],
-        interval=Duration.minutes(2),
-        max_attempts=10,
-        backoff_rate=1.5,
+        interval=Duration.seconds(GLUE_BUSY_FIRST_WAIT_S),
+        backoff_rate=GLUE_BUSY_BACKOFF,
+        max_delay=Duration.seconds(GLUE_BUSY_MAX_WAIT_S),
+        max_attempts=parts.glue_busy_retries,
     )
     return run
 
@@ -236,13 +337,15 @@ def _put_load_record(
     )
 
 
-def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
-    """Ingest -> gate on the Lambda's status -> Glue ``.sync`` -> record the load.
+def _ingest_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
+    """Ingest -> gate on the Lambda's status: the day's bronze is complete (its answer is
+    the iteration's output), or the day stops with its record and one error.
 
     The gate is what keeps the Glue job off a missing or half-written day: only the two
-    statuses that mean "the manifest is written" lead to the job. A Lambda failure raises
-    (retried here, then the execution fails and alarms); "followers unavailable" is returned
-    and ends the execution through one alert, without retries.
+    statuses that mean "the manifest is written" let the chunk go on to the job. A Lambda
+    failure raises (retried here, then the execution fails and alerts); "followers
+    unavailable" and "credentials missing" are returned and end the execution through one
+    alert, without retries.
     """
     bucket = parts.bucket
     ingest = tasks.LambdaInvoke.jsonata(
@@ -255,39 +358,21 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
                 "force": "{% $states.input.force %}",
             }
         ),
-        assign={"ingest": "{% $states.result.Payload %}"},
         outputs="{% $states.result.Payload %}",
         retry_on_service_exceptions=True,
     )
     # Retriers apply in order, the first match wins: permanent failures are never retried.
     ingest.add_retry(errors=list(PERMANENT_INGEST_ERRORS), max_attempts=0)
-    # The handler raises on every failure but "followers unavailable" (which it returns):
-    # retry twice, late enough for a Spotify 429 penalty or a short outage to pass.
+    # The handler raises on every failure but the stop statuses (which it returns): retry
+    # twice, late enough for a Spotify 429 penalty or a short outage to pass.
     ingest.add_retry(
         errors=["States.TaskFailed"], interval=Duration.minutes(5), max_attempts=2, backoff_rate=2
     )
-    transform = _glue_run(
-        scope,
-        "Transform",
-        parts,
-        {"--snapshot_date": "{% $ingest.snapshot_date %}", "--action": "transform"},
-        {
-            "snapshot_date": "{% $ingest.snapshot_date %}",
-            "status": LOADED,
-            "ingest_status": "{% $ingest.status %}",
-            "run_id": "{% $ingest.run_id %}",
-            "records": "{% $ingest.records %}",
-            "missing_ids": "{% $ingest.missing_ids %}",
-            "glue_job_run_id": "{% $states.result.Id %}",
-            "glue_execution_seconds": "{% $states.result.ExecutionTime %}",
-        },
-    )
-    record_load = _put_load_record(scope, "RecordLoad", bucket, "{% $string($states.input) %}")
     gate = sfn.Choice.jsonata(scope, "DayComplete?").when(
         sfn.Condition.jsonata(
             f"{{% $states.input.status in {_jsonata_list(LOADABLE_STATUSES)} %}}"
         ),
-        transform.next(record_load),
+        sfn.Succeed(scope, "DayIngested", comment="Bronze complete: the chunk's run loads it."),
     )
     for reason in STOP_REASONS:
         # The day is stopped, not loaded; its record (the ingest answer with the status)
@@ -320,26 +405,73 @@ def _one_day(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
     return ingest.next(gate)
 
 
-def pipeline_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
-    """The daily load; also how a person re-runs a day or backfills a range. The states are
-    created in ``scope``, a construct of their own (state ids apart from resources')."""
-    stack = Stack.of(scope)
-    plan = sfn.Pass.jsonata(scope, "Plan", outputs=PLAN)
+def _chunk(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
+    """One chunk: ingest its days in order -> one Glue run loads them all -> a load record
+    per day. Its input is the chunk (``start_date``, ``end_date``, ``days``, ``force``,
+    ``execution_class``); its output, the chunk's load records.
+
+    A day that stops or fails in the ingest stops the chunk before its Glue run (nothing of
+    the chunk is loaded; earlier chunks are). A failed run fails the execution: the days of
+    the chunk loaded before the failing day stay loaded and a re-run skips them.
+    """
     days = sfn.Map.jsonata(
         scope,
-        "Days",
-        items=sfn.ProvideItems.jsonata(DAYS),
+        "IngestDays",
+        items=sfn.ProvideItems.jsonata("{% $states.input.days %}"),
         item_selector={
             "snapshot_date": "{% $states.context.Map.Item.Value %}",
             "force": "{% $states.input.force %}",
         },
-        # One day at a time, oldest first: every load is a MERGE into the same table, and
-        # the gold view's "previous snapshot" is only right once earlier days are in.
+        # One day at a time: Spotify's rate limit is per app, and the days' answers are
+        # independent of each other's timing only when they do not compete.
         max_concurrency=1,
-        assign={"plan": "{% $states.input %}", "loaded": "{% $states.result %}"},
-        outputs="{% $states.result %}",
+        outputs="{% $merge([$states.input, {'ingested': $states.result}]) %}",
     )
-    days.item_processor(_one_day(scope, parts))
+    days.item_processor(_ingest_day(scope, parts))
+    transform = _glue_run(
+        scope,
+        "Transform",
+        parts,
+        CHUNK_ARGUMENTS,
+        "$states.input.execution_class",
+        CHUNK_LOADED,
+    )
+    records = sfn.Map.jsonata(
+        scope,
+        "RecordLoads",
+        items=sfn.ProvideItems.jsonata("{% $states.input %}"),
+        max_concurrency=RECORD_CONCURRENCY,
+        outputs="{% $append([], $states.result) %}",
+    )
+    records.item_processor(
+        _put_load_record(scope, "RecordLoad", parts.bucket, "{% $string($states.input) %}")
+    )
+    return days.next(transform).next(records)
+
+
+def pipeline_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
+    """The daily load; also how a person re-runs a day or backfills a range. The states are
+    created in ``scope``, a construct of their own (state ids apart from resources')."""
+    stack = Stack.of(scope)
+    start = sfn.Pass.jsonata(scope, "Plan", outputs=plan(parts.scheduled_execution_class))
+    days = sfn.Map.jsonata(
+        scope,
+        "Chunks",
+        items=sfn.ProvideItems.jsonata(chunks(parts.backfill_chunk_days)),
+        item_selector={
+            "start_date": "{% $states.context.Map.Item.Value.start_date %}",
+            "end_date": "{% $states.context.Map.Item.Value.end_date %}",
+            "days": "{% $states.context.Map.Item.Value.days %}",
+            "force": "{% $states.input.force %}",
+            "execution_class": "{% $states.input.execution_class %}",
+        },
+        # One chunk at a time, oldest first: every load is a MERGE into the same table, a
+        # day's quality checks compare it with the days before it, and the job has one slot.
+        max_concurrency=1,
+        assign={"plan": "{% $states.input %}", "loaded": ALL_LOADED},
+        outputs=ALL_LOADED,
+    )
+    days.item_processor(_chunk(scope, parts))
 
     for reason in STOP_REASONS:
         alert = tasks.SnsPublish.jsonata(
@@ -348,9 +480,14 @@ def pipeline_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainabl
             topic=parts.alerts,
             subject=reason.subject,
             message=sfn.TaskInput.from_text(
-                "{% '"
-                + reason.remedy.format(secret=parts.secret_arn)
-                + " Execution: ' & $states.context.Execution.Id %}"
+                "{% "
+                + json.dumps(
+                    reason.remedy.format(
+                        location=parts.credentials_location,
+                        fill_command=parts.credentials_fill_command,
+                    )
+                )
+                + " & ' Execution: ' & $states.context.Execution.Id %}"
             ),
         )
         stopped = sfn.Succeed(
@@ -426,12 +563,13 @@ def pipeline_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainabl
                 error="InvalidRange",
                 cause=(
                     "end_date is before start_date, or the range is longer than "
-                    f"{parts.max_backfill_days} days (split it into several executions)."
+                    f"{parts.max_backfill_days} days (split it into several executions, "
+                    "started one after the other)."
                 ),
             )
         )
     )
-    return plan.next(check_range)
+    return start.next(check_range)
 
 
 def maintenance_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
@@ -442,6 +580,7 @@ def maintenance_definition(scope: Construct, parts: PipelineParts) -> sfn.IChain
         "Maintain",
         parts,
         {"--snapshot_date": f"{{% {INPUT_DAY} %}}", "--action": "maintain"},
+        execution_class_of(parts.scheduled_execution_class),
         {
             "glue_job_run_id": "{% $states.result.Id %}",
             "glue_execution_seconds": "{% $states.result.ExecutionTime %}",
@@ -463,10 +602,11 @@ def maintenance_definition(scope: Construct, parts: PipelineParts) -> sfn.IChain
 def freshness_definition(scope: Construct, parts: PipelineParts) -> sfn.IChainable:
     """Daily at the deadline hour: succeed if today has a load record, fail otherwise.
 
-    Its failures are the freshness alarm. A ``loaded`` record is written only after the Glue
-    job has loaded the day (and so created the day's load tag), so "no record by the
-    deadline" is exactly "no new load tag by the deadline", whatever the cause: the schedule
-    did not fire, the Lambda or Glue failed, or the run is still going. The one exception is
+    Its failures are the freshness alert (an EventBridge rule, :mod:`.constructs.alerts`). A
+    ``loaded`` record is written only after the Glue job has loaded the day (and so created
+    the day's load tag), so "no record by the deadline" is exactly "no new load tag by the
+    deadline", whatever the cause: the schedule did not fire, the Lambda or Glue failed, or
+    the run is still going (a Flex start, a backfill holding the slot). The one exception is
     a ``followers_unavailable`` record: the pipeline stopped that day on purpose and has sent
     its one alert, so the check accepts it rather than alert a second time. A record without
     ``status`` (written before the field existed) was a load.

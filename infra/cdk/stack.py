@@ -7,11 +7,13 @@ construct with its own props and grants; this module only says which feeds which
 * :class:`~infra.cdk.constructs.storage.LakehouseStorage`: the data, artifacts and
   access-log buckets;
 * :class:`~infra.cdk.constructs.catalog.LakehouseCatalog`: the Glue database, its pruner;
-* :class:`~infra.cdk.constructs.ingest.IngestFunction`: the Lambda and the Spotify secret;
+* :class:`~infra.cdk.constructs.ingest.IngestFunction`: the Lambda and its credentials store
+  (an SSM parameter it names, or a Secrets Manager secret);
 * :class:`~infra.cdk.constructs.load_job.LoadJob`: the Glue job, its wheels and logs;
 * :class:`~infra.cdk.constructs.query.QueryWorkGroup`: the Athena workgroup;
 * :class:`~infra.cdk.constructs.alerts.Notifications` and
-  :class:`~infra.cdk.constructs.alerts.PipelineAlarms`: the topics and the alarms;
+  :class:`~infra.cdk.constructs.alerts.FailureAlerts`: the topics and the EventBridge rules
+  that turn failed executions into alerts;
 * :class:`~infra.cdk.constructs.pipelines.Pipelines`: the state machines and schedules.
 
 The resources that hold data or carry a fixed name keep the logical IDs they were first
@@ -25,10 +27,10 @@ from constructs import Construct
 
 from infra.cdk.assets import StackAssets
 from infra.cdk.constructs.alerts import (
+    FailureAlerts,
+    FailureAlertsProps,
     Notifications,
     NotificationsProps,
-    PipelineAlarms,
-    PipelineAlarmsProps,
 )
 from infra.cdk.constructs.catalog import LakehouseCatalog, LakehouseCatalogProps
 from infra.cdk.constructs.ingest import IngestFunction, IngestFunctionProps
@@ -107,13 +109,12 @@ class LakehouseStack(Stack):
                 gold_view_sql=assets.gold_view_sql.read_text(encoding="utf-8").strip(),
             ),
         )
-        self.alarms = PipelineAlarms(
+        self.alerts = FailureAlerts(
             self,
-            "Alarms",
-            PipelineAlarmsProps.from_settings(
+            "FailureAlerts",
+            FailureAlertsProps.from_settings(
                 s,
                 topic=self.notifications.alerts,
-                ingest=self.ingest.function,
                 pipeline=self.pipelines.pipeline,
                 maintenance=self.pipelines.maintenance,
                 freshness=self.pipelines.freshness,
@@ -124,9 +125,14 @@ class LakehouseStack(Stack):
 
     def _outputs(self) -> None:
         """What the runbook reads with ``describe-stacks`` (docs/runbook.md, ``<Output>``)."""
+        credentials = (
+            {"SpotifySecretArn": self.ingest.secret.secret_arn}
+            if self.ingest.secret is not None
+            else {"SpotifyCredentialsParameter": self.ingest.parameter_name}
+        )
         values = {
             "DataBucketName": self.storage.data.bucket_name,
-            "SpotifySecretArn": self.ingest.secret.secret_arn,
+            **credentials,
             "PipelineStateMachineArn": self.pipelines.pipeline.state_machine_arn,
             "MaintenanceStateMachineArn": self.pipelines.maintenance.state_machine_arn,
             "GlueJobName": self.load.job_name,

@@ -42,20 +42,30 @@ def _stand_in_assets(root: Path) -> tuple[Path, Path, Path, Path]:
     return lambda_zip, script, py_files, deps
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def synthesize(root: Path, context: dict[str, str] | None = None) -> Synthesized:
+    """The stack synthesized over stand-in assets, with CDK ``context`` (settings)."""
     from aws_cdk.assertions import Template
 
     from infra.cdk.app import build_app, error_messages
     from infra.cdk.assets import StackAssets
 
-    root = tmp_path_factory.mktemp("cdk")
     lambda_zip, script, py_files, deps = _stand_in_assets(root)
     assets = StackAssets(
         lambda_zip=lambda_zip, glue_script=script, glue_py_files=py_files, glue_python_deps=deps
     )
-    app, stack = build_app(outdir=str(root / "cdk.out"), assets=assets)
+    app, stack = build_app(outdir=str(root / "cdk.out"), assets=assets, context=context)
     assembly = app.synth()  # raises if cdk-nag finds anything unacknowledged
     artifact = assembly.get_stack_by_name(stack.stack_name)
     raw = json.loads((Path(assembly.directory) / artifact.template_file).read_text())
     return Synthesized(Template.from_json(raw), raw, error_messages(assembly))
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk"))
+
+
+@pytest.fixture(scope="session")
+def secrets_manager(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The stack with ``credentialsStore=secretsmanager`` (the store of the first deploys)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-sm"), {"credentialsStore": "secretsmanager"})

@@ -26,45 +26,163 @@ from infra.stack_settings import (
 )
 
 DEFAULT_20 = [
-    ("Lambda (arm64)", "35 runs, 22 GB-s (3 s/day at 256 MB)", 0.0003055360166964286),
-    ("Glue 5.0 standard", "2.97 DPU-h (2 x G.1X, 150 s/day, 180 s/week)", 1.3082559285714288),
+    (
+        "Lambda (arm64)",
+        "35 runs, 22 GB-s (3 s/day at 256 MB)",
+        0.0003055360166964286,
+        "1M requests + 400,000 GB-s",
+        0.0003055360166964286,
+    ),
+    (
+        "Glue 5.1 Flex",
+        "1.41 DPU-h (2 x G.1X, 66 s/day, 120 s/week)",
+        0.4078604708333333,
+        "",
+        0.0,
+    ),
     (
         "S3",
         "0.02 GB stored (365 days of history), 2,283 PUT/LIST + 10,410 GET",
         0.016015660187101363,
+        "",
+        0.0,
     ),
     (
         "Athena",
         "609 queries x 10 MB billed (silver 0.4 MB; 10 MB minimum)",
         0.029027462005615234,
+        "",
+        0.0,
     ),
-    ("Step Functions", "344 state transitions", 0.008587723214285714),
-    ("EventBridge Scheduler", "65 invocations", 6.522321428571429e-05),
-    ("Secrets Manager", "1 secret, 30 reads", 0.40015218750000003),
-    ("SNS", "30 publishes, 0 emails", 1.5218749999999999e-05),
-    ("CloudWatch", "4 alarms (7 metrics), 68 MB logs", 0.7350917232156333),
-    ("Glue Data Catalog", "within the free million objects/requests", 0.0),
+    (
+        "Step Functions",
+        "496 state transitions",
+        0.012392410714285715,
+        "4,000 transitions",
+        0.012392410714285715,
+    ),
+    (
+        "EventBridge Scheduler",
+        "65 invocations",
+        6.522321428571429e-05,
+        "14M invocations",
+        6.522321428571429e-05,
+    ),
+    (
+        "SSM Parameter Store",
+        "1 standard SecureString (free), 30 reads, 30 KMS decrypts (aws/ssm)",
+        9.13125e-05,
+        "20,000 KMS requests",
+        9.13125e-05,
+    ),
+    (
+        "SNS",
+        "30 publishes, 0 emails",
+        1.5218749999999999e-05,
+        "1M publishes + 1,000 e-mails",
+        1.5218749999999999e-05,
+    ),
+    (
+        "EventBridge rules",
+        "3 rules on failed executions -> SNS (AWS service events: free)",
+        0.0,
+        "",
+        0.0,
+    ),
+    (
+        "CloudWatch Logs",
+        "68 MB logs, no alarms",
+        0.035091723215633204,
+        "5 GB of logs",
+        0.035091723215633204,
+    ),
+    (
+        "Glue Data Catalog",
+        "within the free million objects/requests",
+        0.0,
+        "",
+        0.0,
+    ),
 ]
 
-FLEX_10K = [
-    ("Lambda (arm64)", "35 runs, 1,255 GB-s (82 s/day at 512 MB)", 0.01674186819794643),
-    ("Glue 5.0 Flex", "5.98 DPU-h (3 x G.1X, 210 s/day, 180 s/week)", 1.7338504464285711),
+STANDARD_10K = [
+    (
+        "Lambda (arm64)",
+        "35 runs, 1,255 GB-s (82 s/day at 512 MB)",
+        0.01674186819794643,
+        "1M requests + 400,000 GB-s",
+        0.01674186819794643,
+    ),
+    (
+        "Glue 5.1 standard",
+        "2.48 DPU-h (3 x G.1X, 72 s/day, 180 s/week)",
+        1.0905321428571428,
+        "",
+        0.0,
+    ),
     (
         "S3",
         "3.99 GB stored (365 days of history), 14,397 PUT/LIST + 16,467 GET",
         0.1702625165552974,
+        "",
+        0.0,
     ),
     (
         "Athena",
         "609 queries x 209 MB billed (silver 208.9 MB; 10 MB minimum)",
         0.6066739559173584,
+        "",
+        0.0,
     ),
-    ("Step Functions", "344 state transitions", 0.008587723214285714),
-    ("EventBridge Scheduler", "65 invocations", 6.522321428571429e-05),
-    ("Secrets Manager", "1 secret, 30 reads", 0.40015218750000003),
-    ("SNS", "30 publishes, 30 emails", 0.0006239687500000001),
-    ("CloudWatch", "4 alarms (7 metrics), 68 MB logs", 0.7350917232156333),
-    ("Glue Data Catalog", "within the free million objects/requests", 0.0),
+    (
+        "Step Functions",
+        "496 state transitions",
+        0.012392410714285715,
+        "4,000 transitions",
+        0.012392410714285715,
+    ),
+    (
+        "EventBridge Scheduler",
+        "65 invocations",
+        6.522321428571429e-05,
+        "14M invocations",
+        6.522321428571429e-05,
+    ),
+    (
+        "SSM Parameter Store",
+        "1 standard SecureString (free), 30 reads, 30 KMS decrypts (aws/ssm)",
+        9.13125e-05,
+        "20,000 KMS requests",
+        9.13125e-05,
+    ),
+    (
+        "SNS",
+        "30 publishes, 30 emails",
+        0.0006239687500000001,
+        "1M publishes + 1,000 e-mails",
+        0.0006239687500000001,
+    ),
+    (
+        "EventBridge rules",
+        "3 rules on failed executions -> SNS (AWS service events: free)",
+        0.0,
+        "",
+        0.0,
+    ),
+    (
+        "CloudWatch Logs",
+        "68 MB logs, no alarms",
+        0.035091723215633204,
+        "5 GB of logs",
+        0.035091723215633204,
+    ),
+    (
+        "Glue Data Catalog",
+        "within the free million objects/requests",
+        0.0,
+        "",
+        0.0,
+    ),
 ]
 
 BIG = replace(
@@ -76,33 +194,39 @@ BIG = replace(
 )
 
 
-def _lines(estimate: cost.Estimate) -> list[tuple[str, str, float]]:
-    return [(line.service, line.usage, line.monthly_usd) for line in estimate.lines]
+def _lines(estimate: cost.Estimate) -> list[tuple[str, str, float, str, float]]:
+    return [
+        (line.service, line.usage, line.monthly_usd, line.free_tier, line.free_usd)
+        for line in estimate.lines
+    ]
 
 
 @pytest.mark.parametrize(
-    ("settings", "artists", "flex", "expected", "total"),
+    ("settings", "artists", "flex", "expected", "total", "within_free_tier"),
     [
-        (DEFAULT_SETTINGS, 20, None, DEFAULT_20, 2.4975166626750465),
-        (BIG, 10_000, True, FLEX_10K, 3.672049612993378),
+        (DEFAULT_SETTINGS, 20, None, DEFAULT_20, 0.500865017436951, 0.45290359302604993),
+        (BIG, 10_000, False, STANDARD_10K, 1.9324751219219494, 1.8674686153297986),
     ],
-    ids=["default-20", "flex-10k"],
+    ids=["default-20", "standard-10k"],
 )
 def test_the_estimate_line_by_line(
     settings: StackSettings,
     artists: int,
     flex: bool | None,
-    expected: list[tuple[str, str, float]],
+    expected: list[tuple[str, str, float, str, float]],
     total: float,
+    within_free_tier: float,
 ) -> None:
     estimate = cost.estimate(settings, artists, flex=flex)
     assert estimate.artists == artists
-    assert estimate.flex is bool(flex)
+    assert estimate.flex is (settings.glue_flex if flex is None else flex)
     got = _lines(estimate)
-    assert [(s, u) for s, u, _ in got] == [(s, u) for s, u, _ in expected]
-    for (service, _, usd), (_, _, want) in zip(got, expected, strict=True):
+    assert [(s, u, f) for s, u, _, f, _ in got] == [(s, u, f) for s, u, _, f, _ in expected]
+    for (service, _, usd, _, free), (_, _, want, _, want_free) in zip(got, expected, strict=True):
         assert usd == pytest.approx(want, rel=1e-9, abs=1e-15), service
+        assert free == pytest.approx(want_free, rel=1e-9, abs=1e-15), service
     assert estimate.total_usd == pytest.approx(total, rel=1e-9)
+    assert estimate.total_within_free_tier_usd == pytest.approx(within_free_tier, rel=1e-9)
 
 
 def test_the_athena_line_shows_megabytes_of_1024_squared_bytes() -> None:
@@ -113,23 +237,38 @@ def test_the_athena_line_shows_megabytes_of_1024_squared_bytes() -> None:
 
 def test_some_lines_by_hand() -> None:
     days = 365.25 / 12
-    lines = {line.service: line.monthly_usd for line in cost.estimate(DEFAULT_SETTINGS, 20).lines}
-    assert lines["Secrets Manager"] == pytest.approx(0.40 + days * 0.05 / 10_000)
     weeks = 365.25 / 7 / 12
-    # 2 DPUs x (150 s + 6 s per 1,000 artists a day, 180 s a week) at $0.44 per DPU-hour.
-    glue_s = days * 150.12 + weeks * 180
-    assert lines["Glue 5.0 standard"] == pytest.approx(2 * glue_s / 3600 * 0.44)
-    # 10 + 1 transitions a day, 2 a week, $0.025 per 1,000.
-    assert lines["Step Functions"] == pytest.approx((days * 11 + weeks * 2) * 0.025 / 1000)
+    lines = {line.service: line.monthly_usd for line in cost.estimate(DEFAULT_SETTINGS, 20).lines}
+    # 2 DPUs x (60 s + 6 s + 0.6 s per 1,000 artists a day; 60 s + 60 s + 6 s per 1,000
+    # artists a week) at Flex's $0.29 per DPU-hour: the one-minute minimum is exceeded.
+    glue_s = days * (60 + 6 + 0.012) + weeks * (60 + 60 + 0.12)
+    assert lines["Glue 5.1 Flex"] == pytest.approx(2 * glue_s / 3600 * 0.29)
+    # 13 + 3 transitions a day, 2 a week, $0.025 per 1,000 (the first 4,000 free).
+    assert lines["Step Functions"] == pytest.approx((days * 16 + weeks * 2) * 0.025 / 1000)
+    assert lines["SSM Parameter Store"] == pytest.approx(days * 0.03 / 10_000)
+    secrets = cost.estimate(replace(DEFAULT_SETTINGS, credentials_store="secretsmanager"), 20)
+    by_service = {line.service: line.monthly_usd for line in secrets.lines}
+    assert by_service["Secrets Manager"] == pytest.approx(0.40 + days * 0.05 / 10_000)
+    assert "SSM Parameter Store" not in by_service
 
 
 def test_flex_follows_the_settings_unless_overridden() -> None:
-    flex_settings = replace(DEFAULT_SETTINGS, glue_flex=True)
-    assert cost.estimate(flex_settings, 20).flex is True
-    assert cost.estimate(flex_settings, 20, flex=False).flex is False
-    assert cost.estimate(DEFAULT_SETTINGS, 20).flex is False
-    glue = {e.service: e.monthly_usd for e in cost.estimate(flex_settings, 20).lines}
-    assert glue["Glue 5.0 Flex"] == pytest.approx(1.3082559285714288 * 0.29 / 0.44)
+    standard = replace(DEFAULT_SETTINGS, glue_flex=False)
+    assert cost.estimate(standard, 20).flex is False
+    assert cost.estimate(standard, 20, flex=True).flex is True
+    assert cost.estimate(DEFAULT_SETTINGS, 20).flex is True
+    glue = {e.service: e.monthly_usd for e in cost.estimate(standard, 20).lines}
+    assert glue["Glue 5.1 standard"] == pytest.approx(0.4078604708333333 * 0.44 / 0.29)
+
+
+def test_free_allowances_cover_at_most_their_line() -> None:
+    assert cost._free(1.0, 0, 10) == 0.0
+    assert cost._free(1.0, 5, 10) == 1.0
+    assert cost._free(1.0, 20, 10) == 0.5
+    for estimate in (cost.estimate(DEFAULT_SETTINGS, 20), cost.estimate(BIG, 10_000)):
+        for line in estimate.lines:
+            assert 0 <= line.free_usd <= line.monthly_usd, line.service
+            assert bool(line.free_tier) or line.free_usd == 0, line.service
 
 
 def test_one_artist_is_the_smallest_estimate() -> None:
@@ -147,9 +286,24 @@ def test_billing_minimums() -> None:
     assert cost.athena_billed_bytes(0) == 10 * mb
     assert cost.athena_billed_bytes(10 * mb + 1) == 11 * mb
     assert cost.athena_billed_bytes(11 * mb) == 11 * mb
-    assert cost.glue_daily_run_seconds(0) == 150.0
-    assert cost.glue_daily_run_seconds(10_000) == 210.0
-    assert cost.glue_daily_run_seconds(500) == 153.0
+    assert cost.glue_daily_run_seconds(0) == 66.0
+    assert cost.glue_daily_run_seconds(10_000) == 72.0
+    assert cost.glue_daily_run_seconds(500) == 66.3
+    assert cost.glue_run_seconds(20, 31) == pytest.approx(60 + 31 * 6.012)
+    assert cost.glue_maintain_seconds(10_000) == 180.0
+
+
+def test_the_backfill_pays_one_fixed_part_per_chunk() -> None:
+    year = cost.backfill(DEFAULT_SETTINGS, 20)
+    assert year.runs == 12
+    assert year.billed_seconds == pytest.approx(12 * 60 + 365 * 6.012)
+    assert year.dpu_hours == pytest.approx(2 * year.billed_seconds / 3600)
+    assert year.usd == pytest.approx(year.dpu_hours * 0.44)
+    assert year.flex is False
+    weekly = replace(DEFAULT_SETTINGS, backfill_chunk_days=7)
+    assert cost.backfill(weekly, 20).runs == 53
+    # One day of one artist: the fixed minute, plus the day.
+    assert cost.backfill(DEFAULT_SETTINGS, 1, days=1).billed_seconds == pytest.approx(66.0006)
 
 
 def test_an_empty_estimate_costs_nothing() -> None:
@@ -165,8 +319,17 @@ def test_default_settings_and_derived_values() -> None:
     assert s == StackSettings()
     assert s.requests_per_run == 2  # one batch for 20 artists, plus the preflight
     assert s.lambda_timeout_s == 360
-    assert s.glue_execution_class == "STANDARD"
-    assert replace(s, glue_flex=True).glue_execution_class == "FLEX"
+    assert s.glue_execution_class == "FLEX"
+    assert replace(s, glue_flex=False).glue_execution_class == "STANDARD"
+    assert s.backfill_chunk_days == 31
+    assert s.glue_runs_for(365) == s.glue_runs_for(366) == 12
+    assert s.glue_runs_for(31) == 1
+    assert s.glue_runs_for(32) == 2
+    assert s.glue_slot_wait_s == 12 * 60 * 60
+    # 60 + 120 + 240, then 300 s apart: 3 + ceil((43,200 - 420) / 300) = 146 retries.
+    assert s.glue_busy_retries == 146
+    assert s.credentials_store == "ssm"
+    assert s.credentials_parameter_name == "/SpotifyLakehouse/spotify-credentials"
     assert s.glue_dpus == 2.0
     assert replace(s, glue_worker_type="G.025X", glue_workers=4).glue_dpus == 1.0
     assert replace(s, glue_worker_type="G.2X", glue_workers=3).glue_dpus == 6.0
@@ -209,6 +372,8 @@ def test_the_lambda_timeout_is_rounded_up_to_whole_minutes() -> None:
         ("table_versions_to_keep", (1, 2), (0, -1)),
         ("bronze_infrequent_access_days", (30, 31), (29, 0)),
         ("max_backfill_days", (1, 2), (0, -1)),
+        ("backfill_chunk_days", (1, 366), (0, -1)),
+        ("credentials_store", ("ssm", "secretsmanager"), ("SSM", "vault")),
     ],
 )
 def test_each_setting_is_checked_at_its_bounds(

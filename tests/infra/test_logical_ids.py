@@ -14,13 +14,16 @@ import pytest
 from infra.cdk.logical_ids import KEPT_TYPES, flat_logical_id
 from tests.infra.conftest import Synthesized
 
-#: Logical IDs of the deployed stack (default settings), by CloudFormation type.
+#: Logical IDs of the deployed stack (default settings), by CloudFormation type. Issue 15
+#: removed two kinds on purpose: the Secrets Manager secret (the default store is now an SSM
+#: parameter the stack does not create; ``credentialsStore=secretsmanager`` keeps the secret
+#: under its old ID, below) and the CloudWatch alarms (EventBridge rules instead, new IDs).
 DEPLOYED_LOGICAL_IDS: Final[dict[str, frozenset[str]]] = {
     "AWS::S3::Bucket": frozenset({"Data666C94C7", "AccessLogs8B620ECA", "Artifacts82DD59A1"}),
     "AWS::S3::BucketPolicy": frozenset(
         {"DataPolicyB80589C3", "AccessLogsPolicyABDC4D2D", "ArtifactsPolicy6E9058CC"}
     ),
-    "AWS::SecretsManager::Secret": frozenset({"SpotifyCredentials6CCE15A3"}),
+    "AWS::SecretsManager::Secret": frozenset(),
     "AWS::Logs::LogGroup": frozenset(
         {
             "IngestLogs7327CBDC",
@@ -41,16 +44,18 @@ DEPLOYED_LOGICAL_IDS: Final[dict[str, frozenset[str]]] = {
     "AWS::StepFunctions::StateMachine": frozenset(
         {"PipelineC660917D", "Maintenance3AE505C2", "FreshnessAB5040EF"}
     ),
-    "AWS::CloudWatch::Alarm": frozenset(
+    "AWS::CloudWatch::Alarm": frozenset(),
+    "AWS::Scheduler::ScheduleGroup": frozenset({"Schedules29FB02FD"}),
+    "AWS::Events::Rule": frozenset(
         {
-            "IngestErrorsAlarm406C4623",
-            "PipelineFailedAlarm321C49A8",
-            "MaintenanceFailedAlarm8FA63735",
-            "FreshnessMissedAlarmEAF6C20B",
+            "PipelineFailed1A7471C7",
+            "MaintenanceFailedFAFA0301",
+            "FreshnessMissedB4BE3AF8",
         }
     ),
-    "AWS::Scheduler::ScheduleGroup": frozenset({"Schedules29FB02FD"}),
 }
+#: With ``credentialsStore=secretsmanager``: the secret keeps the ID it was deployed under.
+SECRET_LOGICAL_ID: Final = "SpotifyCredentials6CCE15A3"
 #: With ``alertEmail=ops@example.com``: the e-mail subscriptions of the two topics.
 DEPLOYED_SUBSCRIPTIONS: Final = frozenset(
     {"Alertsopsexamplecom487C7FF2", "RunsopsexamplecomF4105898"}
@@ -61,6 +66,15 @@ ALERT_EMAIL: Final = "ops@example.com"
 @pytest.mark.parametrize("kind", sorted(DEPLOYED_LOGICAL_IDS))
 def test_the_template_keeps_the_deployed_logical_ids(synthesized: Synthesized, kind: str) -> None:
     assert set(synthesized.resources(kind)) == DEPLOYED_LOGICAL_IDS[kind]
+
+
+def test_the_secret_keeps_its_id_in_the_secrets_manager_store(
+    secrets_manager: Synthesized,
+) -> None:
+    assert set(secrets_manager.resources("AWS::SecretsManager::Secret")) == {SECRET_LOGICAL_ID}
+    for kind, ids in DEPLOYED_LOGICAL_IDS.items():
+        if kind != "AWS::SecretsManager::Secret":
+            assert set(secrets_manager.resources(kind)) == ids, kind
 
 
 def test_every_kept_type_is_checked() -> None:

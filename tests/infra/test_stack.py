@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from infra.stack_settings import ALARM_METRICS, DEFAULT_SETTINGS, GLUE_DATABASE
+from infra.stack_settings import ALERT_RULES, DEFAULT_SETTINGS, GLUE_DATABASE
 from tests.infra.conftest import Synthesized
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,11 +127,66 @@ def test_bronze_denies_deletes_and_unconditional_manifest_writes(
     assert manifests["Condition"] == {"Null": {"s3:if-none-match": "true", "s3:if-match": "true"}}
 
 
-def test_secret_is_created_empty(synthesized: Synthesized) -> None:
-    props = _only(synthesized.resources("AWS::SecretsManager::Secret"))
+def test_the_credentials_are_an_ssm_parameter_the_stack_names(synthesized: Synthesized) -> None:
+    """Default store: a SecureString the operator creates (CloudFormation cannot); the stack
+    creates neither a secret nor a String placeholder a later update would write back."""
+    assert synthesized.resources("AWS::SecretsManager::Secret") == {}
+    assert synthesized.resources("AWS::SSM::Parameter") == {}
+    outputs = synthesized.raw["Outputs"]
+    assert (
+        outputs["SpotifyCredentialsParameter"]["Value"] == "/SpotifyLakehouse/spotify-credentials"
+    )
+    assert "SpotifySecretArn" not in outputs
+
+
+def test_the_ingest_role_reads_only_its_parameter(synthesized: Synthesized) -> None:
+    statements = _role_statements(synthesized, _ingest_role(synthesized))
+    by_sid = {st.get("Sid"): st for st in statements}
+    read = by_sid["ReadSpotifyCredentials"]
+    assert read["Action"] == "ssm:GetParameter"
+    assert _joined(read["Resource"]) == (
+        "arn:<ref>:ssm:<ref>:<ref>:parameter/SpotifyLakehouse/spotify-credentials"
+    )
+    decrypt = by_sid["DecryptSpotifyCredentialsThroughSsm"]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert _joined(decrypt["Resource"]) == "arn:<ref>:kms:<ref>:<ref>:key/*"
+    conditions = decrypt["Condition"]["StringEquals"]
+    assert _joined(conditions["kms:ViaService"]) == "ssm.<ref>.<ref>"
+    assert _joined(conditions["kms:EncryptionContext:PARAMETER_ARN"]) == _joined(read["Resource"])
+    # Nothing else of SSM, KMS or Secrets Manager.
+    others = [
+        a
+        for st in statements
+        if st is not read and st is not decrypt
+        for a in _actions(st)
+        if a.split(":")[0] in {"ssm", "kms", "secretsmanager"}
+    ]
+    assert others == []
+
+
+def test_secrets_manager_store_keeps_the_empty_secret(secrets_manager: Synthesized) -> None:
+    """``credentialsStore=secretsmanager``: the secret of the first deploys, created empty,
+    read by the Lambda (GetSecretValue and DescribeSecret), and no SSM grant."""
+    props = _only(secrets_manager.resources("AWS::SecretsManager::Secret"))
     assert "GenerateSecretString" not in props
     assert "SecretString" not in props
     assert "client_secret" in props["Description"]
+    [function] = [
+        f["Properties"]
+        for f in secrets_manager.resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "ingest.handler.handler"
+    ]
+    variables = function["Environment"]["Variables"]
+    assert "SPOTIFY_SECRET_ARN" in variables
+    assert "SPOTIFY_CREDENTIALS_PARAMETER" not in variables
+    actions = {
+        a
+        for st in _role_statements(secrets_manager, _ingest_role(secrets_manager))
+        for a in _actions(st)
+    }
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"} <= actions
+    assert not {a for a in actions if a.startswith(("ssm:", "kms:"))}
+    assert "SpotifySecretArn" in secrets_manager.raw["Outputs"]
 
 
 def test_ingest_lambda(synthesized: Synthesized) -> None:
@@ -148,7 +203,7 @@ def test_ingest_lambda(synthesized: Synthesized) -> None:
                 "Variables": {
                     "BRONZE_BUCKET": Match.any_value(),
                     "BRONZE_PREFIX": "bronze/",
-                    "SPOTIFY_SECRET_ARN": Match.any_value(),
+                    "SPOTIFY_CREDENTIALS_PARAMETER": "/SpotifyLakehouse/spotify-credentials",
                     "ROSTER_TOP": str(DEFAULT_SETTINGS.roster_top),
                 }
             },
@@ -168,6 +223,8 @@ def test_glue_job_runs_glue_5_with_iceberg(synthesized: Synthesized) -> None:
     assert props["GlueVersion"] == "5.1"
     assert props["Command"]["Name"] == "glueetl"
     assert (props["WorkerType"], props["NumberOfWorkers"]) == ("G.1X", 2)
+    # The job's own class (a run started by hand at the console); the state machines pass
+    # each run's class (test_glue_runs_name_their_execution_class).
     assert props["ExecutionClass"] == "STANDARD"
     assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
     args = props["DefaultArguments"]
@@ -197,7 +254,8 @@ def test_glue_python_modules_are_the_stacks_wheels(synthesized: Synthesized) -> 
     deps = _joined(args["--additional-python-modules"])
     assert deps.startswith("s3://")
     assert deps.endswith("/glue/python-deps/python-deps.gluewheels.zip")
-    assert args["--python-modules-installer-option"] == "--no-index"
+    # Offline, and without byte-compiling every module of every wheel (40 s -> 10 s a run).
+    assert args["--python-modules-installer-option"] == "--no-index --no-compile"
     [(deployment_id, deployment)] = synthesized.resources("Custom::CDKBucketDeployment").items()
     assert deployment["Properties"]["DestinationBucketKeyPrefix"] == "glue/python-deps/"
     assert deployment_id in job.get("DependsOn", [])
@@ -238,20 +296,160 @@ def test_pipeline_gates_glue_on_the_ingest_status(synthesized: Synthesized) -> N
     gate = states["DayComplete?"]
     assert gate["Type"] == "Choice"
     conditions = {c["Next"]: c["Condition"] for c in gate["Choices"]}
-    assert "'complete', 'already_complete'" in conditions["Transform"]
+    # A complete day ends its ingest iteration; the chunk's Glue run follows the iterations.
+    assert "'complete', 'already_complete'" in conditions["DayIngested"]
+    assert states["DayIngested"]["Type"] == "Succeed"
     assert "followers_unavailable" in conditions["RecordFollowersUnavailable"]
     assert gate["Default"] == "UnexpectedIngestStatus"
     assert states["RecordFollowersUnavailable"]["Next"] == "FollowersUnavailable"
     assert states["FollowersUnavailable"]["Type"] == "Fail"
+    ingest_days = states["IngestDays"]
+    assert ingest_days["Type"] == "Map"
+    assert ingest_days["MaxConcurrency"] == 1
+    assert ingest_days["Next"] == "Transform"  # only once every day of the chunk is complete
     transform = states["Transform"]
     assert transform["Resource"].endswith(":states:::glue:startJobRun.sync")
-    assert transform["Arguments"]["Arguments"]["--snapshot_date"] == "{% $ingest.snapshot_date %}"
-    # Followers unavailable: caught once at the Map, one alert, no retry.
-    days = states["Days"]
-    assert days["MaxConcurrency"] == 1
-    assert days["Catch"][0]["ErrorEquals"] == ["FollowersUnavailable"]
-    assert states[days["Catch"][0]["Next"]]["Resource"].endswith(":states:::sns:publish")
-    assert "Retry" not in days
+    arguments = transform["Arguments"]["Arguments"]
+    # A chunk of one day (the daily run) names its day as ARCHITECTURE.md fixes it...
+    one_day = {"start_date": "2026-11-24", "end_date": "2026-11-24"}
+    assert _evaluate(arguments, {"input": one_day}) == {
+        "--snapshot_date": "2026-11-24",
+        "--action": "transform",
+    }
+    # ...a longer chunk, its range.
+    chunk = {"start_date": "2026-01-01", "end_date": "2026-01-31"}
+    assert _evaluate(arguments, {"input": chunk}) == {
+        "--start_date": "2026-01-01",
+        "--end_date": "2026-01-31",
+        "--action": "transform",
+    }
+    # Followers unavailable: caught once at the outer Map, one alert, no retry.
+    chunks = states["Chunks"]
+    assert chunks["MaxConcurrency"] == 1
+    assert chunks["Catch"][0]["ErrorEquals"] == ["FollowersUnavailable"]
+    assert states[chunks["Catch"][0]["Next"]]["Resource"].endswith(":states:::sns:publish")
+    assert "Retry" not in chunks
+
+
+def _evaluate(expression: str, states: dict[str, Any]) -> Any:
+    import jsonata
+
+    assert expression.startswith("{%")
+    assert expression.endswith("%}")
+    compiled = jsonata.Jsonata(expression[2:-2].strip())
+    compiled.assign("states", states)
+    return compiled.evaluate(None)
+
+
+def _plan(s: Synthesized, payload: dict[str, Any]) -> dict[str, Any]:
+    plan: dict[str, Any] = _evaluate(
+        _states(_definition(s, "pipeline"))["Plan"]["Output"], {"input": payload}
+    )
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("days", "runs", "sizes"),
+    [
+        (1, 1, [1]),
+        (31, 1, [31]),
+        (32, 2, [31, 1]),
+        (365, 12, [31] * 11 + [24]),
+        (366, 12, [31] * 11 + [25]),
+    ],
+)
+def test_a_range_is_cut_into_chunks_of_one_glue_run(
+    synthesized: Synthesized, days: int, runs: int, sizes: list[int]
+) -> None:
+    """The Chunks Map's items, evaluated: consecutive chunks of at most backfill_chunk_days
+    (31) days, oldest first, covering the range exactly; a year is 12 Glue runs."""
+    from datetime import date, timedelta
+
+    first = date(2025, 1, 1)
+    last = first + timedelta(days=days - 1)
+    plan = _plan(synthesized, {"start_date": first.isoformat(), "end_date": last.isoformat()})
+    assert plan["day_count"] == days
+    chunks = _evaluate(
+        _states(_definition(synthesized, "pipeline"))["Chunks"]["Items"], {"input": plan}
+    )
+    assert len(chunks) == runs == DEFAULT_SETTINGS.glue_runs_for(days)
+    assert [len(c["days"]) for c in chunks] == sizes
+    every_day = [d for c in chunks for d in c["days"]]
+    assert every_day == [(first + timedelta(days=i)).isoformat() for i in range(days)]
+    for chunk in chunks:
+        assert (chunk["start_date"], chunk["end_date"]) == (chunk["days"][0], chunk["days"][-1])
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"scheduled_time": "2026-11-24T06:00:00Z"}, "FLEX"),
+        ({"snapshot_date": "2026-11-24"}, "STANDARD"),
+        ({"start_date": "2026-01-01", "end_date": "2026-11-24"}, "STANDARD"),
+        ({"start_date": "2026-01-01", "end_date": "2026-11-24", "flex": True}, "FLEX"),
+    ],
+    ids=["scheduled", "by-hand", "backfill", "backfill-flex"],
+)
+def test_glue_runs_name_their_execution_class(
+    synthesized: Synthesized, payload: dict[str, Any], expected: str
+) -> None:
+    """Flex for the scheduled run (nobody waits; the freshness check is 3 hours later),
+    Standard for a run a person started, unless its input asks for Flex."""
+    assert DEFAULT_SETTINGS.glue_execution_class == "FLEX"
+    assert _plan(synthesized, payload)["execution_class"] == expected
+    states = _states(_definition(synthesized, "pipeline"))
+    assert states["Transform"]["Arguments"]["ExecutionClass"] == (
+        "{% $states.input.execution_class %}"
+    )
+    chunks = states["Chunks"]["ItemSelector"]
+    assert chunks["execution_class"] == "{% $states.input.execution_class %}"
+    maintain = _states(_definition(synthesized, "maintenance"))["Maintain"]
+    scheduled = _evaluate(maintain["Arguments"]["ExecutionClass"], {"input": payload})
+    assert scheduled == expected  # the same rule for the weekly maintenance
+
+
+def test_a_busy_glue_slot_is_waited_out_for_as_long_as_a_backfill(
+    synthesized: Synthesized,
+) -> None:
+    """The daily run queues behind a backfill instead of failing: the retrier's waits (1
+    minute, doubling, at most 5 minutes apart) add up to a whole backfill holding the slot
+    (12 chunk runs, each at most the job's 60-minute timeout)."""
+    s = DEFAULT_SETTINGS
+    for machine, state in (("pipeline", "Transform"), ("maintenance", "Maintain")):
+        (retry,) = _states(_definition(synthesized, machine))[state]["Retry"]
+        assert retry["ErrorEquals"] == ["Glue.ConcurrentRunsExceededException"]
+        assert (retry["IntervalSeconds"], retry["BackoffRate"]) == (60, 2)
+        assert retry["MaxDelaySeconds"] == 300
+        assert retry["MaxAttempts"] == s.glue_busy_retries
+        waits, wait = [], 60.0
+        for _ in range(retry["MaxAttempts"]):
+            waits.append(wait)
+            wait = min(wait * 2, 300.0)
+        assert sum(waits) >= s.glue_slot_wait_s == 12 * 60 * 60
+        assert sum(waits[:-1]) < s.glue_slot_wait_s  # and no longer
+    [job] = synthesized.resources("AWS::Glue::Job").values()
+    assert job["Properties"]["Timeout"] == s.glue_timeout_minutes
+
+
+def test_the_state_machines_may_run_only_the_load_job(synthesized: Synthesized) -> None:
+    """The Glue tasks are raw states (a JSONata ExecutionClass): their grant is the stack's
+    own, exactly what startJobRun.sync needs, on the one job."""
+    for name in ("pipeline", "maintenance"):
+        role = next(
+            str(r["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+            for r in synthesized.resources("AWS::StepFunctions::StateMachine").values()
+            if r["Properties"]["StateMachineName"].endswith(f"-{name}")
+        )
+        glue = [st for st in _role_statements(synthesized, role) if st.get("Sid") == "RunLoadJob"]
+        assert len(glue) == 1, name
+        assert set(_actions(glue[0])) == {
+            "glue:StartJobRun",
+            "glue:GetJobRun",
+            "glue:GetJobRuns",
+            "glue:BatchStopJobRun",
+        }
+        (resource,) = _resources(glue[0])
+        assert resource == "arn:<ref>:glue:<ref>:<ref>:job/<ref>"
 
 
 def test_pipeline_deploys_the_gold_view_from_views_sql(synthesized: Synthesized) -> None:
@@ -277,13 +475,41 @@ def test_maintenance_runs_the_job_and_prunes_versions(synthesized: Synthesized) 
     assert any("glue:BatchDeleteTableVersion" in st["Action"] for st in policies)
 
 
-def test_alarms_notify_the_alerts_topic(synthesized: Synthesized) -> None:
-    alarms = synthesized.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == len(ALARM_METRICS)
-    names = {a["Properties"]["AlarmName"].split("-", 1)[1] for a in alarms.values()}
-    assert names == set(ALARM_METRICS)
-    for alarm in alarms.values():
-        assert len(alarm["Properties"]["AlarmActions"]) == 1
+def test_failed_executions_alert_through_eventbridge_not_alarms(synthesized: Synthesized) -> None:
+    """One rule per state machine on its FAILED / TIMED_OUT / ABORTED executions, to the
+    Alerts topic, which lets EventBridge publish; no CloudWatch alarm (billed per metric)."""
+    assert synthesized.resources("AWS::CloudWatch::Alarm") == {}
+    rules = synthesized.resources("AWS::Events::Rule")
+    assert len(rules) == len(ALERT_RULES)
+    names = {r["Properties"]["Name"].split("-", 1)[1]: r["Properties"] for r in rules.values()}
+    assert set(names) == set(ALERT_RULES)
+    machines = {
+        logical: r["Properties"]["StateMachineName"].rsplit("-", 1)[1]
+        for logical, r in synthesized.resources("AWS::StepFunctions::StateMachine").items()
+    }
+    [alerts_topic] = [k for k in synthesized.resources("AWS::SNS::Topic") if k.startswith("Alerts")]
+    for name, props in names.items():
+        pattern = props["EventPattern"]
+        assert pattern["source"] == ["aws.states"]
+        assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+        assert pattern["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+        [arn] = pattern["detail"]["stateMachineArn"]
+        assert machines[arn["Ref"]] == ALERT_RULES[name]
+        [target] = props["Targets"]
+        assert target["Arn"] == {"Ref": alerts_topic}
+        assert "docs/runbook.md#alarms" in target["InputTransformer"]["InputTemplate"]
+    statements = [
+        st
+        for p in synthesized.resources("AWS::SNS::TopicPolicy").values()
+        if {"Ref": alerts_topic} in p["Properties"]["Topics"]
+        for st in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any(
+        st["Effect"] == "Allow"
+        and st["Principal"] == {"Service": "events.amazonaws.com"}
+        and st["Action"] == "sns:Publish"
+        for st in statements
+    )
 
 
 def test_every_log_group_has_a_retention(synthesized: Synthesized) -> None:
@@ -381,9 +607,9 @@ def test_followers_unavailable_day_is_recorded_and_alerted_once(synthesized: Syn
     assert _record_key(stopped) == _record_key(loaded)
     assert "reports/loads/snapshot_date=" in _record_key(stopped)
     assert "'status': 'followers_unavailable'" in stopped["Arguments"]["Body"]
-    assert pipeline["Transform"]["Output"]["status"] == "loaded"
+    assert "\"status\": 'loaded'" in pipeline["Transform"]["Output"]
     # Still exactly one alert on that path: the Map's catch, then a Succeed (no alarm).
-    days = pipeline["Days"]
+    days = pipeline["Chunks"]
     alert = pipeline[days["Catch"][0]["Next"]]
     assert alert["Resource"].endswith(":states:::sns:publish")
     assert pipeline[alert["Next"]]["Type"] == "Succeed"

@@ -1,7 +1,9 @@
-"""A run before the credentials secret is filled: answered, not raised; nothing written.
+"""A run before the credentials are filled in: answered, not raised; nothing written.
 
-The secrets live in moto's Secrets Manager (its HTTP server); the failures moto cannot
-produce on demand (AccessDenied, throttling) come from botocore's Stubber on a real client.
+Both stores: the SSM SecureString the stack names (its default) and the Secrets Manager
+secret (``credentialsStore=secretsmanager``). They live in moto's SSM and Secrets Manager
+(its HTTP server); the failures moto cannot produce on demand (AccessDenied, throttling)
+come from botocore's Stubber on a real client.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ingest.errors import SecretError, SecretValueMissingError
+from ingest.errors import SecretError, SecretValueMissingError, SettingsError
 from ingest.handler import (
     LOGGED_PACKAGES,
     SERVICE_NAME,
@@ -180,3 +182,152 @@ def test_the_status_enum_is_importable_without_third_party_packages() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "[]"
+
+
+# --- the SSM store (the stack's default) -----------------------------------------------------
+PARAMETER = "/SpotifyLakehouse/spotify-credentials"
+
+
+def use_parameter(monkeypatch: pytest.MonkeyPatch, value: str | None = None) -> str:
+    """Point the Lambda's environment at the SSM parameter, as the stack does (and no
+    secret); create it as a SecureString with ``value`` unless None (not filled in yet)."""
+    monkeypatch.delenv("SPOTIFY_SECRET_ARN", raising=False)
+    monkeypatch.setenv("SPOTIFY_CREDENTIALS_PARAMETER", PARAMETER)
+    if value is not None:
+        boto3.client("ssm").put_parameter(
+            Name=PARAMETER, Value=value, Type="SecureString", Overwrite=True
+        )
+    return PARAMETER
+
+
+def assert_parameter_missing(answer: dict[str, Any]) -> None:
+    assert answer["status"] == IngestStatus.CREDENTIALS_MISSING
+    assert (answer["run_id"], answer["records"], answer["manifest_key"]) == (None, 0, None)
+    message = answer["message"]
+    # The next step, exactly: the command that creates (or overwrites) the SecureString.
+    assert (
+        f"aws ssm put-parameter --name {PARAMETER} --type SecureString --overwrite "
+        """--value '{"client_id":"...","client_secret":"..."}'"""
+    ) in message
+    assert "secretsmanager" not in message
+    assert "re-run the day" in message
+    json.dumps(answer)
+
+
+def test_an_unfilled_parameter_answers_credentials_missing_and_writes_nothing(
+    lambda_env: Any, sim: SpotifySimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudFormation cannot create a SecureString: until the operator does, the parameter
+    does not exist (the role may read no other), and that is the unfilled state."""
+    use_parameter(monkeypatch)
+    answer = handler(EVENT, LambdaContext("req-ssm"))
+    assert_parameter_missing(answer)
+    assert "does not exist yet" in answer["message"]
+    assert bucket_keys(lambda_env) == []
+    assert sim.requests == []
+
+    # The command the message names fixes it; the value is read decrypted (moto stores a
+    # SecureString's value encrypted, as SSM does, and returns it plain only WithDecryption).
+    value = {"client_id": sim.client_id, "client_secret": sim.client_secret}
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=PARAMETER, Value=json.dumps(value), Type="SecureString", Overwrite=True)
+    stored = ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+    assert stored != json.dumps(value)
+    assert handler(EVENT, LambdaContext("req-ssm"))["status"] == IngestStatus.COMPLETE
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (f"client_id=x client_secret={PLANTED}", "is not JSON"),
+        (json.dumps(["x", PLANTED]), "is not a JSON object"),
+        (json.dumps({"client_id": "x", "secret": PLANTED}), '"client_secret"'),
+        (json.dumps({}), '"client_id" and "client_secret"'),
+    ],
+)
+def test_a_parameter_without_usable_json_answers_credentials_missing(
+    lambda_env: Any,
+    sim: SpotifySimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    value: str,
+    problem: str,
+) -> None:
+    use_parameter(monkeypatch, value)
+    with caplog.at_level(logging.DEBUG):
+        answer = handler(EVENT, LambdaContext("req-ssm"))
+    assert_parameter_missing(answer)
+    assert problem in answer["message"]
+    assert PLANTED not in json.dumps(answer)
+    ours = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == SERVICE_NAME or r.name.split(".")[0] in LOGGED_PACKAGES
+    ]
+    assert ours
+    assert not [m for m in ours if PLANTED in m]
+    assert bucket_keys(lambda_env) == []
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_other_ssm_failures_still_raise(
+    lambda_env: Any, sim: SpotifySimulator, monkeypatch: pytest.MonkeyPatch, code: str
+) -> None:
+    """A role without ssm:GetParameter (or kms:Decrypt), throttling: raised, so the state
+    machine retries and a person hears of it; never mistaken for an unfilled parameter."""
+    use_parameter(monkeypatch)
+    client = boto3.client("ssm")
+    stubber = Stubber(client)
+    stubber.add_client_error(
+        "get_parameter", service_error_code=code, service_message=f"{code} (stubbed)"
+    )
+    stubber.activate()
+    with pytest.raises(SecretError, match=rf"{code}.*ssm:GetParameter") as caught:
+        ingest_for_lambda(IngestEvent(TODAY), HandlerConfig.from_env(), ssm_client=client)
+    assert not isinstance(caught.value, SecretValueMissingError)
+    stubber.assert_no_pending_responses()
+    assert bucket_keys(lambda_env) == []
+    assert sim.requests == []
+
+
+def test_the_parameter_is_read_decrypted_and_never_from_a_cache(
+    lambda_env: Any, sim: SpotifySimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each invocation asks SSM (GetParameter WithDecryption=True): credentials filled in
+    after a credentials_missing answer are seen by the next run of a warm function."""
+    use_parameter(monkeypatch)
+    client = boto3.client("ssm")
+    calls: list[dict[str, Any]] = []
+    client.meta.events.register(
+        "provide-client-params.ssm.GetParameter", lambda params, **_: calls.append(params)
+    )
+    config = HandlerConfig.from_env()
+    first = ingest_for_lambda(IngestEvent(TODAY), config, ssm_client=client)
+    assert first["status"] == IngestStatus.CREDENTIALS_MISSING
+    value = {"client_id": sim.client_id, "client_secret": sim.client_secret}
+    client.put_parameter(
+        Name=PARAMETER, Value=json.dumps(value), Type="SecureString", Overwrite=True
+    )
+    second = ingest_for_lambda(IngestEvent(TODAY), config, ssm_client=client)
+    assert second["status"] == IngestStatus.COMPLETE
+    assert calls == [{"Name": PARAMETER, "WithDecryption": True}] * 2
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"SPOTIFY_CREDENTIALS_PARAMETER": PARAMETER, "SPOTIFY_SECRET_ARN": "arn:x"},
+        {},
+    ],
+    ids=["both", "neither"],
+)
+def test_the_function_reads_exactly_one_store(
+    lambda_env: Any, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> None:
+    for name in ("SPOTIFY_CREDENTIALS_PARAMETER", "SPOTIFY_SECRET_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match="exactly one of SPOTIFY_CREDENTIALS_PARAMETER"):
+        HandlerConfig.from_env()

@@ -9,14 +9,17 @@ How IAM is enforced, and how far that goes (the runbook repeats this):
   for an action the role lacks.
 * moto computes the resource ARN of S3 requests itself (bucket and key), so S3 statements
   are checked with their prefixes. For other services it passes ``*``, against which no
-  scoped statement matches; :func:`install_resource_rules` gives Glue and Secrets Manager
-  the ARNs AWS checks (Glue: the catalog, the database and the table of a request, each of
-  which must be allowed; Secrets Manager: the secret), so their statements are checked with
-  their resources too.
+  scoped statement matches; :func:`install_resource_rules` gives Glue, Secrets Manager and
+  SSM the ARNs AWS checks (Glue: the catalog, the database and the table of a request, each
+  of which must be allowed; Secrets Manager: the secret; SSM: the parameter of a request
+  that names one), so their statements are checked with their resources too.
 * Not enforced by moto: condition operators other than ``StringEquals`` (the
   ``s3:prefix`` ``StringLike`` conditions on ListBucket pass), resource-based policies (the
-  bucket policy's deny statements), KMS and CloudWatch Logs (written by the Lambda and Glue
-  services, not by our code). The template tests check those statements instead.
+  bucket policy's deny statements), KMS (moto's SSM decrypts a SecureString without asking
+  KMS, so the ``kms:Decrypt`` statement and its ``kms:ViaService`` /
+  ``kms:EncryptionContext:PARAMETER_ARN`` conditions are not exercised) and CloudWatch Logs
+  (written by the Lambda and Glue services, not by our code). The template tests check those
+  statements instead.
 """
 
 from __future__ import annotations
@@ -57,12 +60,20 @@ def glue_request_arns(body: dict[str, Any]) -> list[str]:
     return arns
 
 
+def ssm_parameter_arn(name: str) -> str:
+    """The ARN IAM checks for a parameter (a name starting with ``/`` adds no slash)."""
+    if name.startswith("arn:"):
+        return name
+    return f"arn:{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter/{name.lstrip('/')}"
+
+
 def install_resource_rules() -> None:
-    """Give moto's Glue and Secrets Manager request checks real resource ARNs (see the
+    """Give moto's Glue, Secrets Manager and SSM request checks real resource ARNs (see the
     module docstring). moto's server runs in this process, so its classes can be taught."""
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.glue.responses import GlueResponse
     from moto.secretsmanager.responses import SecretsManagerResponse
+    from moto.ssm.responses import SimpleSystemManagerResponse
 
     check = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
 
@@ -82,8 +93,14 @@ def install_resource_rules() -> None:
             secret = found.arn if found is not None else secret
         check(self, str(secret))
 
+    def ssm_check(self: Any, resource: str = "*") -> None:
+        body = json.loads(self.body or "{}")
+        name = body.get("Name")
+        check(self, ssm_parameter_arn(str(name)) if name else "*")
+
     GlueResponse._authenticate_and_authorize_normal_action = glue_check  # type: ignore[method-assign]
     SecretsManagerResponse._authenticate_and_authorize_normal_action = secrets_check  # type: ignore[method-assign]
+    SimpleSystemManagerResponse._authenticate_and_authorize_normal_action = ssm_check  # type: ignore[method-assign]
 
 
 @dataclass

@@ -33,7 +33,9 @@ GLUE_OWN: Final = (
     ("--TempDir", "s3://aws-glue-assets-123456789012-us-east-1/temporary/"),
     ("--job-bookmark-option", "job-bookmark-disable"),
 )
-ORDERS: Final = ("template", "reversed", "snapshot_date first", "glue's own first")
+ORDERS: Final = ("template", "reversed", "dates first", "glue's own first")
+#: The job's own day arguments: a range (what the state machine sends) or one day.
+DAY_ARGUMENTS: Final = ("--start_date", "--end_date", "--snapshot_date")
 
 
 def split_conf(value: str) -> dict[str, str]:
@@ -76,17 +78,20 @@ class GlueJob:
     def stack_conf(self) -> dict[str, str]:
         return split_conf(self.default_arguments["--conf"])
 
-    def run_arguments(self, day: str, action: str = "transform") -> dict[str, str]:
-        """The run's arguments as the state machine's task evaluates them for ``day``."""
+    def run_arguments(
+        self, day: str, action: str = "transform", end: str | None = None
+    ) -> dict[str, str]:
+        """The run's arguments as the state machine's task evaluates them: the chunk from
+        ``day`` to ``end`` (default: ``day``) for the Transform task, the scheduled day for
+        the Maintain task."""
         if action == "transform":
-            states = {"input": {"snapshot_date": day}}
-            variables = {"ingest": {"snapshot_date": day}}
+            chunk = {"start_date": day, "end_date": end or day, "execution_class": "FLEX"}
+            states = {"input": chunk}
             raw = self.transform_arguments
         else:
             states = {"input": {"scheduled_time": f"{day}T03:00:00Z"}}
-            variables = {}
             raw = self.maintain_arguments
-        evaluated: dict[str, str] = evaluate_jsonata(raw, states, variables)
+        evaluated: dict[str, str] = evaluate_jsonata(raw, states)
         return evaluated
 
     def argv(self, script: Path, run: Mapping[str, str], order: str) -> list[str]:
@@ -98,9 +103,9 @@ class GlueJob:
             pairs = theirs + mine
         elif order == "reversed":
             pairs = list(reversed(theirs + mine))
-        elif order == "snapshot_date first":
-            first = [p for p in mine if p[0] == "--snapshot_date"]
-            pairs = first + [p for p in mine if p[0] != "--snapshot_date"] + theirs
+        elif order == "dates first":
+            first = [p for p in mine if p[0] in DAY_ARGUMENTS]
+            pairs = first + [p for p in mine if p[0] not in DAY_ARGUMENTS] + theirs
         elif order == "glue's own first":
             pairs = theirs + list(reversed(mine))
         else:

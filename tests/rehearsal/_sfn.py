@@ -57,9 +57,10 @@ else of the interpreter is replaced):
 * **Glue job runs**: moto's job runs go STARTING -> RUNNING -> SUCCEEDED and nothing else.
   :class:`GlueRuns` lets a test choose how the next runs end (FAILED, or held RUNNING), by
   setting that run's own state transitions in moto.
-* **Retry intervals**: the interpreter honours them with ``time.sleep`` (the template's are 2
-  and 5 minutes). :class:`RetryWaits` records each wait instead of sleeping it, so a test can
-  assert the interval and still take seconds. Nothing else about retries is changed.
+* **Retry intervals**: the interpreter honours them with ``time.sleep`` (the template's: 1
+  minute doubling up to 5 for a busy Glue slot, 5 then 10 minutes for the ingest).
+  :class:`RetryWaits` records each wait instead of sleeping it, so a test can assert the
+  interval and still take seconds. Nothing else about retries is changed.
 
 Everything else runs as moto has it: states, Map iteration, Retry/Catch matching, the
 Lambda/Glue/SNS/aws-sdk integrations calling moto's S3, Glue, Athena, SNS over HTTP, payload
@@ -146,7 +147,11 @@ class Deployment:
     workgroup: str
     alerts_topic: str
     runs_topic: str
-    secret_arn: str
+    #: "ssm" or "secretsmanager" (the template's store), and where the credentials live: the
+    #: parameter's name (not created: the operator creates it) or the secret's ARN (created
+    #: empty, as the stack creates it).
+    credentials_store: str
+    credentials: str
     machines: dict[str, str]  # "pipeline" / "freshness" / "maintenance" -> ARN
 
 
@@ -172,12 +177,24 @@ def _stand_in_code() -> bytes:
     return buffer.getvalue()
 
 
+def credentials_of(template: Template) -> tuple[str, str]:
+    """The template's credentials store and where the ingest function reads them from (the
+    function's environment): ``("ssm", name)`` or ``("secretsmanager", secret ARN)``."""
+    function_id, _ = template.only("AWS::Lambda::Function", "Ingest")
+    variables = template.properties(function_id)["Environment"]["Variables"]
+    if "SPOTIFY_CREDENTIALS_PARAMETER" in variables:
+        return "ssm", str(variables["SPOTIFY_CREDENTIALS_PARAMETER"])
+    return "secretsmanager", str(variables["SPOTIFY_SECRET_ARN"])
+
+
 def deploy(clients: Clients, template: Template) -> Deployment:
     """Create in moto, from the template's resolved properties, what the state machines act
-    on: the buckets, the secret (empty, as the stack creates it), the Lambda functions the
-    definitions invoke and the Glue job, with their roles, the Glue database, the Athena
-    workgroup, the SNS topics, and the state machines themselves with their roles. Other
-    functions (custom resources), alarms, schedules and log groups are not created."""
+    on: the buckets, the credentials store as the stack leaves it (an SSM parameter is not
+    created: only the operator can create a SecureString; a secret is created empty), the
+    Lambda functions the definitions invoke and the Glue job, with their roles, the Glue
+    database, the Athena workgroup, the SNS topics, and the state machines themselves with
+    their roles. Other functions (custom resources), alert rules, schedules and log groups
+    are not created."""
     t = template
     machines_ids = list(t.of_type("AWS::StepFunctions::StateMachine"))
     used = set().union(
@@ -210,11 +227,12 @@ def deploy(clients: Clients, template: Template) -> Deployment:
             s3.put_bucket_versioning(
                 Bucket=t.name(logical), VersioningConfiguration={"Status": "Enabled"}
             )
-    secret_id, _ = t.only("AWS::SecretsManager::Secret")
-    created = clients("secretsmanager").create_secret(
-        Name=t.name(secret_id), Description=t.properties(secret_id).get("Description", "")
-    )
-    t.arns[secret_id] = created["ARN"]  # moto's own random suffix
+    for secret_id in t.of_type("AWS::SecretsManager::Secret"):
+        created = clients("secretsmanager").create_secret(
+            Name=t.name(secret_id), Description=t.properties(secret_id).get("Description", "")
+        )
+        t.arns[secret_id] = created["ARN"]  # moto's own random suffix
+    store, credentials = credentials_of(t)
 
     lambda_ = clients("lambda")
     for logical in functions:
@@ -282,7 +300,8 @@ def deploy(clients: Clients, template: Template) -> Deployment:
         workgroup=workgroup["Name"],
         alerts_topic=t.ref(t.only("AWS::SNS::Topic", "Alerts")[0]),
         runs_topic=t.ref(t.only("AWS::SNS::Topic", "Runs")[0]),
-        secret_arn=created["ARN"],
+        credentials_store=store,
+        credentials=credentials,
         machines=machines,
     )
 
@@ -750,9 +769,11 @@ def execute(
 ) -> Execution:
     """Start an execution, wait for it to end, and return it with its whole history."""
     started = time.monotonic()
-    arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(payload))[
-        "executionArn"
-    ]
+    # A name of its own: without one moto names every execution "None", so a second
+    # execution of the same state machine would be refused as already existing.
+    arn = sfn.start_execution(
+        stateMachineArn=machine_arn, name=f"rehearsal-{uuid.uuid4().hex}", input=json.dumps(payload)
+    )["executionArn"]
     while True:
         described = sfn.describe_execution(executionArn=arn)
         if described["status"] != "RUNNING":

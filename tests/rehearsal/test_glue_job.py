@@ -6,8 +6,11 @@
   (``--extra-py-files``) on its path, Spark started with the stack's ``--conf`` (plus the
   keys that point Iceberg's GlueCatalog and S3FileIO at moto), the Glue role's policies
   enforced on every request (Spark's AWS SDK, pyiceberg, boto3), bronze in moto's S3
-  written by the ingest path. It loads days through the MERGE, tags and quality tables,
-  re-runs one (no new commit), and runs the weekly maintenance action.
+  written by the ingest path. One run loads a range of days as the state machine sends it
+  (``--start_date``/``--end_date``: one commit and tag per day, in one Spark session); the
+  same range again skips them (resumable, no Spark session needed); the daily run's one day
+  (``--snapshot_date``) re-run re-loads idempotently (no new commit); a range that reaches a day
+  without bronze stops there with the days before it kept; the weekly maintenance action.
 """
 
 from __future__ import annotations
@@ -38,10 +41,18 @@ def job(template: Template) -> GlueJob:
 def test_the_job_parses_what_glue_passes(job: GlueJob, order: str) -> None:
     from glue.job import parse_arguments
 
-    argv = job.argv(Path("/tmp/glue-scripts/job.py"), job.run_arguments("2026-11-24"), order)  # noqa: S108
+    run = job.run_arguments("2026-11-01", end="2026-11-24")
+    argv = job.argv(Path("/tmp/glue-scripts/job.py"), run, order)  # noqa: S108
     arguments = parse_arguments(argv)
-    assert arguments.snapshot_date == date(2026, 11, 24)
+    assert arguments.snapshot_date is None
+    assert (arguments.start_date, arguments.end_date) == (date(2026, 11, 1), date(2026, 11, 24))
+    assert len(arguments.days) == 24
     assert arguments.action == "transform"
+    # A chunk of one day (the daily run) names its day with --snapshot_date.
+    assert job.run_arguments("2026-11-24") == {
+        "--snapshot_date": "2026-11-24",
+        "--action": "transform",
+    }
     assert arguments.catalog == "glue"
     assert arguments.bronze_uri == job.default_arguments["--bronze_uri"]
     assert arguments.warehouse == job.default_arguments["--warehouse"]
@@ -127,11 +138,19 @@ def _bronze(deployed: Deployed, days: list[date]) -> None:
                 client.close()
 
 
-def _run(deployed: Deployed, day: date, order: str, action: str = "transform") -> dict[str, Any]:
+def _run(
+    deployed: Deployed,
+    run_arguments: dict[str, str],
+    order: str,
+    *,
+    returncode: int = 0,
+) -> dict[str, Any]:
+    """Run the job with the template's default arguments and ``run_arguments``; its last
+    line of stdout (the outcome as JSON)."""
     from catalog.runtime.awsjars import aws_spark_jars, moto_spark_conf
 
     job = deployed.job
-    argv = job.argv(deployed.script, job.run_arguments(day.isoformat(), action), order)
+    argv = job.argv(deployed.script, run_arguments, order)
     conf = moto_spark_conf(
         job.stack_conf,
         deployed.account.url,
@@ -148,8 +167,10 @@ def _run(deployed: Deployed, day: date, order: str, action: str = "transform") -
             credentials=deployed.credentials,
             endpoint=deployed.account.url,
         )
-    assert run.returncode == 0, run.failure()
+    assert run.returncode == returncode, run.failure()
     outcome: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    if returncode:
+        outcome["stderr"] = run.stderr.strip().splitlines()[-1]
     return outcome
 
 
@@ -166,36 +187,62 @@ def _table(deployed: Deployed, name: str) -> Any:
 
 
 @pytest.mark.seam(LOAD_SEAM)
-@pytest.mark.timeout(1800)  # five job runs, each a JVM of its own: minutes on 2 busy cores
-def test_days_load_through_merge_tags_and_quality_tables(deployed: Deployed) -> None:
+@pytest.mark.timeout(1800)  # three Spark runs, each a JVM of its own: minutes on 2 busy cores
+def test_a_range_loads_in_one_run_resumes_and_stops_at_a_missing_day(
+    deployed: Deployed,
+) -> None:
+    job = deployed.job
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=2), today - timedelta(days=1)]
     _bronze(deployed, days)
+    first, last = (d.isoformat() for d in days)
 
-    first = _run(deployed, days[0], "snapshot_date first")
-    second = _run(deployed, days[1], "glue's own first")
-    again = _run(deployed, days[1], "reversed")
-
-    assert first["inserted"] == 20
-    assert second["updated"] + second["inserted"] > 0
-    assert again["snapshot_id"] is None  # nothing changed: no new commit
+    # The state machine's chunk: both days in one run, one commit and one tag each.
+    loaded = _run(deployed, job.run_arguments(first, end=last), "dates first")
+    assert (loaded["loaded"], loaded["skipped"], loaded["failed"]) == ([first, last], [], None)
+    results = [d["result"] for d in loaded["days"]]
+    assert results[0]["inserted"] == 20
+    assert results[1]["updated"] + results[1]["inserted"] > 0
     silver = _table(deployed, "artists_silver")
-    assert silver.current_snapshot().snapshot_id == second["snapshot_id"]
+    assert silver.current_snapshot().snapshot_id == results[1]["snapshot_id"]
     refs = silver.refs()
-    for day in days:
+    for day, result in zip(days, results, strict=True):
         tag = refs[f"snapshot-{day.isoformat()}"]
+        assert tag.snapshot_id == result["snapshot_id"]
         summary = silver.snapshot_by_id(tag.snapshot_id).summary
         assert summary["snapshot_date"] == day.isoformat()
-    rows = silver.scan().to_arrow()
-    assert rows.num_rows == 40
+    assert silver.scan().to_arrow().num_rows == 40
     dq = _table(deployed, "dq_results").scan().to_arrow()
-    assert {str(d) for d in dq.column("snapshot_date").to_pylist()} == {d.isoformat() for d in days}
+    assert {str(d) for d in dq.column("snapshot_date").to_pylist()} == {first, last}
     listing = deployed.account.client("s3").list_objects_v2(
         Bucket=deployed.bucket, Prefix="reports/quality/"
     )
     assert listing.get("KeyCount", 0) >= 2
 
-    maintained = _run(deployed, today, "template", action="maintain")
+    # The same chunk again (a re-started execution): both days skipped, no commit.
+    again = _run(deployed, job.run_arguments(first, end=last), "glue's own first")
+    assert (again["loaded"], again["skipped"]) == ([], [first, last])
+    assert (
+        _table(deployed, "artists_silver").current_snapshot().snapshot_id
+        == (results[1]["snapshot_id"])
+    )
+
+    # The daily run's shape (a chunk of one day: --snapshot_date) re-run for a loaded day:
+    # validated again, re-loaded idempotently: nothing changed, no new commit.
+    daily = job.run_arguments(last)
+    assert "--snapshot_date" in daily
+    again_one_day = _run(deployed, daily, "reversed")
+    assert again_one_day["snapshot_id"] is None
+
+    # A range reaching a day without bronze stops there (exit 1); the days before it stay.
+    stopped = _run(
+        deployed, job.run_arguments(last, end=today.isoformat()), "template", returncode=1
+    )
+    assert (stopped["skipped"], stopped["failed"]) == ([last], today.isoformat())
+    assert "is incomplete" in stopped["stderr"]
+    assert "run the same range again" in stopped["stderr"]
+
+    maintained = _run(deployed, job.run_arguments(today.isoformat(), "maintain"), "template")
     assert maintained["action"] == "maintain"
     assert set(_table(deployed, "artists_silver").refs()) >= {
         f"snapshot-{d.isoformat()}" for d in days

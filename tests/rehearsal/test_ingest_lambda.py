@@ -28,6 +28,7 @@ import pytest
 from infra import package
 from ingest.simulator.server import SpotifySimulator
 from tests.rehearsal._aws import Account, Credentials, denied
+from tests.rehearsal._sfn import credentials_of
 from tests.rehearsal._template import ACCOUNT, REGION, Template, evaluate_jsonata, find_state
 from tests.rehearsal.conftest import TEMPLATE_ENV
 
@@ -94,9 +95,11 @@ class DeployedIngest:
     account: Account
     template: Template
     bucket: str
-    secret_arn: str
+    #: "ssm" (the default) or "secretsmanager", and the parameter's name or the secret's ARN.
+    store: str
+    credentials: str
     environment: dict[str, str]
-    credentials: Credentials
+    credentials_of_role: Credentials
     event_for: Any
     #: The Lambda context's attributes (the remaining time: the function's timeout).
     context: dict[str, Any]
@@ -111,16 +114,17 @@ def simulator() -> Iterator[SpotifySimulator]:
 def _deploy(account: Account, template: Template, sim: SpotifySimulator) -> DeployedIngest:
     function_id, function = template.only("AWS::Lambda::Function", "Ingest")
     bucket_id, _ = template.only("AWS::S3::Bucket", "Data")
-    secret_id, _ = template.only("AWS::SecretsManager::Secret")
     bucket = template.name(bucket_id)
     s3 = account.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    # Created without a value, as the stack creates it.
-    secret = account.client("secretsmanager").create_secret(Name=template.name(secret_id))
-    template.arns[secret_id] = secret["ARN"]
+    # The credentials store as the stack leaves it: an SSM parameter it only names (the
+    # operator creates the SecureString), or a secret created without a value.
+    for secret_id in template.of_type("AWS::SecretsManager::Secret"):
+        secret = account.client("secretsmanager").create_secret(Name=template.name(secret_id))
+        template.arns[secret_id] = secret["ARN"]
+    store, credentials = credentials_of(template)
     environment = template.properties(function_id)["Environment"]["Variables"]
-    credentials = account.assume(template, template.role_of(function_id))
     pipeline_id, _ = template.only("AWS::StepFunctions::StateMachine", "Pipeline")
     ingest_state = find_state(template.state_machine_definition(pipeline_id), "Ingest")
 
@@ -138,16 +142,31 @@ def _deploy(account: Account, template: Template, sim: SpotifySimulator) -> Depl
         "invoked_function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
         "remaining_ms": properties["Timeout"] * 1000,
     }
+    role_credentials = account.assume(template, template.role_of(function_id))
     return DeployedIngest(
-        account, template, bucket, secret["ARN"], environment, credentials, event_for, context
+        account,
+        template,
+        bucket,
+        store,
+        credentials,
+        environment,
+        role_credentials,
+        event_for,
+        context,
     )
 
 
-def _fill_secret(deployed: DeployedIngest, sim: SpotifySimulator) -> None:
-    deployed.account.client("secretsmanager").put_secret_value(
-        SecretId=deployed.secret_arn,
-        SecretString=json.dumps({"client_id": sim.client_id, "client_secret": sim.client_secret}),
-    )
+def _fill_credentials(deployed: DeployedIngest, sim: SpotifySimulator) -> None:
+    """The runbook's "Fill the credentials" step, by the operator (the account's admin)."""
+    value = json.dumps({"client_id": sim.client_id, "client_secret": sim.client_secret})
+    if deployed.store == "ssm":
+        deployed.account.client("ssm").put_parameter(
+            Name=deployed.credentials, Value=value, Type="SecureString", Overwrite=True
+        )
+    else:
+        deployed.account.client("secretsmanager").put_secret_value(
+            SecretId=deployed.credentials, SecretString=value
+        )
 
 
 def _invoke(
@@ -165,7 +184,7 @@ def _invoke(
         if not k.startswith(("BRONZE_", "ROSTER_", "SPOTIFY_", "AWS_", "POWERTOOLS_"))
     }
     environment |= {k: str(v) for k, v in deployed.environment.items()}
-    environment |= deployed.credentials.env()
+    environment |= deployed.credentials_of_role.env()
     environment |= {
         "AWS_ENDPOINT_URL": deployed.account.url,
         "AWS_REGION": REGION,
@@ -203,7 +222,8 @@ def test_the_daily_event_completes_the_day_under_the_role(
     tmp_path: Path,
 ) -> None:
     deployed = _deploy(account, template, simulator)
-    _fill_secret(deployed, simulator)
+    assert deployed.store == "ssm"  # the stack's default
+    _fill_credentials(deployed, simulator)
     today = datetime.now(UTC).date().isoformat()
     event = deployed.event_for(today)
     assert event == {"snapshot_date": today, "force": False}
@@ -237,8 +257,13 @@ def test_the_role_is_held_to_its_policies(
 ) -> None:
     """Enforcement is real: what the role may not do is refused by moto."""
     deployed = _deploy(account, template, simulator)
-    s3 = account.client("s3", deployed.credentials)
-    secrets = account.client("secretsmanager", deployed.credentials)
+    _fill_credentials(deployed, simulator)
+    admin_ssm = account.client("ssm")
+    other = f"{deployed.credentials}-other"
+    admin_ssm.put_parameter(Name=other, Value="{}", Type="SecureString")
+    s3 = account.client("s3", deployed.credentials_of_role)
+    secrets = account.client("secretsmanager", deployed.credentials_of_role)
+    ssm = account.client("ssm", deployed.credentials_of_role)
     with account.enforced():
         assert not denied(
             lambda: s3.put_object(Bucket=deployed.bucket, Key="bronze/probe.txt", Body=b"x")
@@ -248,11 +273,23 @@ def test_the_role_is_held_to_its_policies(
         )
         assert denied(lambda: s3.get_object(Bucket=deployed.bucket, Key="reports/x.json"))
         assert denied(lambda: secrets.create_secret(Name="another"))
-        assert denied(lambda: account.client("glue", deployed.credentials).get_databases())
+        assert denied(lambda: account.client("glue", deployed.credentials_of_role).get_databases())
+        # ssm:GetParameter on its own parameter, and nothing else of SSM.
+        own = ssm.get_parameter(Name=deployed.credentials, WithDecryption=True)
+        assert json.loads(own["Parameter"]["Value"])["client_id"] == simulator.client_id
+        assert denied(lambda: ssm.get_parameter(Name=other, WithDecryption=True))
+        assert denied(lambda: ssm.get_parameters(Names=[deployed.credentials]))
+        assert denied(
+            lambda: ssm.put_parameter(
+                Name=deployed.credentials, Value="{}", Type="SecureString", Overwrite=True
+            )
+        )
+        assert denied(lambda: ssm.get_parameters_by_path(Path="/"))
+        assert denied(lambda: ssm.describe_parameters())
 
 
 @pytest.mark.seam(SEAM)
-def test_an_unfilled_secret_ends_the_run_with_its_status(
+def test_an_unfilled_parameter_ends_the_run_with_its_status(
     account: Account,
     template: Template,
     simulator: SpotifySimulator,
@@ -261,8 +298,12 @@ def test_an_unfilled_secret_ends_the_run_with_its_status(
 ) -> None:
     deployed = _deploy(account, template, simulator)
     today = datetime.now(UTC).date().isoformat()
+    # Under the role: the parameter does not exist yet (ParameterNotFound, not AccessDenied).
     result = _invoke(deployed, simulator, lambda_code, tmp_path, deployed.event_for(today)).answer
     assert result["status"] == "credentials_missing"
-    assert "put-secret-value" in result["message"]
+    assert (
+        f"aws ssm put-parameter --name {deployed.credentials} --type SecureString --overwrite"
+        in result["message"]
+    )
     listing = account.client("s3").list_objects_v2(Bucket=deployed.bucket)
     assert listing.get("KeyCount", 0) == 0

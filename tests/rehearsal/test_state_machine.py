@@ -8,14 +8,15 @@ the template (only the Spotify URLs point at the simulator on 127.0.0.1), the Gl
 starts and polls moto's job runs, the load records are moto S3 objects, the gold view DDL is
 a moto Athena query execution, and the notifications are moto SNS messages.
 
-Retry intervals (5 and 10 minutes for the Lambda, 2 minutes for a busy Glue slot) are
-recorded, not slept: each test takes about a second.
+Retry intervals (5 and 10 minutes for the Lambda, 1 minute doubling up to 5 for a busy Glue
+slot) are recorded, not slept: each test takes about a second (the 32-day backfill, ~15 s).
 
 Not executed here: the maintenance state machine (its pruner is not run); IAM on the
 executions (the state machines' and the function's roles are created with their policies but
 not enforced: moto checks most non-S3 requests against ``*``, see _aws.py; the ingest Lambda
-seam enforces the function's role); the CloudWatch alarms on failed executions (moto emits
-no Step Functions metrics); EventBridge Scheduler itself (a scheduled run's input is the
+seam enforces the function's role); the EventBridge rules that alert on failed executions
+(moto's Step Functions sends no status-change events; tests/infra checks the rules);
+EventBridge Scheduler itself (a scheduled run's input is the
 schedule target's ``Input`` from the template, with the time filled in); the Glue job's code
 and the gold view's SQL (other seams; moto's job run only records its arguments and moto's
 Athena runs no SQL); the Lambda's timeout and reserved concurrency. The range test moves the
@@ -50,12 +51,28 @@ from tests.rehearsal._template import Template
 REPO = Path(__file__).resolve().parents[2]
 GOLD_VIEW_SQL = (REPO / "views" / "sql" / "spotify_gold_view.sql").read_text().strip()
 
-#: The states of one day that is loaded (inside the Map's iteration).
-LOADED_DAY = ["Ingest", "DayComplete?", "Transform", "RecordLoad"]
-#: After the days: the gold view is looked up, deployed when missing, and the result sent.
+#: The states of one day whose bronze is complete (inside the chunk's ingest Map).
+INGESTED_DAY = ["Ingest", "DayComplete?", "DayIngested"]
+
+
+def loaded_chunk(days: int) -> list[str]:
+    """The states of a chunk of ``days`` days that is loaded: each day ingested in order,
+    then one Glue run for them all, then a load record per day."""
+    return [
+        "IngestDays",
+        *INGESTED_DAY * days,
+        "Transform",
+        "RecordLoads",
+        *["RecordLoad"] * days,
+    ]
+
+
+#: The daily run: one chunk of one day.
+LOADED_DAY = loaded_chunk(1)
+#: After the chunks: the gold view is looked up, deployed when missing, and the result sent.
 VIEW_MISSING = ["DeployViews?", "FindGoldView", "DeployGoldView", "PublishResult"]
 VIEW_PRESENT = ["DeployViews?", "FindGoldView", "PublishResult"]
-PLAN = ["Plan", "ValidRange?", "Days"]
+PLAN = ["Plan", "ValidRange?", "Chunks"]
 
 
 @dataclass
@@ -65,8 +82,10 @@ class Rehearsal:
     moto: Interpreter
     sim: SpotifySimulator
 
-    def run(self, machine: str, payload: dict[str, Any]) -> Execution:
-        return execute(self.client("stepfunctions"), self.stack.machines[machine], payload)
+    def run(self, machine: str, payload: dict[str, Any], timeout_s: float = 60) -> Execution:
+        return execute(
+            self.client("stepfunctions"), self.stack.machines[machine], payload, timeout_s
+        )
 
     def scheduled(self, machine: str, day: date, hour: int) -> Execution:
         """An execution as the template's schedule starts it on ``day`` at ``hour`` UTC."""
@@ -74,13 +93,21 @@ class Rehearsal:
         arn = self.stack.machines[machine]
         return self.run(machine, _sfn.scheduled_input(self.stack.template, arn, when))
 
-    def fill_secret(self) -> None:
-        """What the runbook's first-deploy step does: the app's credentials into the secret
-        the stack created empty (the simulator's, standing in for a Spotify app)."""
-        secret = {"client_id": self.sim.client_id, "client_secret": self.sim.client_secret}
-        self.client("secretsmanager").put_secret_value(
-            SecretId=self.stack.secret_arn, SecretString=json.dumps(secret)
+    def fill_credentials(self) -> None:
+        """What the runbook's first-deploy step does: the app's credentials (the
+        simulator's, standing in for a Spotify app) into the store: the SecureString the
+        stack names (its default), or the secret it created empty."""
+        value = json.dumps(
+            {"client_id": self.sim.client_id, "client_secret": self.sim.client_secret}
         )
+        if self.stack.credentials_store == "ssm":
+            self.client("ssm").put_parameter(
+                Name=self.stack.credentials, Value=value, Type="SecureString", Overwrite=True
+            )
+        else:
+            self.client("secretsmanager").put_secret_value(
+                SecretId=self.stack.credentials, SecretString=value
+            )
 
     def ingest_events(self) -> list[Any]:
         return [i.event for i in self.moto.lambda_runtime.of(self.stack.ingest_function)]
@@ -91,6 +118,19 @@ class Rehearsal:
     def glue_runs(self) -> list[dict[str, Any]]:
         runs = self.client("glue").get_job_runs(JobName=self.stack.glue_job)["JobRuns"]
         return sorted(runs, key=lambda r: r["StartedOn"])
+
+    def glue_ranges(self) -> list[tuple[str, str]]:
+        """The first and last day of every Glue run, in start order: ``--start_date`` and
+        ``--end_date``, or ``--snapshot_date`` twice for a run of one day."""
+        ranges = []
+        for run in self.glue_runs():
+            args = run["Arguments"]
+            if "--snapshot_date" in args:
+                assert "--start_date" not in args
+                ranges.append((args["--snapshot_date"], args["--snapshot_date"]))
+            else:
+                ranges.append((args["--start_date"], args["--end_date"]))
+        return ranges
 
     def load_record(self, day: date) -> dict[str, Any] | None:
         s3 = self.client("s3")
@@ -124,7 +164,7 @@ class Rehearsal:
 def deployed(
     account: Account, template: Template, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Rehearsal]:
-    """The stack in moto as the deploy leaves it: the credentials secret still empty."""
+    """The stack in moto as the deploy leaves it: the credentials not filled in yet."""
     interpreter = _sfn.install(monkeypatch, account.url)
     try:
         clients = Clients(account)
@@ -140,8 +180,8 @@ def deployed(
 
 @pytest.fixture
 def rehearsal(deployed: Rehearsal) -> Rehearsal:
-    """The stack after the runbook's first-deploy step: the secret filled."""
-    deployed.fill_secret()
+    """The stack after the runbook's first-deploy step: the credentials filled in."""
+    deployed.fill_credentials()
     return deployed
 
 
@@ -183,12 +223,16 @@ def test_daily_run_loads_records_deploys_the_missing_view_and_publishes(
     assert answer["records"] == 20
     manifest = r.client("s3").get_object(Bucket=r.stack.bucket, Key=answer["manifest_key"])
     assert json.loads(manifest["Body"].read())["run_id"] == answer["run_id"]
-    # The Glue job: one run for that day, the job's default arguments underneath.
+    # The Glue job: one run for that day (named explicitly, --snapshot_date), the job's
+    # default arguments underneath, in the Flex class (a scheduled run: nobody waits for it).
     (glue_run,) = r.glue_runs()
     assert glue_run["JobRunState"] == "SUCCEEDED"
     assert glue_run["Arguments"]["--snapshot_date"] == day.isoformat()
+    assert "--start_date" not in glue_run["Arguments"]
     assert glue_run["Arguments"]["--action"] == "transform"
     assert glue_run["Arguments"]["--catalog"] == "glue"
+    (start,) = run.scheduled("startJobRun")
+    assert json.loads(start["parameters"])["ExecutionClass"] == "FLEX"
     # The load record, as the freshness check will read it.
     record = _record_as_loaded(day, answer, glue_run)
     assert r.load_record(day) == record
@@ -250,6 +294,7 @@ def test_followers_unavailable_stops_the_day_with_one_alert(rehearsal: Rehearsal
     assert run.status == "SUCCEEDED", (run.error, run.cause)  # stopped on purpose: no alarm
     assert run.entered() == [
         *PLAN,
+        "IngestDays",
         "Ingest",
         "DayComplete?",
         "RecordFollowersUnavailable",
@@ -275,14 +320,16 @@ def test_followers_unavailable_stops_the_day_with_one_alert(rehearsal: Rehearsal
 
 
 @pytest.mark.seam("state machine: credentials missing -> one alert, Spotify not called, stopped")
-def test_an_empty_secret_stops_the_day_with_one_alert(deployed: Rehearsal) -> None:
-    r = deployed  # the secret as the stack creates it: no value yet
+def test_unfilled_credentials_stop_the_day_with_one_alert(deployed: Rehearsal) -> None:
+    r = deployed  # as the stack leaves it: the SSM SecureString not created yet
+    assert r.stack.credentials_store == "ssm"
     day = utc_today()
     run = r.scheduled("pipeline", day, 6)
 
     assert run.status == "SUCCEEDED", (run.error, run.cause)
     assert run.entered() == [
         *PLAN,
+        "IngestDays",
         "Ingest",
         "DayComplete?",
         "RecordCredentialsMissing",
@@ -291,17 +338,30 @@ def test_an_empty_secret_stops_the_day_with_one_alert(deployed: Rehearsal) -> No
         "StoppedCredentialsMissing",
     ]
     ((subject, message),) = r.alerts()
-    assert "secret" in (subject or "")
-    assert r.stack.template.ref(r.stack.template.only("AWS::SecretsManager::Secret")[0]) in message
+    assert "credentials" in (subject or "")
+    # The alert names the parameter and the exact command that creates it.
+    assert (
+        f"aws ssm put-parameter --name {r.stack.credentials} --type SecureString --overwrite "
+        """--value '{"client_id":"...","client_secret":"..."}' then re-run the day."""
+    ) in message
+    assert message.endswith(f"Execution: {run.arn}")
     assert r.sim.requests == []  # Spotify was not called
     assert r.glue_runs() == []
     assert r.results() == []
-    assert len(r.ingest_events()) == 1
+    (answer,) = r.ingest_results()
+    assert answer["status"] == "credentials_missing"
+    assert f"--name {r.stack.credentials} --type SecureString" in answer["message"]
     record = r.load_record(day)
     assert record is not None
     assert record["status"] == "credentials_missing"
     listed = r.client("s3").list_objects_v2(Bucket=r.stack.bucket, Prefix="bronze/")
     assert listed.get("KeyCount", 0) == 0  # nothing written to bronze
+
+    # The command fixes it: the next run of the day loads it.
+    r.fill_credentials()
+    again = r.run("pipeline", {"snapshot_date": day.isoformat()})
+    assert again.status == "SUCCEEDED", (again.error, again.cause)
+    assert r.load_record(day)["status"] == "loaded"  # type: ignore[index]
 
 
 # --- 3. the Glue run fails -------------------------------------------------------------------
@@ -316,18 +376,18 @@ def test_a_failed_glue_run_fails_the_execution_without_a_load_record(
 
     assert run.status == "FAILED"
     assert run.error == "States.TaskFailed", run.cause
-    assert run.entered() == [*PLAN, "Ingest", "DayComplete?", "Transform"]
+    assert run.entered() == [*PLAN, "IngestDays", *INGESTED_DAY, "Transform"]
     (glue_run,) = r.glue_runs()  # not retried: a person re-runs the day once it is fixed
     assert glue_run["JobRunState"] == "FAILED"
     assert [f["error"] for f in run.failures()] == ["States.TaskFailed"]
     assert r.load_record(day) is None
     assert r.load_record_keys() == []
     assert r.results() == []
-    assert r.alerts() == []  # the failure alarm (CloudWatch) tells a person, not the pipeline
+    assert r.alerts() == []  # the failure's EventBridge rule tells a person, not the pipeline
     assert r.moto.retry_waits.seconds == []
 
 
-@pytest.mark.seam("state machine: Glue slot busy -> waits 2 minutes, retries")
+@pytest.mark.seam("state machine: Glue slot busy -> waits and retries")
 def test_a_busy_glue_slot_is_waited_out(rehearsal: Rehearsal) -> None:
     r = rehearsal
     glue = r.client("glue")
@@ -343,13 +403,45 @@ def test_a_busy_glue_slot_is_waited_out(rehearsal: Rehearsal) -> None:
         "Glue.ConcurrentRunsExceededException",
         "Glue.EntityNotFoundException",
     ]
-    assert r.moto.retry_waits.seconds == [120]
+    assert r.moto.retry_waits.seconds == [60]
     assert [g["Arguments"]["--action"] for g in r.glue_runs()] == ["maintain", "transform"]
     assert run.entered() == PLAN + LOADED_DAY + VIEW_MISSING
 
 
+@pytest.mark.seam("state machine: Glue slot busy -> waits and retries")
+def test_the_daily_run_queues_behind_a_backfill_chunk(rehearsal: Rehearsal) -> None:
+    """A backfill's chunk holds the job's one slot for many minutes: the scheduled daily run
+    waits (1 minute, doubling, never more than 5 minutes apart) until the slot is free,
+    then loads its day, instead of failing at the first refusal."""
+    r = rehearsal
+    r.moto.glue_runs.outcomes.append("RUNNING")
+    r.client("glue").start_job_run(  # a backfill's chunk, as the Transform state starts it
+        JobName=r.stack.glue_job,
+        Arguments={"--start_date": "2025-01-01", "--end_date": "2025-01-31"},
+    )
+    refused = 0
+
+    def chunk_runs_on(_: float) -> None:
+        nonlocal refused
+        refused += 1
+        if refused == 6:  # ~17 minutes later the chunk's run ends
+            r.moto.glue_runs.finish(r.stack.glue_job)
+
+    r.moto.retry_waits.on_wait = chunk_runs_on
+    day = utc_today()
+    run = r.scheduled("pipeline", day, 6)
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert r.moto.retry_waits.seconds == [60, 120, 240, 300, 300, 300]
+    failures = [f["error"] for f in run.failures()]
+    assert failures.count("Glue.ConcurrentRunsExceededException") == 6
+    assert r.glue_ranges() == [("2025-01-01", "2025-01-31"), (day.isoformat(), day.isoformat())]
+    assert r.load_record(day)["status"] == "loaded"  # type: ignore[index]
+    assert run.entered() == PLAN + LOADED_DAY + VIEW_MISSING
+
+
 # --- 4. a range of days ----------------------------------------------------------------------
-@pytest.mark.seam("state machine: date range -> days in order, one ingest + one Glue run each")
+@pytest.mark.seam("state machine: date range -> days in order, one Glue run per chunk")
 def test_a_range_runs_day_by_day_in_order(
     rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -368,20 +460,22 @@ def test_a_range_runs_day_by_day_in_order(
     run = r.run("pipeline", {"start_date": days[0].isoformat(), "end_date": last.isoformat()})
 
     assert run.status == "SUCCEEDED", (run.error, run.cause)
-    assert run.entered() == PLAN + LOADED_DAY * 3 + VIEW_MISSING
+    assert run.entered() == PLAN + loaded_chunk(3) + VIEW_MISSING
     assert r.ingest_events() == [{"snapshot_date": d.isoformat(), "force": False} for d in days]
-    glue_runs = r.glue_runs()
-    assert [g["Arguments"]["--snapshot_date"] for g in glue_runs] == [d.isoformat() for d in days]
-    # One day at a time: each day's Glue run starts after the previous day's ingest and run.
+    # One Glue run loads the three days, after the three ingests; Standard: started by hand.
+    (glue_run,) = r.glue_runs()
+    assert r.glue_ranges() == [(days[0].isoformat(), last.isoformat())]
     scheduled = [e["resource"] for e in run.scheduled("")]
-    assert scheduled == ["invoke", "startJobRun.sync", "putObject"] * 3 + [
+    assert scheduled == ["invoke"] * 3 + ["startJobRun.sync"] + ["putObject"] * 3 + [
         "getTable",
         "startQueryExecution.sync",
         "publish",
     ]
+    (start,) = run.scheduled("startJobRun")
+    assert json.loads(start["parameters"])["ExecutionClass"] == "STANDARD"
     records = [
-        _record_as_loaded(d, answer, g)
-        for d, answer, g in zip(days, r.ingest_results(), glue_runs, strict=True)
+        _record_as_loaded(d, answer, glue_run)
+        for d, answer in zip(days, r.ingest_results(), strict=True)
     ]
     assert [r.load_record(d) for d in days] == records
     ((subject, message),) = r.results()
@@ -398,9 +492,52 @@ def test_a_backfill_reloads_past_days_from_complete_bronze(rehearsal: Rehearsal)
     run = r.run("pipeline", {"start_date": days[0].isoformat(), "end_date": last.isoformat()})
     assert run.status == "SUCCEEDED", (run.error, run.cause)
     assert [a["status"] for a in r.ingest_results()] == ["already_complete"] * 3
-    assert [g["Arguments"]["--snapshot_date"] for g in r.glue_runs()] == [
-        d.isoformat() for d in days
+    assert r.glue_ranges() == [(days[0].isoformat(), last.isoformat())]
+
+
+@pytest.mark.seam("state machine: backfill of past days whose bronze is complete")
+def test_a_long_backfill_is_one_glue_run_per_chunk(rehearsal: Rehearsal) -> None:
+    """32 days: two chunks (31 days, then 1), each ingested in order and then loaded by one
+    Glue run; every day gets its load record naming its chunk's run. A year is 12 runs
+    (tests/infra checks the chunks of 365 and 366 days from the same expression)."""
+    r = rehearsal
+    last = utc_today() - timedelta(days=1)
+    days = [last - timedelta(days=31 - i) for i in range(32)]
+    _ingest_into_bronze(r, days)
+    run = r.run(
+        "pipeline",
+        {"start_date": days[0].isoformat(), "end_date": last.isoformat(), "flex": True},
+        timeout_s=180,
+    )
+
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert run.entered() == PLAN + loaded_chunk(31) + loaded_chunk(1) + VIEW_MISSING
+    assert r.ingest_events() == [{"snapshot_date": d.isoformat(), "force": False} for d in days]
+    assert r.glue_ranges() == [
+        (days[0].isoformat(), days[30].isoformat()),
+        (last.isoformat(), last.isoformat()),
     ]
+    first_run, last_run = (g["Arguments"] for g in r.glue_runs())
+    assert (first_run["--start_date"], first_run["--end_date"]) == (
+        days[0].isoformat(),
+        days[30].isoformat(),
+    )
+    assert last_run["--snapshot_date"] == last.isoformat()  # a chunk of one day
+    scheduled = [e["resource"] for e in run.scheduled("") if e["resource"] != "putObject"]
+    assert scheduled[:33] == ["invoke"] * 31 + ["startJobRun.sync", "invoke"]
+    assert [json.loads(s["parameters"])["ExecutionClass"] for s in run.scheduled("startJob")] == [
+        "FLEX",
+        "FLEX",
+    ]
+    first, second = r.glue_runs()
+    answers = r.ingest_results()
+    expected = [
+        _record_as_loaded(d, a, first if i < 31 else second)
+        for i, (d, a) in enumerate(zip(days, answers, strict=True))
+    ]
+    assert [r.load_record(d) for d in days] == expected
+    ((_, message),) = r.results()
+    assert json.loads(message)["days"] == expected
 
 
 def _ingest_into_bronze(r: Rehearsal, days: list[date]) -> None:
@@ -465,7 +602,7 @@ def test_a_permanent_ingest_failure_is_not_retried(
 
     assert run.status == "FAILED"
     assert run.error == "NonRetryableIngestError"
-    assert run.entered() == [*PLAN, "Ingest"]
+    assert run.entered() == [*PLAN, "IngestDays", "Ingest"]
     assert len(run.scheduled("invoke")) == 1
     assert r.ingest_events() == [{"snapshot_date": day.isoformat(), "force": False}]
     (failure,) = run.failures()
@@ -477,19 +614,27 @@ def test_a_permanent_ingest_failure_is_not_retried(
 
 
 @pytest.mark.seam("state machine: retryable ingest error -> retried after 5 and 10 minutes")
-def test_a_transient_ingest_failure_is_retried_twice(rehearsal: Rehearsal) -> None:
+def test_a_transient_ingest_failure_is_retried_twice(
+    rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = rehearsal
-    # The secret cannot be read (gone): SecretError, which a person may fix meanwhile.
-    r.client("secretsmanager").delete_secret(
-        SecretId=r.stack.secret_arn, ForceDeleteWithoutRecovery=True
-    )
+    # Parameter Store throttles every read (SSM's ThrottlingException over the wire): a
+    # SecretError, which may clear by itself or after a person looks.
+    from moto.ssm.exceptions import SSMException
+    from moto.ssm.models import SimpleSystemManagerBackend
+
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise SSMException("ThrottlingException", "Rate exceeded")
+
+    monkeypatch.setattr(SimpleSystemManagerBackend, "get_parameter", throttled)
     run = r.run("pipeline", {"snapshot_date": utc_today().isoformat()})
 
     assert run.status == "FAILED"
     assert run.error == "SecretError"
-    assert run.entered() == [*PLAN, "Ingest"]
+    assert run.entered() == [*PLAN, "IngestDays", "Ingest"]
     assert len(run.scheduled("invoke")) == 3
     assert [f["error"] for f in run.failures()] == ["SecretError"] * 3
+    assert "ThrottlingException" in json.loads(run.failures()[0]["cause"])["errorMessage"]
     assert r.moto.retry_waits.seconds == [300, 600]
     assert r.glue_runs() == []
 

@@ -11,7 +11,7 @@ order, which the modules' imports follow (no module imports a later one):
 * :mod:`.ingest`: the ingest Lambda and the Spotify secret;
 * :mod:`.load_job`: the Glue job, its wheels, its logs;
 * :mod:`.query`: the Athena workgroup;
-* :mod:`.alerts`: the SNS topics and the alarms;
+* :mod:`.alerts`: the SNS topics and the EventBridge rules that alert on failed executions;
 * :mod:`.pipelines`: the state machines (:mod:`infra.cdk.orchestration`) and their schedules.
 
 Resources that hold data or carry a fixed name keep their construct ids from the flat stack

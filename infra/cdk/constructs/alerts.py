@@ -1,10 +1,21 @@
-"""Who hears about the pipeline: two SNS topics, and the alarms that publish to one of them.
+"""Who hears about the pipeline: two SNS topics, and the EventBridge rules that publish to one.
 
-* ``Alerts``: something needs a person (an alarm, or a day the pipeline stopped on purpose).
+* ``Alerts``: something needs a person (a failed execution, or a day the pipeline stopped
+  on purpose).
 * ``Runs``: the result of every daily run, for whoever wants the daily summary.
 
-Each alarm is one of :data:`infra.stack_settings.ALARM_METRICS`, which the cost model prices:
-:class:`PipelineAlarms` refuses to create any other.
+Failures reach a person through :class:`FailureAlerts`: one EventBridge rule per state
+machine, on the "Step Functions Execution Status Change" events Standard workflows send to
+the default bus, for executions that end ``FAILED``, ``TIMED_OUT`` or ``ABORTED``. Each
+publishes one readable message to ``Alerts``. That is what the CloudWatch alarms on
+``ExecutionsFailed + ExecutionsTimedOut`` did, for free: EventBridge does not charge for
+rules on AWS service events, SNS's first million publishes a month are free, while each
+alarm metric cost $0.10 a month (the four alarms were $0.70 of a $2.50 bill). It is also
+quicker (the event, not a 5-minute metric period) and says which execution failed. The
+ingest Lambda's own errors have no rule: the pipeline retries them, and one the retries do
+not cure fails the pipeline's execution. The rules are
+:data:`infra.stack_settings.ALERT_RULES`, which the cost model counts:
+:class:`FailureAlerts` refuses to create any other.
 """
 
 from __future__ import annotations
@@ -12,22 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.stack_settings import ALARM_METRICS, DEFAULT_SETTINGS, StackSettings
+from infra.stack_settings import ALERT_RULES, DEFAULT_SETTINGS, StackSettings
 
-#: Every alarm looks at 5-minute sums: CloudWatch's standard period, and a failure shows
-#: within minutes of the run.
-ALARM_PERIOD: Final = Duration.minutes(5)
-#: Where each alarm's description sends the person it wakes.
+#: Where each alert sends the person it wakes.
 RUNBOOK_ALARMS: Final = "docs/runbook.md#alarms"
+#: Execution statuses that need a person (RUNNING and SUCCEEDED do not; a day stopped on
+#: purpose ends SUCCEEDED after its own one alert).
+FAILED_STATUSES: Final = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 @dataclass(frozen=True)
@@ -60,32 +69,18 @@ class Notifications(Construct):
                 topic.add_subscription(subscriptions.EmailSubscription(p.email))
 
 
-def failures(machine: sfn.IStateMachine) -> cloudwatch.IMetric:
-    """Executions of ``machine`` that failed or timed out (a timeout is not a failure to
-    Step Functions' own metrics)."""
-    return cloudwatch.MathExpression(
-        expression="failed + timedout",
-        using_metrics={
-            "failed": machine.metric_failed(period=ALARM_PERIOD, statistic="Sum"),
-            "timedout": machine.metric_timed_out(period=ALARM_PERIOD, statistic="Sum"),
-        },
-        period=ALARM_PERIOD,
-    )
-
-
 @dataclass(frozen=True)
-class PipelineAlarmsProps:
-    """What the alarms watch and where they publish."""
+class FailureAlertsProps:
+    """What the rules watch and where they publish."""
 
-    #: The topic every alarm publishes to.
+    #: The topic every rule publishes to.
     topic: sns.ITopic
-    ingest: lambda_.IFunction
     pipeline: sfn.IStateMachine
     maintenance: sfn.IStateMachine
     freshness: sfn.IStateMachine
-    #: Alarms are named ``<name_prefix>-<alarm>``.
+    #: Rules are named ``<name_prefix>-<rule>``.
     name_prefix: str = DEFAULT_SETTINGS.stack_name
-    #: Named in the freshness alarm's description.
+    #: Named in the freshness alert.
     freshness_deadline_hour_utc: int = DEFAULT_SETTINGS.freshness_deadline_hour_utc
 
     @classmethod
@@ -94,15 +89,13 @@ class PipelineAlarmsProps:
         settings: StackSettings,
         *,
         topic: sns.ITopic,
-        ingest: lambda_.IFunction,
         pipeline: sfn.IStateMachine,
         maintenance: sfn.IStateMachine,
         freshness: sfn.IStateMachine,
-    ) -> PipelineAlarmsProps:
+    ) -> FailureAlertsProps:
         """The props of a stack with ``settings`` (:mod:`infra.stack_settings`)."""
         return cls(
             topic=topic,
-            ingest=ingest,
             pipeline=pipeline,
             maintenance=maintenance,
             freshness=freshness,
@@ -111,46 +104,57 @@ class PipelineAlarmsProps:
         )
 
 
-class PipelineAlarms(Construct):
-    """One alarm per :data:`~infra.stack_settings.ALARM_METRICS` entry: any failure at all
-    (threshold 1 in one period), no data is no failure."""
+class FailureAlerts(Construct):
+    """One rule per :data:`~infra.stack_settings.ALERT_RULES` entry: an execution of its
+    state machine that ended FAILED, TIMED_OUT or ABORTED publishes one message."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: PipelineAlarmsProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: FailureAlertsProps) -> None:
         super().__init__(scope, construct_id)
         p = props
-        metrics: dict[str, tuple[cloudwatch.IMetric, str]] = {
-            "IngestErrors": (
-                p.ingest.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
-                "The ingest Lambda raised (the state machine retries it twice).",
-            ),
+        watched: dict[str, tuple[sfn.IStateMachine, str]] = {
             "PipelineFailed": (
-                failures(p.pipeline),
-                "A daily run, re-run or backfill failed or timed out.",
+                p.pipeline,
+                "A daily run, re-run or backfill failed, timed out or was stopped.",
             ),
             "MaintenanceFailed": (
-                failures(p.maintenance),
+                p.maintenance,
                 "The weekly maintenance run or the table-version pruning failed.",
             ),
             "FreshnessMissed": (
-                failures(p.freshness),
+                p.freshness,
                 f"Today (UTC) was not loaded by {p.freshness_deadline_hour_utc}:00 UTC.",
             ),
         }
-        if set(metrics) != set(ALARM_METRICS):
-            raise AssertionError("alarms and stack_settings.ALARM_METRICS disagree")
-        action = cw_actions.SnsAction(p.topic)
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        for name, (metric, description) in metrics.items():
-            alarm = cloudwatch.Alarm(
+        if set(watched) != set(ALERT_RULES):
+            raise AssertionError("alert rules and stack_settings.ALERT_RULES disagree")
+        self.rules: dict[str, events.Rule] = {}
+        for name, (machine, description) in watched.items():
+            rule = events.Rule(
                 self,
-                f"{name}Alarm",
-                alarm_name=f"{p.name_prefix}-{name}",
-                alarm_description=f"{description} See {RUNBOOK_ALARMS}.",
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                name,
+                rule_name=f"{p.name_prefix}-{name}",
+                description=f"{description} See {RUNBOOK_ALARMS}.",
+                event_pattern=events.EventPattern(
+                    source=["aws.states"],
+                    detail_type=["Step Functions Execution Status Change"],
+                    detail={
+                        "status": list(FAILED_STATUSES),
+                        "stateMachineArn": [machine.state_machine_arn],
+                    },
+                ),
             )
-            alarm.add_alarm_action(action)
-            self.alarms[name] = alarm
+            rule.add_target(
+                targets.SnsTopic(
+                    p.topic,
+                    message=events.RuleTargetInput.from_multiline_text(
+                        f"spotify-lakehouse {p.name_prefix}-{name}: {description}\n"
+                        f"Execution {events.EventField.from_path('$.detail.name')} ended "
+                        f"{events.EventField.from_path('$.detail.status')} at "
+                        f"{events.EventField.from_path('$.detail.stopDate')} "
+                        "(epoch milliseconds).\n"
+                        f"Execution ARN: {events.EventField.from_path('$.detail.executionArn')}\n"
+                        f"What to do: {RUNBOOK_ALARMS}"
+                    ),
+                )
+            )
+            self.rules[name] = rule

@@ -2,7 +2,7 @@
 the EventBridge Scheduler schedules that start them, all in UTC.
 
 * ``pipeline``: daily at ``daily_hour_utc:daily_minute_utc``; also re-runs and backfills.
-* ``freshness``: daily at ``freshness_deadline_hour_utc``; fails (and so alarms) when today
+* ``freshness``: daily at ``freshness_deadline_hour_utc``; fails (and so alerts) when today
   is not loaded.
 * ``maintenance``: weekly, far from the daily run, so the two never contend for the job's
   single run slot.
@@ -37,7 +37,8 @@ from infra.cdk.orchestration import (
 )
 from infra.stack_settings import DEFAULT_SETTINGS, GOLD_VIEW, StackSettings
 
-#: A backfill of a year at a few minutes per day fits; a daily run takes minutes.
+#: A backfill of a year (12 chunk runs of minutes each, plus the ingest of each day) fits,
+#: and so does a daily run that queued behind one; a daily run alone takes minutes.
 PIPELINE_TIMEOUT: Final = Duration.days(3)
 #: The maintain run (which may wait for the daily run's slot) and the pruning take minutes;
 #: four hours stops only a stuck execution.
@@ -67,6 +68,9 @@ class PipelinesProps:
     #: lower-cased.
     name_prefix: str = DEFAULT_SETTINGS.stack_name
     max_backfill_days: int = DEFAULT_SETTINGS.max_backfill_days
+    backfill_chunk_days: int = DEFAULT_SETTINGS.backfill_chunk_days
+    scheduled_execution_class: str = DEFAULT_SETTINGS.glue_execution_class
+    glue_busy_retries: int = DEFAULT_SETTINGS.glue_busy_retries
     table_versions_to_keep: int = DEFAULT_SETTINGS.table_versions_to_keep
     daily_hour_utc: int = DEFAULT_SETTINGS.daily_hour_utc
     daily_minute_utc: int = DEFAULT_SETTINGS.daily_minute_utc
@@ -100,6 +104,9 @@ class PipelinesProps:
             gold_view_sql=gold_view_sql,
             name_prefix=s.stack_name,
             max_backfill_days=s.max_backfill_days,
+            backfill_chunk_days=s.backfill_chunk_days,
+            scheduled_execution_class=s.glue_execution_class,
+            glue_busy_retries=s.glue_busy_retries,
             table_versions_to_keep=s.table_versions_to_keep,
             daily_hour_utc=s.daily_hour_utc,
             daily_minute_utc=s.daily_minute_utc,
@@ -128,8 +135,12 @@ class Pipelines(Construct):
             workgroup=p.query.name,
             gold_view_sql=p.gold_view_sql,
             gold_view_arns=p.catalog.arns(GOLD_VIEW),
-            secret_arn=p.ingest.secret.secret_arn,
+            credentials_location=p.ingest.credentials_location,
+            credentials_fill_command=p.ingest.fill_command,
             max_backfill_days=p.max_backfill_days,
+            backfill_chunk_days=p.backfill_chunk_days,
+            scheduled_execution_class=p.scheduled_execution_class,
+            glue_busy_retries=p.glue_busy_retries,
             table_versions_to_keep=p.table_versions_to_keep,
         )
         self.pipeline = self._state_machine(
@@ -140,6 +151,7 @@ class Pipelines(Construct):
             PIPELINE_TIMEOUT,
         )
         p.query.grant_view_deploy(self.pipeline, GOLD_VIEW, sid="WriteGoldViewOnly")
+        p.load_job.grant_run_sync(self.pipeline)
         self.maintenance = self._state_machine(
             "Maintenance",
             "maintenance",
@@ -147,11 +159,12 @@ class Pipelines(Construct):
             "Weekly table maintenance and Glue table-version pruning.",
             MAINTENANCE_TIMEOUT,
         )
+        p.load_job.grant_run_sync(self.maintenance)
         self.freshness = self._state_machine(
             "Freshness",
             "freshness",
             freshness_definition(Construct(self, "FreshnessStates"), parts),
-            "Fails (and alarms) when today has not been loaded by the deadline hour.",
+            "Fails (and so alerts) when today has not been loaded by the deadline hour.",
             FRESHNESS_TIMEOUT,
         )
         self._schedules()
