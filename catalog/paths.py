@@ -22,6 +22,10 @@ class LakehousePaths:
     """The fixed layout under a lakehouse home."""
 
     home: Path
+    #: The catalog file to open instead of ``<home>/catalog.db``: a private copy of it, taken
+    #: by read commands on a home this user cannot write (SQLite cannot open a WAL database
+    #: there, not even read-only: it needs to create ``catalog.db-shm`` beside it).
+    catalog_file: Path | None = None
 
     @classmethod
     def resolve(cls, home: str | os.PathLike[str] | None = None) -> LakehousePaths:
@@ -38,7 +42,7 @@ class LakehousePaths:
 
     @property
     def catalog_db(self) -> Path:
-        return self.home / "catalog.db"
+        return self.catalog_file or self.home / "catalog.db"
 
     @property
     def reports(self) -> Path:
@@ -46,5 +50,6 @@ class LakehousePaths:
 
     def ensure(self) -> LakehousePaths:
         for directory in (self.home, self.bronze, self.warehouse, self.reports):
-            directory.mkdir(parents=True, exist_ok=True)
+            if not directory.is_dir():  # an existing home is not touched (it may be read-only)
+                directory.mkdir(parents=True, exist_ok=True)
         return self

@@ -32,6 +32,7 @@ from catalog.bronze.layout import (
     BronzeStore,
     Manifest,
     ManifestExistsError,
+    ManifestInvalidError,
     ManifestPart,
     Source,
     envelope_key,
@@ -140,7 +141,19 @@ def ingest_day(
     read followers for, :class:`~ingest.errors.NoArtistsFoundError` when
     Spotify knows none of the ids, and the client's errors when Spotify fails.
     """
-    existing = store.read_manifest(day)
+    try:
+        existing = store.read_manifest(day)
+    except ManifestInvalidError as e:
+        if not force:
+            raise ManifestInvalidError(
+                f"{e}: the day's manifest is damaged; re-ingest {day.isoformat()} with --force "
+                "(its bytes are kept beside it)"
+            ) from e
+        # A forced re-ingest is the way out of a damaged manifest: its bytes are kept beside
+        # it (never deleted), and this run's manifest replaces it.
+        kept = store.set_aside_unreadable_manifest(day)
+        log.warning("%s: unreadable manifest kept as %s; replacing it", day.isoformat(), kept)
+        existing = None
     if existing is not None and not force:
         # Answered from the manifest whatever the day's date: a re-run or a backfill of a
         # past day (the state machine ingests every day it loads) asks Spotify nothing, so

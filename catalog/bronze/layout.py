@@ -14,6 +14,7 @@ overwritten or deleted: a re-run writes a new ``run_id=`` folder beside the old 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from abc import ABC, abstractmethod
@@ -65,6 +66,12 @@ def manifest_key(day: date) -> str:
 
 def part_key(day: date, run_id: str, index: int) -> str:
     return f"{day_prefix(day)}/run_id={run_id}/part-{index:05d}.json"
+
+
+def unreadable_manifest_key(day: date, raw: bytes) -> str:
+    """Where the bytes of an unreadable manifest are kept when a forced re-ingest replaces
+    it: beside it, named by their sha256 (the same bytes are kept once)."""
+    return f"{day_prefix(day)}/_manifest.unreadable-{sha256_hex(raw)[:16]}.json"
 
 
 def envelope_key(part: str) -> str:
@@ -170,12 +177,42 @@ class BronzeStore(ABC):
         on S3, as ``_manifest.<completed_at>.json`` locally)."""
 
     def read_manifest(self, day: date) -> Manifest | None:
-        """The day's manifest, or ``None`` when the day is incomplete (never transformed)."""
+        """The day's manifest, or ``None`` when the day is incomplete (never transformed).
+
+        :class:`ManifestInvalidError` when it exists but cannot be read as one (a disk fault,
+        a hand edit): ``ingest --force`` replaces it (:meth:`set_aside_unreadable_manifest`).
+        """
+        key = manifest_key(day)
+        try:
+            raw = self.get(key)
+        except FileNotFoundError:
+            return None
+        try:
+            return Manifest.from_json(raw)
+        except ManifestInvalidError as e:
+            raise ManifestInvalidError(f"{e} ({self.location.rstrip('/')}/{key})") from e
+
+    def set_aside_unreadable_manifest(self, day: date) -> str | None:
+        """Copy the bytes of ``day``'s manifest beside it when they are not a manifest, so a
+        forced re-ingest may replace it without losing them; the copy's key, or ``None``
+        when the manifest is absent or readable (nothing to keep aside).
+
+        The copy is written like a part (never overwriting; the same bytes are kept once)
+        and nothing is deleted. On S3 the read also records the ETag that the replace's
+        ``If-Match`` is conditional on, so bytes changed since are never clobbered.
+        """
         try:
             raw = self.get(manifest_key(day))
         except FileNotFoundError:
             return None
-        return Manifest.from_json(raw)
+        try:
+            Manifest.from_json(raw)
+        except ManifestInvalidError:
+            keep = unreadable_manifest_key(day, raw)
+            with contextlib.suppress(PartExistsError):  # kept by an earlier attempt
+                self.put_new(keep, raw)
+            return keep
+        return None
 
     def read_part(self, part: ManifestPart) -> bytes:
         """Read a manifest-listed part and check it is the one the manifest vouches for."""

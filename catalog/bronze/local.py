@@ -10,6 +10,7 @@ from catalog.bronze.layout import (
     BronzeStore,
     Manifest,
     ManifestExistsError,
+    ManifestInvalidError,
     PartExistsError,
     manifest_key,
 )
@@ -71,9 +72,15 @@ class LocalBronzeStore(BronzeStore):
                 ) from e
             return
         if path.exists():
-            previous = Manifest.from_json(path.read_bytes())
-            stamp = previous.completed_at.replace(":", "").replace("-", "")
-            keep = path.with_name(f"_manifest.{stamp}.{previous.run_id}.json")
-            if not keep.exists():
-                os.link(path, keep)  # the local stand-in for S3 versioning
+            try:
+                previous = Manifest.from_json(path.read_bytes())
+            except ManifestInvalidError:
+                # Not a manifest (a disk fault, a hand edit): its bytes are kept beside it
+                # under their sha256, then it is replaced like any other.
+                self.set_aside_unreadable_manifest(manifest.snapshot_date)
+            else:
+                stamp = previous.completed_at.replace(":", "").replace("-", "")
+                keep = path.with_name(f"_manifest.{stamp}.{previous.run_id}.json")
+                if not keep.exists():
+                    os.link(path, keep)  # the local stand-in for S3 versioning
         write_atomically(path, body, temporary_prefix=".tmp-manifest-")

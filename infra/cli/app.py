@@ -140,6 +140,17 @@ def paths_of(ctx: typer.Context) -> LakehousePaths:
     return paths
 
 
+def read_paths_of(ctx: typer.Context) -> LakehousePaths:
+    """The home for a command that only reads it: on a home this user cannot write, with a
+    private copy of its catalog (:func:`infra.local.home.for_reading`), removed when the
+    command ends."""
+    from infra.local.home import for_reading
+
+    paths, done = for_reading(paths_of(ctx))
+    ctx.call_on_close(done)
+    return paths
+
+
 # stderr ---------------------------------------------------------------------------------------
 
 #: The packages whose INFO records ``-v`` shows; other libraries show WARNING and up only.
@@ -280,3 +291,8 @@ def _global(
             param_hint=f"--home / {HOME_ENV}",
         )
     ctx.obj = paths
+    chosen_home[:] = [paths]
+
+
+#: The home of the command being run, for reasons given after it failed (infra.cli.main).
+chosen_home: list[LakehousePaths] = []

@@ -27,7 +27,7 @@ from infra.cli.app import held_logs, reset_logging
 
 #: The modules of ``infra.cli.commands`` whose import registers their commands on the app, in
 #: the order the help lists them.
-COMMAND_MODULES = ("query", "chart", "cost", "transform", "demo", "ingest")
+COMMAND_MODULES = ("query", "chart", "cost", "transform", "demo", "ingest", "repair")
 #: Commands one module serves alone, imported without the others: ``query`` is a short
 #: process whose time is mostly imports. Any other command, or none (``--help``), registers
 #: all; that stays cheap because command modules import the pipeline's modules (glue,
@@ -107,6 +107,31 @@ def _stdout_gone() -> NoReturn:
     _fail("stdout was closed before the output was written (a pipe's reader exited)", 1)
 
 
+#: What SQLite says of a file that is not (or no longer) a database.
+_DAMAGED = ("malformed", "not a database", "file is encrypted")
+
+
+def _damaged_catalog(error: BaseException) -> str | None:
+    """The reason for a catalog SQLite cannot read, with the way out; None for other errors.
+
+    SQLAlchemy wraps the ``sqlite3.DatabaseError`` (as ``orig`` and as the cause)."""
+    import sqlite3
+
+    from catalog.iceberg.repair import catalog_damaged_reason
+    from catalog.paths import LakehousePaths
+
+    seen: BaseException | None = error
+    while seen is not None:
+        found = getattr(seen, "orig", None) or seen
+        if isinstance(found, sqlite3.DatabaseError) and any(
+            text in str(found) for text in _DAMAGED
+        ):
+            paths = cli_app.chosen_home[0] if cli_app.chosen_home else LakehousePaths.resolve()
+            return catalog_damaged_reason(paths, found)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _reason(error: Exception) -> str:
     """The reason line of an unexpected exception, with the next step where one is known."""
     module = type(error).__module__
@@ -121,6 +146,9 @@ def _reason(error: Exception) -> str:
             "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY to use AWS, or use the local engine"
         )
+    damaged = _damaged_catalog(error)
+    if damaged is not None:
+        return damaged
     if isinstance(error, OSError) and error.filename is not None:
         return (
             f"{error.strerror or name}: {error.filename} ({name}); check that path (a home "

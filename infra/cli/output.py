@@ -19,8 +19,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from glue.transform import TransformResult
@@ -83,18 +85,23 @@ def json_records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[
 
 
 def _cell(value: Any) -> str:
+    """A value as a table shows it: exactly (no thousands separators, so a snapshot id can
+    be pasted into ``FOR VERSION AS OF``; no rounding), lists and objects as JSON."""
     value = plain(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, list | dict):
-        return json.dumps(value)
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _text(value: str) -> Text:
+    """Literal text: rich reads no markup (``[/x]``) and no emoji codes (``:x:``) in it."""
+    return Text(value, no_wrap=False, overflow="fold")
 
 
 #: Width of tables written to a file or pipe (rich would otherwise cut them at 80 columns).
@@ -132,13 +139,41 @@ def render(
             )
         print(buffer.getvalue(), end="")
     else:
-        table = Table(title=title, show_lines=False)
+        cells = [[_cell(v) for v in row] for row in rows]
+        if _natural_width(names, cells) > console.width:
+            _print_vertical(console, names, cells, title)
+            return
+        table = Table(title=_text(title) if title else None, show_lines=False)
         for name, sample in zip(names, rows[0] if rows else [None] * len(names), strict=True):
             numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
-            table.add_column(name, justify="right" if numeric else "left")
-        for row in rows:
-            table.add_row(*(_cell(v) for v in row))
+            table.add_column(_text(name), justify="right" if numeric else "left", overflow="fold")
+        for row_cells in cells:
+            table.add_row(*(_text(c) for c in row_cells))
         console.print(table)
+
+
+def _natural_width(names: Sequence[str], cells: Sequence[Sequence[str]]) -> int:
+    """The width a table needs to show every value whole on one line (borders included)."""
+    widths = [cell_len(n) for n in names]
+    for row in cells:
+        for i, cell in enumerate(row):
+            longest = max((cell_len(line) for line in cell.splitlines() or [""]), default=0)
+            widths[i] = max(widths[i], longest)
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _print_vertical(
+    console: Console, names: Sequence[str], cells: Sequence[Sequence[str]], title: str | None
+) -> None:
+    """Rows too wide for the terminal, one ``name | value`` line per column (as ``psql -x``):
+    every value whole, never cut to fit."""
+    if title:
+        console.print(_text(title), soft_wrap=True)
+    pad = max((cell_len(n) for n in names), default=0)
+    for number, row in enumerate(cells, start=1):
+        console.print(Text(f"-[ RECORD {number} ]-"), soft_wrap=True)
+        for name, cell in zip(names, row, strict=True):
+            console.print(Text(f"{name.ljust(pad)} | {cell}"), soft_wrap=True)
 
 
 # progress on stderr ---------------------------------------------------------------------------

@@ -201,7 +201,21 @@ def _jars_check(jars: Callable[[], list[Path]] | None) -> Check:
 
 
 def _catalog_check(paths: LakehousePaths) -> Check:
+    from catalog.iceberg.repair import unknown_tables
+
     db = paths.catalog_db
+    try:
+        lost = unknown_tables(paths)
+    except LakehouseError as e:
+        return Check("catalog", "fail", str(e))
+    if lost:
+        names = ", ".join(t.qualified_name for t in lost)
+        return Check(
+            "catalog",
+            "fail",
+            f"the warehouse holds table(s) {db} does not know ({names}): loads are refused "
+            f"until `spotify-lakehouse --home {paths.home} repair-catalog` registers them",
+        )
     if not db.exists():
         return Check("catalog", "warn", f"{db} not created yet (the first transform creates it)")
     try:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from catalog.bronze.local import LocalBronzeStore
 from catalog.errors import LakehouseError
 from catalog.iceberg.lease import write_lease
+from catalog.iceberg.repair import require_known_tables
 from catalog.paths import LakehousePaths
 from glue.transform import JobContext, TransformResult, transform_day
 from infra.local.spotify import SpotifyFetch, open_connection
@@ -231,6 +232,9 @@ class LocalPipeline:
         return self._context
 
     def _load(self, day: date) -> TransformResult:
+        # A lost catalog (``rm catalog.db*``) would make this load start a new history
+        # beside the warehouse's tables: refused until ``repair-catalog`` registers them.
+        require_known_tables(self.paths)
         with write_lease(self.paths, "write"):
             return transform_day(
                 lambda: self.spark, LocalBronzeStore(self.paths.bronze), day, self.context

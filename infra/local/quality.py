@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING, Final
 
 from catalog.paths import LakehousePaths
 from expectations.results import RunSummary
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
 
 
 def latest_quality_runs(paths: LakehousePaths, day: date | None = None) -> list[RunSummary]:
@@ -21,7 +25,60 @@ def latest_quality_runs(paths: LakehousePaths, day: date | None = None) -> list[
     from catalog.iceberg.profiles import local_catalog
     from expectations.persist import latest_runs
 
-    return latest_runs(local_catalog(paths), day)
+    catalog = local_catalog(paths)
+    return unloaded_runs_failed(catalog, latest_runs(catalog, day))
+
+
+#: What a passing run whose load never committed lists among its failures.
+NOT_LOADED: Final = "load_not_committed"
+
+
+def unloaded_runs_failed(catalog: Catalog, runs: list[RunSummary]) -> list[RunSummary]:
+    """``runs`` with a passing day that silver never loaded turned into a failure.
+
+    The job records its data-quality run before it MERGEs: a run killed in between (SIGKILL,
+    a full disk) leaves a passing run for a day silver does not have. Such a day is listed
+    as failed (``load_not_committed``: run ``transform`` again), never as a success. A day
+    counts as loaded when a silver commit or tag names it or silver holds rows of it, so a
+    re-run that changed nothing (no commit) stays a success.
+    """
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    from catalog.iceberg.tables import ARTISTS_SILVER
+
+    suspects = [r for r in runs if r.success and r.evaluated_rows > r.quarantined_rows]
+    if not suspects:
+        return runs
+    try:
+        silver = catalog.load_table(ARTISTS_SILVER.identifier)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        silver = None
+    named: set[str] = set()
+    if silver is not None:
+        for snapshot in silver.metadata.snapshots:
+            summary = snapshot.summary.additional_properties if snapshot.summary else {}
+            named.add(str(summary.get("snapshot_date", "")))
+        named |= {name.removeprefix("snapshot-") for name in silver.metadata.refs}
+
+    def loaded(day: date) -> bool:
+        if day.isoformat() in named:
+            return True
+        if silver is None or silver.current_snapshot() is None:
+            return False
+        rows = silver.scan(row_filter=f"snapshot_date = '{day.isoformat()}'", limit=1)
+        return len(rows.to_arrow()) > 0
+
+    unloaded = {r.snapshot_date for r in suspects if not loaded(r.snapshot_date)}
+    return [
+        replace(
+            r,
+            success=False,
+            failed_expectations=[*r.failed_expectations, NOT_LOADED],
+        )
+        if r.snapshot_date in unloaded
+        else r
+        for r in runs
+    ]
 
 
 @dataclass(frozen=True)

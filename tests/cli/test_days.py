@@ -168,6 +168,7 @@ def test_the_earliest_day_is_configurable(
         2,
         "2019-12-31 is before the earliest day 2020-01-01",
     )
+    (tmp_path / "home").mkdir()  # quality never creates a home (a missing one is exit 1)
     succeeded(_quality("2020-01-01", tmp_path, monkeypatch, capsys), "no data-quality runs")
 
 

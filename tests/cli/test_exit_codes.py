@@ -630,6 +630,22 @@ MATRIX: Final = [
         lambda w: w.cli("--home", w.fresh, "views", "deploy", "--engine", "athena"),
         ATHENA,
     ),
+    # repair-catalog (its recovery of a deleted catalog: tests/cli/test_day_two.py)
+    Row(
+        "repair-catalog",
+        0,
+        "nothing-to-repair",
+        lambda w: w.cli("--home", w.tmp, "repair-catalog", "--format", "json"),
+        then=_json_rows(0),
+    ),
+    Row("repair-catalog", 2, "extra-argument", lambda w: w.main("repair-catalog", "spotify")),
+    Row(
+        "repair-catalog",
+        1,
+        "corrupt-catalog",
+        lambda w: w.cli("--home", w.corrupt(), "repair-catalog"),
+        ("not a database", "backup"),
+    ),
     # import-legacy
     Row("import-legacy", 0, "one-day", _import_a_legacy_day, ('"status": "imported"',)),
     Row("import-legacy", 2, "no-source", lambda w: w.main("--home", w.fresh, "import-legacy")),

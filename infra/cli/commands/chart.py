@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from infra.cli.app import EngineOption, app, day_option, paths_of
+from infra.cli.app import EngineOption, app, day_option, read_paths_of
 from infra.cli.output import console
 
 
@@ -34,7 +34,7 @@ def chart(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--out") from e
     files = write_chart(
-        open_engine(engine, paths_of(ctx)),
+        open_engine(engine, read_paths_of(ctx)),
         out,
         top=top,
         days=days,

@@ -6,13 +6,17 @@ table reader), not for maintenance or the catalog profiles of other commands.
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
 import typer
 
+from catalog.errors import LakehouseError
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
-from infra.cli.app import EngineOption, FormatOption, app, day_option, paths_of
+from infra.cli.app import EngineOption, FormatOption, app, day_option, paths_of, read_paths_of
 from infra.cli.output import OutputFormat, console, render
 
 views_app = typer.Typer(help="The views defined in views/sql.", no_args_is_help=True)
@@ -40,8 +44,31 @@ def query(
     from views.sqlfiles import QUERY_LIBRARY, load_sql
 
     text = load_sql(sql) if sql.strip() in QUERY_LIBRARY else sql
-    result = open_engine(engine, paths_of(ctx)).execute(text, as_of=as_of)
+    if text is sql:
+        _refuse_unknown_query_name(sql, QUERY_LIBRARY)
+    result = open_engine(engine, read_paths_of(ctx)).execute(text, as_of=as_of)
     render(result.columns, result.rows, fmt)
+
+
+class UnknownQueryNameError(LakehouseError):
+    """A bare word that is not a library query (a typo of one, most likely)."""
+
+
+def _refuse_unknown_query_name(sql: str, library: Mapping[str, str]) -> None:
+    """A single word is not SQL: refuse it naming the library queries it is close to."""
+    word = sql.strip()
+    if not _NAME.fullmatch(word):
+        return
+    close = difflib.get_close_matches(word, list(library), n=3, cutoff=0.6)
+    if close:
+        hint = "did you mean " + " or ".join(f"`spotify-lakehouse query {c}`" for c in close) + "?"
+    else:
+        hint = f"the library queries are {', '.join(sorted(library))}"
+    raise UnknownQueryNameError(f"{word!r} is neither SQL nor a library query: {hint}")
+
+
+#: A bare name, as library queries are called (``top_gainers_7d``).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @app.command()
@@ -53,7 +80,7 @@ def snapshots(ctx: typer.Context, fmt: FormatOption = OutputFormat.table) -> Non
     from catalog.iceberg.tables import ARTISTS_SILVER
     from catalog.iceberg.timetravel import TableNotLoadedError, load_snapshots
 
-    paths = paths_of(ctx)
+    paths = read_paths_of(ctx)
     name = ".".join(ARTISTS_SILVER.identifier)
     not_loaded = TableNotLoadedError(
         f"no table {name} in {paths.home}: nothing has been loaded there yet. Run "
@@ -77,6 +104,10 @@ def views_deploy(ctx: typer.Context, engine: EngineOption = "local") -> None:
     from views.open_engine import open_catalog, open_engine
 
     paths = paths_of(ctx)
+    if engine == "local":  # creating the tables anew would fork the lost ones' history
+        from catalog.iceberg.repair import require_known_tables
+
+        require_known_tables(paths)
     for name in deploy_views(open_engine(engine, paths), open_catalog(engine, paths)):
         console.print(f"deployed {name} ({engine})")
 
@@ -100,11 +131,19 @@ def maintain(
 ) -> None:
     """Expire snapshots (keeping daily tags within retention), compact, remove orphans."""
     from catalog.iceberg.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS, maintain_local
+    from catalog.iceberg.repair import require_known_tables
+    from infra.local.home import require_home
+
+    paths = paths_of(ctx)
+    require_home(paths, "maintain")  # a typo in --home must not create a new home
+    # Without the catalog's record of the tables, orphan removal would take their files for
+    # garbage: repair-catalog first.
+    require_known_tables(paths)
 
     if snapshot_retention_days is None:
         snapshot_retention_days = DEFAULT_SNAPSHOT_RETENTION_DAYS
     results = maintain_local(
-        paths_of(ctx),
+        paths,
         snapshot_retention_days=snapshot_retention_days,
         tag_retention_days=tag_retention_days,
         compact=compact,

@@ -19,6 +19,7 @@ from infra.cli.app import (
     app,
     day_option,
     paths_of,
+    read_paths_of,
     utc_today,
 )
 from infra.cli.output import OutputFormat, console, progress_lines, render
@@ -68,9 +69,11 @@ def quality(
 ) -> None:
     """The latest data-quality run of each day: verdict, failures, quarantine, report."""
     from expectations.results import RunSummary
+    from infra.local.home import require_home
     from infra.local.quality import latest_quality_runs
 
-    paths = paths_of(ctx)
+    require_home(paths_of(ctx), "report on")  # a typo in --home is an error, not "no runs"
+    paths = read_paths_of(ctx)
     runs = latest_quality_runs(paths, day)
     if not runs and fmt is OutputFormat.table:
         where = f"for {day.isoformat()} " if day else ""
