@@ -396,7 +396,7 @@ def run_local(arguments: JobArguments) -> dict[str, Any]:
 
     paths = LakehousePaths.resolve(arguments.home)
     if arguments.action == "maintain":
-        from catalog.iceberg.maintenance import maintain_local
+        from catalog.runtime.maintenance import maintain_local
 
         done = maintain_local(
             paths, tag_retention_days=arguments.tag_retention_days, today=arguments.today

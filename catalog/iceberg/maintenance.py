@@ -29,9 +29,10 @@ One pass over each table, in this order:
 A write in flight has uploaded data files that no snapshot references *yet*: they look like
 orphans. Two guards: the age floor (a Glue run or a local day load takes minutes, never a
 day), and, on one machine, the lakehouse lease (:func:`write_lease`): writers hold it shared,
-maintenance exclusive and without waiting, so :func:`maintain_local` refuses to start while a
-write runs (:class:`WriteInProgressError`) and a write waits for maintenance. On AWS the
-maintenance run is the Glue job itself (``--action maintain``) and the job's
+maintenance exclusive and without waiting, so
+:func:`catalog.runtime.maintenance.maintain_local` refuses to start while a write runs
+(:class:`WriteInProgressError`) and a write waits for maintenance. On AWS the maintenance
+run is the Glue job itself (``--action maintain``) and the job's
 ``MaxConcurrentRuns=1`` serializes it against the daily transform (docs/maintenance.md).
 
 Athena's ``VACUUM`` must never run on these tables: it expires by age only (5 days by default)
@@ -46,12 +47,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from catalog.errors import LakehouseError
-from catalog.iceberg.lease import write_lease
 from catalog.iceberg.profiles import CATALOG_NAME
 from catalog.iceberg.tables import NAMESPACE, TABLES
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
 from catalog.iceberg.tags.with_spark import upkeep_load_tags
-from catalog.paths import LakehousePaths
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -95,8 +94,8 @@ def maintain(
 
     ``today`` (UTC) anchors the tag retention; ``snapshot_retention_days=0`` expires every
     snapshot no ref needs. Tables that do not exist yet are skipped. The caller makes sure
-    no write runs (:func:`maintain_local` takes the lease; on AWS the Glue job's
-    concurrency of one does).
+    no write runs (:func:`catalog.runtime.maintenance.maintain_local` takes the lease; on AWS
+    the Glue job's concurrency of one does).
     """
     if snapshot_retention_days < 0:
         raise ValueError(f"snapshot_retention_days must be >= 0, got {snapshot_retention_days}")
@@ -139,30 +138,6 @@ def maintain(
             )
         )
     return results
-
-
-def maintain_local(
-    paths: LakehousePaths,
-    *,
-    spark: SparkSession | None = None,
-    snapshot_retention_days: int = DEFAULT_SNAPSHOT_RETENTION_DAYS,
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
-    compact: bool = True,
-    today: date | None = None,
-) -> list[TableMaintenance]:
-    """:func:`maintain` on one home, holding its lease exclusively (the CLI's ``maintain``)."""
-    with write_lease(paths, "maintain"):
-        if spark is None:
-            from catalog.runtime.spark import build_local_session
-
-            spark = build_local_session(paths, app_name="spotify-lakehouse-maintain")
-        return maintain(
-            spark,
-            snapshot_retention_days=snapshot_retention_days,
-            tag_retention_days=tag_retention_days,
-            compact=compact,
-            today=today,
-        )
 
 
 def _compact(spark: SparkSession, catalog: str, name: str) -> tuple[int, int]:

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from catalog.iceberg.lease import WriteInProgressError, write_lease
-from catalog.iceberg.maintenance import maintain, maintain_local
+from catalog.iceberg.maintenance import maintain
 from catalog.iceberg.profiles import local_catalog
 from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
 from catalog.iceberg.tags import tag_retained
 from catalog.iceberg.tags.with_spark import commit_times
 from catalog.iceberg.timetravel import NoSnapshotAsOfError, load_tags
+from catalog.runtime.maintenance import maintain_local
 from tests.conftest import SparkLakehouse
 from tests.views.conftest import Artist, SilverWriter
 from views.local import LocalEngine

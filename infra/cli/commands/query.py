@@ -130,8 +130,9 @@ def maintain(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Expire snapshots (keeping daily tags within retention), compact, remove orphans."""
-    from catalog.iceberg.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS, maintain_local
+    from catalog.iceberg.maintenance import DEFAULT_SNAPSHOT_RETENTION_DAYS
     from catalog.iceberg.repair import require_known_tables
+    from catalog.runtime.maintenance import maintain_local
     from infra.local.home import require_home
 
     paths = paths_of(ctx)
