@@ -699,7 +699,7 @@ def test_glue_conf_is_built_from_the_job_and_runtime_definitions(
 def test_ingest_retries_only_what_retrying_can_fix(synthesized: Synthesized) -> None:
     """The handler raises NonRetryableIngestError for permanent failures (Lambda's errorType
     is the class name): a MaxAttempts 0 retrier ahead of the States.TaskFailed wildcard."""
-    from infra.cdk.orchestration import PERMANENT_INGEST_ERRORS
+    from infra.cdk.orchestration.outcomes import PERMANENT_INGEST_ERRORS
     from ingest import handler
     from ingest.errors import BackdatedRefusedError, NoArtistsFoundError
 

@@ -22,14 +22,9 @@ from ingest.errors import (
     SecretError,
     SettingsError,
 )
-from ingest.handler import (
-    LOGGED_PACKAGES,
-    SERVICE_NAME,
-    InvalidEventError,
-    handler,
-    logger,
-    route_package_logs,
-)
+from ingest.handler import handler
+from ingest.invocation import InvalidEventError
+from ingest.lambda_logs import LOGGED_PACKAGES, SERVICE_NAME, logger, route_package_logs
 from ingest.roster import Roster
 from ingest.simulator.artists import followers
 from ingest.simulator.server import SpotifySimulator

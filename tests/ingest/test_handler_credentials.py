@@ -19,14 +19,9 @@ import pytest
 from botocore.stub import Stubber
 
 from ingest.errors import SecretError, SecretValueMissingError, SettingsError
-from ingest.handler import (
-    LOGGED_PACKAGES,
-    SERVICE_NAME,
-    HandlerConfig,
-    IngestEvent,
-    handler,
-    ingest_for_lambda,
-)
+from ingest.handler import handler, ingest_for_lambda
+from ingest.invocation import HandlerConfig, IngestEvent
+from ingest.lambda_logs import LOGGED_PACKAGES, SERVICE_NAME
 from ingest.simulator.server import SpotifySimulator
 from ingest.status import IngestStatus
 from tests.conftest import FROZEN_TODAY

@@ -29,12 +29,10 @@ from infra.cdk.constructs.load_job import LoadJob
 from infra.cdk.constructs.logs import retained_log_group
 from infra.cdk.constructs.query import QueryWorkGroup
 from infra.cdk.constructs.storage import LakehouseStorage
-from infra.cdk.orchestration import (
-    PipelineParts,
-    freshness_definition,
-    maintenance_definition,
-    pipeline_definition,
-)
+from infra.cdk.orchestration.freshness import freshness_definition
+from infra.cdk.orchestration.maintenance import maintenance_definition
+from infra.cdk.orchestration.parts import PipelineParts
+from infra.cdk.orchestration.pipeline import pipeline_definition
 from infra.stack_settings import DEFAULT_SETTINGS, GOLD_VIEW, StackSettings
 
 #: A backfill of a year (12 chunk runs of minutes each, plus the ingest of each day) fits,
