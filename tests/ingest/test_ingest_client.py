@@ -30,7 +30,8 @@ from ingest.simulator.faults import (
     Slow,
     TokenExpired,
 )
-from ingest.simulator.server import RecordedRequest, SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
+from ingest.simulator.state import RecordedRequest
 from tests.ingest.conftest import FakeTime
 
 MakeClient = Callable[..., SpotifyClient]

@@ -45,7 +45,8 @@ from ingest.pipeline import ingest_day
 from ingest.retry import RetryPolicy
 from ingest.roster import Roster, synthetic_artists
 from ingest.simulator.faults import RateLimited
-from ingest.simulator.server import RecordedRequest, SpotifySimulator
+from ingest.simulator.server import SpotifySimulator
+from ingest.simulator.state import RecordedRequest
 from tests.perf.figures import RESULTS, ratio, write_figures
 
 ARTISTS = 10_000
