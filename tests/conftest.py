@@ -92,7 +92,9 @@ def lakehouse(spark: SparkSession, spark_home: LakehousePaths) -> SparkLakehouse
     spark.catalog.clearCache()
     for name in TABLES:
         spark.sql(f"DROP TABLE IF EXISTS {CATALOG_NAME}.{NAMESPACE}.{name} PURGE")
-    for directory in (spark_home.bronze, spark_home.reports):
+    # PURGE deletes what the table's last metadata lists; older metadata files may stay,
+    # and a warehouse holding tables the catalog does not know refuses every write.
+    for directory in (spark_home.bronze, spark_home.reports, spark_home.warehouse):
         shutil.rmtree(directory, ignore_errors=True)
     spark_home.ensure()
     return SparkLakehouse(spark_home, spark)

@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from catalog.iceberg.tables import NAMESPACE
 from views.errors import QueryError
+from views.tables import local_path
 from views.trino_types import iceberg_type
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
     from pyiceberg.types import IcebergType
 
-_FILE_SCHEME = "file://"
 #: Planned files by (metadata file, snapshot, filter), most recent last. A snapshot's
 #: files never change (its manifests are immutable, and so is the metadata file naming
 #: it), so a process that queries again (``demo``, the dashboard, a notebook) re-plans
@@ -104,10 +104,10 @@ def plan_read(
         tasks = list(scan.plan_files())
     except (OSError, ValueError) as e:
         raise _unreadable(relation, e) from e
-    local = all(t.file.file_path.startswith((_FILE_SCHEME, "/")) for t in tasks)
-    if not local or any(t.delete_files for t in tasks):
+    paths = [local_path(t.file.file_path) for t in tasks]
+    if None in paths or any(t.delete_files for t in tasks):
         return PlannedRead(relation, schema, until=until, arrow=_to_arrow(scan, relation))
-    files = tuple(t.file.file_path.removeprefix(_FILE_SCHEME) for t in tasks)
+    files = tuple(path for path in paths if path is not None)
     _PLANS[key] = files
     while len(_PLANS) > _PLANS_KEPT:
         _PLANS.popitem(last=False)

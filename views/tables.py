@@ -28,6 +28,7 @@ from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.metadata import TableMetadata
     from pyiceberg.typedef import Identifier
 
-_FILE_SCHEME = "file://"
+_FILE_SCHEME = "file"
 
 
 class TableSource(Protocol):
@@ -73,11 +74,18 @@ def load_table(catalog: TableSource, name: str, *, hint: str) -> Table:
         ) from e
 
 
-def _local_path(location: str) -> str | None:
-    if location.startswith(_FILE_SCHEME):
-        return location.removeprefix(_FILE_SCHEME)
+def local_path(location: str) -> str | None:
+    """The local path of an Iceberg file location, or ``None`` when it is not on this machine.
+
+    Both spellings of a file URI occur: ``file:///tmp/x`` (pyiceberg) and ``file:/tmp/x``
+    (Hadoop's ``Path``, which Spark's writers use); a bare absolute path is local too. The
+    path is taken as written, never percent-decoded: Iceberg records paths unencoded.
+    """
     if location.startswith("/"):
         return location
+    parts = urlsplit(location)
+    if parts.scheme == _FILE_SCHEME and parts.netloc in ("", "localhost"):
+        return parts.path
     return None
 
 
@@ -104,7 +112,7 @@ class LocalFileIO(FileIO):
     """
 
     def new_input(self, location: str) -> InputFile:
-        path = _local_path(location)
+        path = local_path(location)
         if path is None:
             raise ValueError(f"not a local file: {location}")
         return _LocalInputFile(location, path)
@@ -179,9 +187,9 @@ def _table(identifier: Identifier, metadata_location: str) -> Table:
     from pyiceberg.serializers import FromInputFile
     from pyiceberg.table import Table
 
-    if _local_path(metadata_location) is not None:
+    if local_path(metadata_location) is not None:
         metadata = _metadata(metadata_location)
-        local_data = _local_path(metadata.location) is not None
+        local_data = local_path(metadata.location) is not None
         table_io = _LOCAL_IO if local_data else load_file_io(location=metadata.location)
     else:
         io = load_file_io(location=metadata_location)
