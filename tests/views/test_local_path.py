@@ -10,13 +10,13 @@ from views.tables import local_path
 @pytest.mark.parametrize(
     ("location", "path"),
     [
-        ("file:///tmp/w/a.parquet", "/tmp/w/a.parquet"),  # pyiceberg
-        ("file:/tmp/w/a.parquet", "/tmp/w/a.parquet"),  # Hadoop's Path (Spark's writers)
-        ("file://localhost/tmp/w/a.parquet", "/tmp/w/a.parquet"),
-        ("/tmp/w/a.parquet", "/tmp/w/a.parquet"),
-        ("file:/tmp/w/a%20b.parquet", "/tmp/w/a%20b.parquet"),  # never percent-decoded
+        ("file:///data/w/a.parquet", "/data/w/a.parquet"),  # pyiceberg
+        ("file:/data/w/a.parquet", "/data/w/a.parquet"),  # Hadoop's Path (Spark's writers)
+        ("file://localhost/data/w/a.parquet", "/data/w/a.parquet"),
+        ("/data/w/a.parquet", "/data/w/a.parquet"),
+        ("file:/data/w/a%20b.parquet", "/data/w/a%20b.parquet"),  # never percent-decoded
         ("s3://bucket/w/a.parquet", None),
-        ("file://otherhost/tmp/w/a.parquet", None),
+        ("file://otherhost/data/w/a.parquet", None),
         ("w/a.parquet", None),
     ],
 )
