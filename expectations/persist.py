@@ -7,15 +7,21 @@ AWS) are pyiceberg catalogs, so the same code runs in both places.
 
 * Quarantine: a re-run *replaces* the day's rows (one overwrite commit), and makes no
   commit when they would not change, so re-running an unchanged day leaves no trace there.
+  A clean run of a day the table has no file of (every first load of a clean day) decides
+  that from metadata alone (:func:`catalog.iceberg.writes.day_has_files`): no scan.
 * Results: every run appends its rows: the history of checks is the point of the table.
+  Nothing is deleted or rewritten, ever: one append per run.
 Both commits carry ``snapshot_date``, ``run_id`` and ``validation_id`` in their snapshot
-summary, like silver (whose MERGE carries the first two).
+summary, like silver's loads.
 
 Time travel (ARCHITECTURE.md, "Time travel by snapshot date"): every Iceberg table resolves
 its own ``snapshot-D`` tags, so after each write of day D both tables get their tag, as the
-load-tag rule decides (:func:`catalog.iceberg.tags.rule.plan_side_table_tag`, applied by
-:func:`catalog.iceberg.tags.with_pyiceberg.tag_day`): it moves to the day's latest load, a
-day whose quarantine did not change still gets one, and a day beyond the tag retention none.
+load-tag rule decides: a write's tag goes into the write's own catalog commit
+(:func:`catalog.iceberg.writes.commit_with_tags`), so a day costs each table one commit; a
+day whose quarantine did not change still gets its tag there
+(:func:`catalog.iceberg.tags.rule.plan_side_table_tag`, applied by
+:func:`catalog.iceberg.tags.with_pyiceberg.tag_day`), and a day beyond the tag retention
+none.
 
 A commit whose outcome is unknown is settled by looking for the run's ``validation_id`` in
 the table's snapshot summaries before anything is redone (:mod:`catalog.iceberg.commits`),
@@ -25,16 +31,24 @@ so an append that did land is never appended twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.iceberg.commits import retry_on_conflict
 from catalog.iceberg.tables import ARTISTS_QUARANTINE, DQ_RESULTS
-from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE
+from catalog.iceberg.tags import (
+    DEFAULT_TAG_RETENTION_DAYS,
+    SUMMARY_RUN_ID,
+    SUMMARY_SNAPSHOT_DATE,
+    TagPlan,
+    plan_load_tag,
+)
 from catalog.iceberg.tags.with_pyiceberg import tag_day
+from catalog.iceberg.writes import commit_with_tags, day_has_files
 from expectations.report import render_report
 from expectations.results import QualityRun, RunSummary
 from expectations.store import ReportStore, report_key
@@ -43,7 +57,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
     from pyiceberg.expressions import BooleanExpression
-    from pyiceberg.table import Table
+    from pyiceberg.table import Table, Transaction
     from pyiceberg.table.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
@@ -112,51 +126,83 @@ def replace_quarantine(
     *,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
     today: date | None = None,
+    table: Table | None = None,
 ) -> bool:
     """Make the day's quarantine rows exactly this run's; returns whether it committed.
 
     Then ``snapshot-D`` is set on the quarantine table (``today``, UTC, default now, anchors
-    the tag retention).
+    the tag retention), in the same catalog commit when the rows changed. A clean run of a
+    day that has nothing there (every first load of a clean day) reads no data file: the
+    table's metadata says the day has no file, so there is nothing to compare or replace.
+    ``table``: the table as just read, used by the first attempt.
     """
     records = run.quarantine_records()
     properties = _properties(run)
     identifier = ARTISTS_QUARANTINE.identifier
+    day = run.snapshot_date
+    given = [table] if table is not None else []
+    last: list[Table] = []
 
     def attempt() -> bool:
-        table = catalog.load_table(identifier)
+        loaded = given.pop() if given else catalog.load_table(identifier)
+        last[:] = [loaded]
+        if not records and not day_has_files(loaded, day):
+            return False  # nothing of the day there, nothing to put there
         existing = (
-            table.scan(row_filter=_day(run.snapshot_date), selected_fields=_QUARANTINE_IDENTITY)
+            loaded.scan(row_filter=_day(day), selected_fields=_QUARANTINE_IDENTITY)
             .to_arrow()
             .to_pylist()
         )
         if _fingerprint(existing) == _fingerprint(records):
             return False
-        if records and not existing:
-            table.append(_arrow(table, records), snapshot_properties=properties)
-        elif records:
-            table.overwrite(
-                _arrow(table, records),
-                overwrite_filter=_day(run.snapshot_date),
-                snapshot_properties=properties,
-            )
-        else:
-            table.delete(_day(run.snapshot_date), snapshot_properties=properties)
-        return True
+
+        def stage(transaction: Transaction) -> None:
+            if records and not existing:
+                transaction.append(_arrow(loaded, records), snapshot_properties=properties)
+            elif records:
+                transaction.overwrite(
+                    _arrow(loaded, records),
+                    overwrite_filter=_day(day),
+                    snapshot_properties=properties,
+                )
+            else:
+                transaction.delete(_day(day), snapshot_properties=properties)
+
+        made = commit_with_tags(loaded, stage, _day_tag(day, tag_retention_days, today))
+        return made is not None
 
     def landed() -> bool | None:
         return True if _landed(catalog, identifier, run.validation_id) is not None else None
 
-    committed = retry_on_conflict(attempt, what=f"quarantine of {run.snapshot_date}", landed=landed)
-    tag_day(
-        catalog,
-        identifier,
-        run.snapshot_date,
-        summary=properties,
-        retention_days=tag_retention_days,
-        committed=committed,
-        today=today,
-    )
+    committed = retry_on_conflict(attempt, what=f"quarantine of {day}", landed=landed)
+    if not committed:
+        tag_day(
+            catalog,
+            identifier,
+            day,
+            summary=properties,
+            retention_days=tag_retention_days,
+            committed=False,
+            today=today,
+            table=last[0] if last else None,
+        )
     return committed
+
+
+def _day_tag(
+    day: date, retention_days: int, today: date | None
+) -> Callable[[int | None], list[TagPlan]]:
+    """The tag a commit of ``day`` on a quarantine or results table gets in that commit:
+    ``snapshot-D`` on it, unless the day is beyond the tag retention (then none)."""
+    anchor = today or datetime.now(UTC).date()
+
+    def plans(snapshot_id: int | None) -> list[TagPlan]:
+        if snapshot_id is None:
+            return []
+        plan = plan_load_tag(day, snapshot_id, retention_days, anchor)
+        return [plan] if plan is not None else []
+
+    return plans
 
 
 def append_results(
@@ -166,37 +212,38 @@ def append_results(
     *,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
     today: date | None = None,
+    table: Table | None = None,
 ) -> int:
     """Append the run's rows to ``spotify.dq_results`` (one per expectation), tag the day.
 
-    Returns the snapshot id of the append. A commit of unknown state is looked up by the
-    run's ``validation_id`` before it is redone, so the run's rows are never appended twice.
+    One catalog commit: the append and ``snapshot-D`` on it (every run's rows are kept: it
+    is an append, nothing is ever deleted). Returns the snapshot id of the append. A commit of
+    unknown state is looked up by the run's ``validation_id`` before it is redone, so the
+    run's rows are never appended twice. ``table``: the table as just read, used by the
+    first attempt.
     """
     records = run.dq_records(report)
     properties = _properties(run)
     identifier = DQ_RESULTS.identifier
+    given = [table] if table is not None else []
+    tags = _day_tag(run.snapshot_date, tag_retention_days, today)
 
     def attempt() -> int:
-        table = catalog.load_table(identifier)
-        table.append(_arrow(table, records), snapshot_properties=properties)
-        snapshot = run_snapshot(table, run.validation_id)
-        assert snapshot is not None  # the append just committed it
-        return snapshot.snapshot_id
+        loaded = given.pop() if given else catalog.load_table(identifier)
+        rows = _arrow(loaded, records)
 
-    snapshot_id = retry_on_conflict(
+        def stage(transaction: Transaction) -> None:
+            transaction.append(rows, snapshot_properties=properties)
+
+        made = commit_with_tags(loaded, stage, tags)
+        assert made is not None  # an append always makes a snapshot
+        return made
+
+    return retry_on_conflict(
         attempt,
         what=f"dq_results of {run.snapshot_date}",
         landed=lambda: _landed(catalog, identifier, run.validation_id),
     )
-    tag_day(
-        catalog,
-        identifier,
-        run.snapshot_date,
-        summary=properties,
-        retention_days=tag_retention_days,
-        today=today,
-    )
-    return snapshot_id
 
 
 def record_run(
@@ -207,18 +254,44 @@ def record_run(
     judged_rows: bool = True,
     tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
     today: date | None = None,
+    tables: Mapping[str, Table] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> QualityRun:
     """Write the report, then the quarantine (when rows were judged), then the results.
 
     ``judged_rows`` is false when bronze refused the day: its records were never judged,
     so the quarantine keeps what the last judging run put there (and its tags).
     ``tag_retention_days`` is how long the ``snapshot-D`` tags set on both tables are kept;
-    ``today`` (UTC, default now) anchors it: a day beyond it gets no tag.
+    ``today`` (UTC, default now) anchors it: a day beyond it gets no tag. ``tables``: the
+    tables as just read, by name (:func:`catalog.iceberg.tables.ensure_tables`), so they are
+    not read again; ``timings`` receives the seconds of each step (report, quarantine,
+    dq_results).
     """
+    tables = tables or {}
+    spent = timings if timings is not None else {}
+    started = time.perf_counter()
     location = reports.put(report_key(run.snapshot_date, run.run_id), render_report(run).encode())
+    spent["report"] = time.perf_counter() - started
     if judged_rows:
-        replace_quarantine(catalog, run, tag_retention_days=tag_retention_days, today=today)
-    append_results(catalog, run, location, tag_retention_days=tag_retention_days, today=today)
+        started = time.perf_counter()
+        replace_quarantine(
+            catalog,
+            run,
+            tag_retention_days=tag_retention_days,
+            today=today,
+            table=tables.get(ARTISTS_QUARANTINE.name),
+        )
+        spent["quarantine"] = time.perf_counter() - started
+    started = time.perf_counter()
+    append_results(
+        catalog,
+        run,
+        location,
+        tag_retention_days=tag_retention_days,
+        today=today,
+        table=tables.get(DQ_RESULTS.name),
+    )
+    spent["dq_results"] = time.perf_counter() - started
     log.info(
         "data quality %s run %s: %s, %d quarantined, report %s",
         run.snapshot_date,

@@ -124,6 +124,13 @@ def render_report(run: QualityRun) -> str:
     ]
     warned = [(c.row_id, c.artist_id, c.source_file, names, c.raw) for c, names in run.warned]
     refusal = f"<p class='fail'>{escape(run.refusal)}</p>" if run.refusal else ""
+    kept = (
+        f"<p class='meta'>Kept in silver from an earlier load of this day ({len(run.kept)}): "
+        f"{escape(', '.join(run.kept))}. Their new record failed validation, so the row "
+        "validated before stays as it was.</p>"
+        if run.kept
+        else ""
+    )
     failed = ", ".join(run.failed_expectations) or "none"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -143,6 +150,7 @@ def render_report(run: QualityRun) -> str:
 </tbody></table>
 {"".join(sections)}
 {_row_table("Quarantined rows (not loaded)", quarantined)}
+{kept}
 {_row_table("Loaded rows with warnings", warned)}
 </body></html>
 """

@@ -34,6 +34,9 @@ class QualityRun:
     warned: tuple[tuple[Candidate, tuple[str, ...]], ...] = ()
     #: A sentence for the report and the logs when the day was refused.
     refusal: str = ""
+    #: Artists whose record failed this run and who keep the row an earlier load of the day
+    #: put in silver (a re-load never removes a validated row for a failed one).
+    kept: tuple[str, ...] = ()
     report: str | None = field(default=None, compare=False)
     #: Set only on a run rebuilt from ``spotify.dq_results`` (:meth:`from_records`), whose
     #: quarantined rows are not loaded: the count its rows recorded.

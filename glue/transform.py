@@ -2,12 +2,20 @@
 
 bronze manifest -> bronze suite (parts present, sha256, counts, parse) -> candidate rows
 -> silver suite (pandas copy or Spark frame) -> quarantine + dq_results + HTML report
--> MERGE of the rows that passed -> tag.
+-> the rows that passed into silver, tagged: the day's first load is an append with its
+tag in the same commit, a re-load a MERGE (:mod:`glue.merge`).
 
 Every refusal that needs no data (no manifest, followers unavailable: exit 3) happens
 before Great Expectations or Spark is touched; a day whose bronze fails its checks or where
 no row passes is refused (exit 1) after its results and report are recorded, and before a
-SparkSession is needed. Raw data is never touched.
+SparkSession is needed. A first load needs no SparkSession either (the session factory is
+called only for a re-load's MERGE, or for a day large enough to validate on Spark). Raw data
+is never touched.
+
+Each table is read once per day (:func:`catalog.iceberg.tables.ensure_tables` at the start)
+and that state is handed to every step that needs it; a step whose commit loses a race
+reads its table again and decides again (:mod:`catalog.iceberg.commits`). Where the seconds
+go is in :attr:`TransformResult.timings`.
 """
 
 from __future__ import annotations
@@ -18,15 +26,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from catalog.bronze.layout import BronzeError, BronzeStore, Manifest, sha256_hex
 from catalog.errors import FollowersUnavailableError, LakehouseError
 from catalog.iceberg.commits import retry_on_conflict
 from catalog.iceberg.profiles import CATALOG_NAME
-from catalog.iceberg.tables import ARTISTS_SILVER, TableDefinition
-from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
-from catalog.iceberg.tags.with_spark import repair_load_tags, set_load_tag
+from catalog.iceberg.tables import ARTISTS_SILVER, SILVER_BUSINESS_COLUMNS, TableDefinition
+from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, TagPlan, tag_name
+from catalog.iceberg.tags.with_pyiceberg import LoadTagPlans, load_tag_plans
+from catalog.iceberg.writes import commit_with_tags, day_has_files
 from catalog.runtime.spark import spark_schema
 from expectations.frame import PartCheck, PreviousCount, silver_check_rows
 from expectations.persist import record_run
@@ -41,11 +50,25 @@ from expectations.suites import (
     PREVIOUS_SNAPSHOT_LOOKBACK_DAYS,
     QualitySettings,
 )
-from glue.merge import MergeOutcome, merge_day
+from glue.merge import (
+    SUMMARY_DELETED,
+    SUMMARY_INSERTED,
+    SUMMARY_UPDATED,
+    MergeOutcome,
+    append_day,
+    day_changes,
+    merge_day,
+    new_load_id,
+    snapshot_of_load,
+)
 from glue.rows import DayRows, MalformedPartError, day_rows, fetch_order, part_records
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
     from pyiceberg.catalog import Catalog
+    from pyiceberg.expressions import BooleanExpression
+    from pyiceberg.table import Table
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
@@ -94,15 +117,25 @@ class TransformResult:
 
     snapshot_date: date
     run_id: str
-    rows: int  # rows that passed validation and went into the MERGE
+    rows: int  # rows that passed validation and went into silver
     inserted: int
     updated: int
     snapshot_id: int | None
     tag: str | None
     quality: RunSummary
     repaired_tags: list[str] = field(default_factory=list)
-    #: Seconds per stage (bronze_checks, validation, record, merge): what the run spent where.
+    #: Seconds per stage: what the run spent where. ``bronze_read`` (manifest and parts),
+    #: ``tables`` (each table read once), ``bronze_checks`` (bronze suite),
+    #: ``previous_counts`` and ``validation`` (silver suite, the former included),
+    #: ``record`` (= ``report`` + ``quarantine`` + ``dq_results``), and ``merge``: silver's
+    #: whole load (= ``silver_check``, the metadata check for rows of the day, + ``write``,
+    #: the append or the MERGE, + ``tag`` when the tag is a commit of its own).
     timings: dict[str, float] = field(default_factory=dict)
+    #: Rows of the day deleted by a re-load (artists its bronze run no longer has).
+    deleted: int = 0
+    #: How silver took the day: ``append`` (first load), ``merge`` (a re-load that changed
+    #: something) or ``none`` (nothing changed, no commit).
+    write: str = "none"
 
     @property
     def committed(self) -> bool:
@@ -232,40 +265,57 @@ def check_bronze(prepared: PreparedDay, context: JobContext) -> SuiteOutcome:
 
 
 def previous_counts(
-    catalog: Catalog, definition: TableDefinition, day: date
+    catalog: Catalog,
+    definition: TableDefinition,
+    day: date,
+    *,
+    table: Table | None = None,
+    artists: Collection[str] | None = None,
 ) -> dict[str, PreviousCount]:
-    """Each artist's latest silver count within the lookback before ``day`` (pyiceberg)."""
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan, Reference
+    """Each artist's latest silver count within the lookback before ``day`` (pyiceberg).
+
+    With ``artists`` (the day's candidates), the day before is read first: an artist found
+    there has its latest count there (no earlier day can be later), so when every one of
+    them is, that is the whole answer, read from one day's files instead of a month's.
+    Otherwise the whole lookback window is read. ``table``: silver as just read.
+    """
+    from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThan, Reference
     from pyiceberg.expressions.literals import literal
 
-    table = catalog.load_table(definition.identifier)
+    table = table if table is not None else catalog.load_table(definition.identifier)
+    day_column = Reference("snapshot_date")
+    fields = ("artist_id", "snapshot_date", "followers")
+
+    def latest_of(row_filter: BooleanExpression) -> dict[str, PreviousCount]:
+        rows = table.scan(row_filter=row_filter, selected_fields=fields).to_arrow().to_pylist()
+        latest: dict[str, PreviousCount] = {}
+        for row in rows:
+            if row["followers"] is None:
+                continue
+            known = latest.get(row["artist_id"])
+            if known is None or row["snapshot_date"] > known.snapshot_date:
+                latest[row["artist_id"]] = PreviousCount(
+                    row["snapshot_date"], int(row["followers"])
+                )
+        return latest
+
+    if artists:
+        before = day - timedelta(days=1)
+        latest = latest_of(EqualTo(term=day_column, value=literal(before.isoformat())))
+        if all(a in latest for a in artists):
+            return latest
     start = day - timedelta(days=PREVIOUS_SNAPSHOT_LOOKBACK_DAYS)
-    rows = (
-        table.scan(
-            row_filter=And(
-                LessThan(term=Reference("snapshot_date"), value=literal(day.isoformat())),
-                GreaterThanOrEqual(
-                    term=Reference("snapshot_date"), value=literal(start.isoformat())
-                ),
-            ),
-            selected_fields=("artist_id", "snapshot_date", "followers"),
+    return latest_of(
+        And(
+            LessThan(term=day_column, value=literal(day.isoformat())),
+            GreaterThanOrEqual(term=day_column, value=literal(start.isoformat())),
         )
-        .to_arrow()
-        .to_pylist()
     )
-    latest: dict[str, PreviousCount] = {}
-    for row in rows:
-        if row["followers"] is None:
-            continue
-        known = latest.get(row["artist_id"])
-        if known is None or row["snapshot_date"] > known.snapshot_date:
-            latest[row["artist_id"]] = PreviousCount(row["snapshot_date"], int(row["followers"]))
-    return latest
 
 
 @dataclass(frozen=True)
 class ValidatedDay:
-    """A day judged and recorded: the rows to MERGE and the run that judged them."""
+    """A day judged and recorded: the rows to load and the run that judged them."""
 
     prepared: PreparedDay
     verdict: Verdict
@@ -278,12 +328,15 @@ def validate_day(
     context: JobContext,
     *,
     spark: Callable[[], SparkSession] | None = None,
+    tables: Mapping[str, Table] | None = None,
 ) -> ValidatedDay:
     """Bronze suite, then the silver suite, then record results, quarantine and report.
 
     ``spark`` (a factory) is called only when the day is large enough to validate on Spark.
-    Raises :class:`BronzePartError` or :class:`NoValidRowsError` after recording the run.
+    ``tables``: the tables as just read, by name (not read again). Raises
+    :class:`BronzePartError` or :class:`NoValidRowsError` after recording the run.
     """
+    tables = tables or {}
     timings: dict[str, float] = {}
     started = time.perf_counter()
     bronze = check_bronze(prepared, context)
@@ -291,11 +344,16 @@ def validate_day(
 
     started = time.perf_counter()
     candidates = prepared.rows.candidates
+    previous = previous_counts(
+        context.catalog,
+        context.definition,
+        prepared.day,
+        table=tables.get(context.definition.name),
+        artists={c.artist_id for c in candidates if c.artist_id},
+    )
+    timings["previous_counts"] = time.perf_counter() - started
     check_rows = silver_check_rows(
-        candidates,
-        day=prepared.day,
-        previous=previous_counts(context.catalog, context.definition, prepared.day),
-        backdated=prepared.manifest.backdated,
+        candidates, day=prepared.day, previous=previous, backdated=prepared.manifest.backdated
     )
     on_spark = len(check_rows) > context.settings.pandas_max_rows and spark is not None
     silver = context.quality.validate_silver(
@@ -311,6 +369,7 @@ def validate_day(
     run = replace(
         _new_run(prepared, (bronze, silver)),
         quarantined=tuple(verdict.quarantined),
+        kept=_kept_rows(context, tables, prepared.day, verdict),
         warned=tuple(
             (by_id[row_id], tuple(names)) for row_id, names in sorted(verdict.warnings.items())
         ),
@@ -328,57 +387,222 @@ def validate_day(
             replace(run, refusal=message),
             context.reports,
             tag_retention_days=context.tag_retention_days,
+            tables=tables,
         )
         raise NoValidRowsError(f"{message} ({run.report})")
     started = time.perf_counter()
     run = record_run(
-        context.catalog, run, context.reports, tag_retention_days=context.tag_retention_days
+        context.catalog,
+        run,
+        context.reports,
+        tag_retention_days=context.tag_retention_days,
+        tables=tables,
+        timings=timings,
     )
     timings["record"] = time.perf_counter() - started
     return ValidatedDay(prepared=prepared, verdict=verdict, run=run, timings=timings)
 
 
-def load_day(spark: SparkSession, validated: ValidatedDay, context: JobContext) -> TransformResult:
-    """MERGE the rows that passed into silver and tag the load. No change, no commit.
+def _kept_rows(
+    context: JobContext, tables: Mapping[str, Table], day: date, verdict: Verdict
+) -> tuple[str, ...]:
+    """Artists quarantined now whose row of ``day``, from an earlier load, stays in silver
+    (the load neither updates nor deletes it). Only a re-load with quarantined rows reads
+    anything: silver's metadata says whether the day has rows at all."""
+    loaded = {c.artist_id for c in verdict.good}
+    failed = {q.candidate.artist_id for q in verdict.quarantined if q.candidate.artist_id}
+    failed -= loaded
+    if not failed:
+        return ()
+    table = tables.get(context.definition.name)
+    if table is None:
+        table = context.catalog.load_table(context.definition.identifier)
+    if not day_has_files(table, day):
+        return ()
+    there = {row["artist_id"] for row in _rows_of_day(table, day)}
+    return tuple(sorted(str(a) for a in failed if a in there))
 
-    A commit conflict (another writer committed first) redoes the MERGE from the new table
-    state, a bounded number of times (:func:`catalog.iceberg.commits.retry_on_conflict`).
-    """
-    prepared, definition = validated.prepared, context.definition
-    table = spark_table_name(definition)
-    columns = definition.column_names
-    started = time.perf_counter()
-    frame = spark.createDataFrame(
-        [tuple(c.row.get(name) for name in columns) for c in validated.verdict.good],
-        schema=spark_schema(definition.schema),
-    )
-    repaired = repair_load_tags(spark, table, context.tag_retention_days)
 
-    def merge() -> MergeOutcome:
-        return merge_day(spark, table, frame, day=prepared.day, run_id=prepared.run_id)
+def _rows_of_day(table: Table, day: date) -> list[dict[str, Any]]:
+    """Silver's rows of ``day`` (artist and business columns), read with pyiceberg."""
+    from pyiceberg.expressions import EqualTo, Reference
+    from pyiceberg.expressions.literals import literal
 
-    # Redoing a MERGE whose commit did land changes nothing: it recomputes its changes.
-    outcome = retry_on_conflict(
-        merge, what=f"MERGE of {prepared.day} into {table}", idempotent=True
-    )
-    tag = None
-    if outcome.snapshot_id is not None:
-        tag = set_load_tag(
-            spark, table, prepared.day, outcome.snapshot_id, context.tag_retention_days
+    rows: list[dict[str, Any]] = (
+        table.scan(
+            row_filter=EqualTo(term=Reference("snapshot_date"), value=literal(day.isoformat())),
+            selected_fields=("artist_id", *SILVER_BUSINESS_COLUMNS),
         )
-    timings = {**validated.timings, "merge": time.perf_counter() - started}
-    log.info("loaded %s: %s", prepared.day, {k: round(v, 3) for k, v in timings.items()})
+        .to_arrow()
+        .to_pylist()
+    )
+    return rows
+
+
+def _landed_load(table: Table, load_id: str) -> MergeOutcome | None:
+    """The outcome of the load ``load_id`` if its commit is in ``table`` (its counts read
+    back from the commit's summary): settles a commit whose outcome was unknown."""
+    snapshot_id = snapshot_of_load(table, load_id)
+    snapshot = table.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+    if snapshot is None or snapshot.summary is None:
+        return None
+    summary = snapshot.summary.additional_properties
+
+    def count(key: str) -> int:
+        return int(summary.get(key, "0"))
+
+    return MergeOutcome(
+        count(SUMMARY_INSERTED),
+        count(SUMMARY_UPDATED),
+        snapshot.snapshot_id,
+        count(SUMMARY_DELETED),
+        appended=snapshot.summary.operation.value == "append",
+    )
+
+
+def _tag_silver(
+    catalog: Catalog, definition: TableDefinition, day: date, snapshot_id: int | None, days: int
+) -> LoadTagPlans:
+    """After a MERGE (or a load that changed nothing): the day's tag on its commit and the
+    repair of every other missing or stale tag, in one metadata commit (none if all hold)."""
+
+    def attempt() -> LoadTagPlans:
+        table = catalog.load_table(definition.identifier)
+        decided = load_tag_plans(table, day, snapshot_id, retention_days=days)
+        if decided.plans:
+            commit_with_tags(table, None, lambda _: decided.plans)
+        return decided
+
+    return retry_on_conflict(attempt, what=f"tags of {definition.qualified_name}", idempotent=True)
+
+
+def load_day(
+    spark: SparkSession | Callable[[], SparkSession],
+    validated: ValidatedDay,
+    context: JobContext,
+    *,
+    table: Table | None = None,
+) -> TransformResult:
+    """Load the rows that passed into silver and tag the load. No change, no commit.
+
+    Silver's metadata says whether the day may have rows; if it may, they are read (the
+    day's files only). No row of the day: the rows are appended with the day's tag (and any
+    tag repair) in one commit (:func:`glue.merge.append_day`). Rows that the load would not
+    change (an unchanged re-run): nothing is written. Otherwise the changed rows are MERGEd
+    (:func:`glue.merge.merge_day`, which also deletes the artists the day's bronze run no
+    longer has) and tagged. ``spark`` may be a factory: it is called for a MERGE only.
+
+    A commit conflict (another writer committed first) redoes the load from the new table
+    state, a bounded number of times (:func:`catalog.iceberg.commits.retry_on_conflict`),
+    deciding again between append and MERGE; a commit of unknown state is looked up by its
+    load id first. ``table``: silver as just read, used by the first attempt.
+    """
+    prepared, definition, catalog = validated.prepared, context.definition, context.catalog
+    day, name = prepared.day, spark_table_name(definition)
+    rows = [c.row for c in validated.verdict.good]
+    present = {c.artist_id for c in prepared.rows.candidates if c.artist_id}
+    retention = context.tag_retention_days
+    given = [table] if table is not None else []
+    spent = {"silver_check": 0.0, "write": 0.0, "tag": 0.0}
+    load_ids: list[str] = []
+    decided: list[LoadTagPlans] = []
+    started = time.perf_counter()
+
+    def attempt() -> MergeOutcome:
+        loaded = given.pop() if given else catalog.load_table(definition.identifier)
+        checked = time.perf_counter()
+        existing = _rows_of_day(loaded, day) if day_has_files(loaded, day) else []
+        changes = day_changes(existing, rows, present_ids=present) if existing else None
+        spent["silver_check"] += time.perf_counter() - checked
+        load_id = new_load_id()
+        load_ids[:] = [load_id]
+        writing = time.perf_counter()
+        try:
+            if changes is None:  # no row of the day: the first load (or the first since
+                # the day was deleted)
+
+                def tags(snapshot_id: int) -> tuple[TagPlan, ...]:
+                    plans = load_tag_plans(loaded, day, snapshot_id, retention_days=retention)
+                    decided[:] = [plans]
+                    return plans.plans
+
+                return append_day(
+                    loaded, rows, day=day, run_id=prepared.run_id, load_id=load_id, tags=tags
+                )
+            if not changes.any:
+                return MergeOutcome(0, 0, None)  # an unchanged re-run: no commit, no Spark
+            session = spark() if callable(spark) else spark
+            # Glue's catalog caches tables: the appends and tags made with pyiceberg are not
+            # in its cache, and the MERGE must see the table as it is.
+            session.sql(f"REFRESH TABLE {name}")
+            changed = set(changes.inserted) | set(changes.updated)
+            frame = session.createDataFrame(
+                [
+                    tuple(row.get(c) for c in definition.column_names)
+                    for row in rows
+                    if row["artist_id"] in changed
+                ],
+                schema=spark_schema(definition.schema),
+            )
+            # The MERGE computes its changes again, against the table as Spark reads it.
+            return merge_day(
+                session,
+                name,
+                frame,
+                day=day,
+                run_id=prepared.run_id,
+                present_ids=present,
+                load_id=load_id,
+                find_snapshot=lambda lid: snapshot_of_load(
+                    catalog.load_table(definition.identifier), lid
+                ),
+            )
+        finally:
+            spent["write"] += time.perf_counter() - writing
+
+    def landed() -> MergeOutcome | None:
+        return _landed_load(catalog.load_table(definition.identifier), load_ids[-1])
+
+    outcome = retry_on_conflict(attempt, what=f"load of {day} into {name}", landed=landed)
+    if outcome.appended and decided:
+        tagged = decided[-1]  # in the append's own commit
+    else:
+        tagging = time.perf_counter()
+        tagged = _tag_silver(catalog, definition, day, outcome.snapshot_id, retention)
+        spent["tag"] = time.perf_counter() - tagging
+    if outcome.committed and tagged.tag is None:
+        log.warning(
+            "not tagging %s: %s is more than %d days before today (tag retention), so an "
+            "as-of read of that day stays an error",
+            tag_name(day),
+            day.isoformat(),
+            retention,
+        )
+    if tagged.aged_out:
+        log.info(
+            "%d load day(s) of %s are beyond the %d-day tag retention, their tags are not "
+            "repaired (%s .. %s)",
+            len(tagged.aged_out),
+            name,
+            retention,
+            tagged.aged_out[0].isoformat(),
+            tagged.aged_out[-1].isoformat(),
+        )
+    timings = {**validated.timings, **spent, "merge": time.perf_counter() - started}
+    log.info("loaded %s: %s", day, {k: round(v, 3) for k, v in timings.items()})
     return TransformResult(
-        snapshot_date=prepared.day,
+        snapshot_date=day,
         run_id=prepared.run_id,
-        rows=len(validated.verdict.good),
+        rows=len(rows),
         inserted=outcome.inserted,
         updated=outcome.updated,
         snapshot_id=outcome.snapshot_id,
-        tag=tag,
+        tag=tagged.tag,
         quality=validated.run.summary(),
-        repaired_tags=repaired,
+        repaired_tags=list(tagged.repaired),
         timings=timings,
+        deleted=outcome.deleted,
+        write=("append" if outcome.appended else "merge") if outcome.committed else "none",
     )
 
 
@@ -390,13 +614,19 @@ def transform_day(
 ) -> TransformResult:
     """Validate and load ``day`` from ``store``. Safe to re-run: nothing changed, no commit.
 
-    ``spark`` may be a factory: it is called only when rows passed (or the day is large
-    enough to be validated on Spark), so a refused day never waits for a JVM.
+    ``spark`` may be a factory: it is called only when a re-load MERGEs (or the day is large
+    enough to be validated on Spark), so a refused day, and a first load, never wait for a
+    JVM.
     """
     from catalog.iceberg.tables import ensure_tables
 
     factory: Callable[[], SparkSession] = spark if callable(spark) else (lambda: spark)
+    started = time.perf_counter()
     prepared = prepare_day(store, day)
-    ensure_tables(context.catalog)
-    validated = validate_day(prepared, context, spark=factory)
-    return load_day(factory(), validated, context)
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    tables = ensure_tables(context.catalog)
+    opened = time.perf_counter() - started
+    validated = validate_day(prepared, context, spark=factory, tables=tables)
+    validated.timings.update(bronze_read=read, tables=opened)
+    return load_day(factory, validated, context, table=tables.get(context.definition.name))

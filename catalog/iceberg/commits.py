@@ -15,9 +15,10 @@ is redone; if not, the operation is redone. An operation whose redo after a land
 changes nothing (a MERGE that recomputes its changes) passes ``idempotent=True`` and is
 simply redone; any other fails at once with :class:`CommitStateUnknownError`.
 
-Used for the Spark MERGE into silver (:func:`glue.transform.load_day`), for the pyiceberg
-writes of the quarantine and results tables (:mod:`expectations.persist`) and for their load
-tags (:mod:`catalog.iceberg.tags.with_pyiceberg`).
+Used for the loads of silver (:func:`glue.transform.load_day`: a first load's pyiceberg
+append, whose lost race is redone as a fresh decision, or a re-load's Spark MERGE), for the
+pyiceberg writes of the quarantine and results tables (:mod:`expectations.persist`) and for
+their load tags (:mod:`catalog.iceberg.tags.with_pyiceberg`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
+from pyiceberg.exceptions import (
+    NamespaceAlreadyExistsError,
+    NoSuchNamespaceError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
@@ -201,18 +206,24 @@ def ensure_table(catalog: Catalog, definition: TableDefinition) -> Table:
     """Create the table from its definition, or add the columns the live table lacks.
 
     Safe to call on every run and from concurrent processes: a table created by someone
-    else in between is loaded instead, and evolution only ever adds optional fields.
+    else in between is loaded instead, and evolution only ever adds optional fields. The
+    table is read first and created only when it is missing: a create attempt writes a
+    metadata file before the catalog refuses it, so trying it on every run would leave an
+    orphan file each time (and cost a write).
     """
-    ensure_namespace(catalog)
     try:
-        return catalog.create_table(
-            identifier=definition.identifier,
-            schema=definition.schema,
-            partition_spec=definition.partition_spec,
-            properties=definition.all_properties,
-        )
-    except TableAlreadyExistsError:
         table = catalog.load_table(definition.identifier)
+    except (NoSuchTableError, NoSuchNamespaceError):
+        ensure_namespace(catalog)
+        try:
+            return catalog.create_table(
+                identifier=definition.identifier,
+                schema=definition.schema,
+                partition_spec=definition.partition_spec,
+                properties=definition.all_properties,
+            )
+        except TableAlreadyExistsError:
+            table = catalog.load_table(definition.identifier)
     live = {f.name for f in table.schema().fields}
     if any(name not in live for name in definition.column_names):
         with table.update_schema() as update:

@@ -190,15 +190,16 @@ def snapshot_date_filter(day: date) -> BooleanExpression:
 def main_history(table: Table) -> MainHistory:
     """Snapshot ids on the main branch's lineage (see :class:`MainHistory` for expiry gaps)."""
     metadata = table.metadata
+    by_id = {s.snapshot_id: s for s in metadata.snapshots}  # one lookup per step: linear
     ref = metadata.refs.get(MAIN_BRANCH)
-    snapshot = metadata.snapshot_by_id(ref.snapshot_id) if ref is not None else None
+    snapshot = by_id.get(ref.snapshot_id) if ref is not None else None
     ids: set[int] = set()
     floor: int | None = None
     while snapshot is not None:
         ids.add(snapshot.snapshot_id)
         floor = snapshot.sequence_number
         parent_id = snapshot.parent_snapshot_id
-        snapshot = metadata.snapshot_by_id(parent_id) if parent_id is not None else None
+        snapshot = by_id.get(parent_id) if parent_id is not None else None
     excluded = _off_the_line_below(metadata.snapshots, floor) if floor is not None else set()
     return MainHistory(frozenset(ids), floor, frozenset(excluded))
 
@@ -238,11 +239,12 @@ def _off_the_line_below(snapshots: list[Snapshot], floor: int) -> set[int]:
 def load_tags(table: Table) -> list[LoadTag]:
     """Every ``snapshot-YYYY-MM-DD`` tag whose snapshot is still retained, oldest day first."""
     tags: list[LoadTag] = []
+    retained = {s.snapshot_id for s in table.metadata.snapshots}
     for name, ref in table.metadata.refs.items():
         day = load_tag_date(name, ref.snapshot_ref_type.value)
         if day is None:
             continue
-        if table.metadata.snapshot_by_id(ref.snapshot_id) is None:
+        if ref.snapshot_id not in retained:
             continue
         tags.append(LoadTag(name, day, ref.snapshot_id, ref.max_ref_age_ms))
     return sorted(tags, key=lambda t: t.day)

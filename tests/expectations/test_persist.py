@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import CommitStateUnknownException
-from pyiceberg.table import Table
+from pyiceberg.table import Table, Transaction
 
 from catalog.iceberg.commits import CommitStateUnknownError, retry_on_conflict
 from catalog.iceberg.profiles import local_catalog
@@ -29,6 +28,7 @@ from catalog.iceberg.tags import (
     tag_retention_ms,
 )
 from catalog.iceberg.timetravel import NoSnapshotAsOfError, resolve_as_of
+from catalog.iceberg.writes import commit as real_commit
 from catalog.paths import LakehousePaths
 from expectations.frame import Candidate
 from expectations.persist import (
@@ -209,31 +209,27 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass
 class UnknownOnce:
-    """A catalog whose tables' next ``append`` ends in ``CommitStateUnknownException``.
+    """Commits (:func:`catalog.iceberg.writes.commit`, where every write of a run reaches
+    the catalog) whose first one ends in ``CommitStateUnknownException``.
 
-    ``lands`` says whether that append reached the table before the error (a lost answer)
-    or not (the catalog failed first). Every other call goes to the real catalog.
+    ``lands`` says whether that commit reached the table before the error (a lost answer)
+    or not (the catalog failed first). Every later commit goes through as it is.
     """
 
-    real: Catalog
     lands: bool
-    appends: list[str] = field(default_factory=list)
+    always: bool = False
+    commits: list[str] = field(default_factory=list)
 
-    def load_table(self, identifier: tuple[str, str]) -> Table:
-        loaded = self.real.load_table(identifier)
-        real_append = loaded.append
-
-        def append(*args: Any, **kwargs: Any) -> None:
-            first = not self.appends
-            self.appends.append(".".join(identifier))
-            if first:
-                if self.lands:
-                    real_append(*args, **kwargs)
-                raise CommitStateUnknownException("500: Internal Server Error")
-            real_append(*args, **kwargs)
-
-        loaded.append = append  # type: ignore[method-assign]
-        return loaded
+    def __call__(self, transaction: Transaction) -> None:
+        first = not self.commits
+        self.commits.append(".".join(transaction._table.name()))
+        if self.always:
+            raise CommitStateUnknownException("504: Gateway Timeout")
+        if first:
+            if self.lands:
+                real_commit(transaction)
+            raise CommitStateUnknownException("500: Internal Server Error")
+        real_commit(transaction)
 
 
 @pytest.mark.parametrize("lands", [True, False])
@@ -241,17 +237,20 @@ def test_an_unknown_commit_state_never_appends_the_run_twice(
     home: LakehousePaths, monkeypatch: pytest.MonkeyPatch, lands: bool
 ) -> None:
     fast_retries(monkeypatch)
-    catalog = UnknownOnce(local_catalog(home), lands=lands)
+    unknown = UnknownOnce(lands=lands)
+    monkeypatch.setattr("catalog.iceberg.writes.commit", unknown)
     run = quality_run(D1, bad=1)
-    snapshot_id = append_results(catalog, run, None, tag_retention_days=10, today=TODAY)  # type: ignore[arg-type]
+    catalog = local_catalog(home)
+    snapshot_id = append_results(catalog, run, None, tag_retention_days=10, today=TODAY)
 
     # Landed: the check finds the run's snapshot and nothing is redone; lost: one redo.
-    assert len(catalog.appends) == (1 if lands else 2)
+    assert len(unknown.commits) == (1 if lands else 2)
     results = table(home, DQ_RESULTS.identifier)
     rows = results.scan().to_arrow().to_pylist()
     assert len(rows) == len(run.results) == 4
     assert {r["validation_id"] for r in rows} == {run.validation_id}
     assert len(results.snapshots()) == 1
+    # the tag is in the append's own commit: landed with it, or redone with it
     assert results.metadata.refs[tag_name(D1)].snapshot_id == snapshot_id
     assert results.metadata.refs[tag_name(D1)].max_ref_age_ms == tag_retention_ms(10)
 
@@ -259,21 +258,11 @@ def test_an_unknown_commit_state_never_appends_the_run_twice(
 def test_an_unknown_state_that_never_settles_fails_clearly(
     home: LakehousePaths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class AlwaysUnknown(UnknownOnce):
-        def load_table(self, identifier: tuple[str, str]) -> Table:
-            loaded = self.real.load_table(identifier)
-
-            def append(*args: Any, **kwargs: Any) -> None:
-                self.appends.append(".".join(identifier))
-                raise CommitStateUnknownException("504: Gateway Timeout")
-
-            loaded.append = append  # type: ignore[method-assign]
-            return loaded
-
     fast_retries(monkeypatch)
-    catalog = AlwaysUnknown(local_catalog(home), lands=False)
+    unknown = UnknownOnce(lands=False, always=True)
+    monkeypatch.setattr("catalog.iceberg.writes.commit", unknown)
     with pytest.raises(CommitStateUnknownError, match="could not say whether") as caught:
-        append_results(catalog, quality_run(D1), None)  # type: ignore[arg-type]
+        append_results(local_catalog(home), quality_run(D1), None)
     assert isinstance(caught.value.__cause__, CommitStateUnknownException)
-    assert len(catalog.appends) == 4  # every attempt looked for the run's snapshot first
+    assert len(unknown.commits) == 4  # every attempt looked for the run's snapshot first
     assert table(home, DQ_RESULTS.identifier).snapshots() == []

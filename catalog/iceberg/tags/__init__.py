@@ -3,10 +3,10 @@
 :mod:`~catalog.iceberg.tags.rule` decides what happens to a ``snapshot-D`` tag (its name, how
 long it is kept, where a load, a repair or maintenance puts it, which tag answers an as-of
 read); it is pure and re-exported here. Two thin appliers carry its decisions out:
-:mod:`~catalog.iceberg.tags.with_spark` (Spark SQL: the Glue job's silver tags, maintenance)
-and :mod:`~catalog.iceberg.tags.with_pyiceberg` (``manage_snapshots``: the quarantine and
-dq_results tables). They are imported by name, not from here, so that importing the rule
-costs neither pyiceberg nor Spark.
+:mod:`~catalog.iceberg.tags.with_pyiceberg` (``manage_snapshots``, in the load's own commit
+where there is one: the job's tags on silver, the quarantine and dq_results) and
+:mod:`~catalog.iceberg.tags.with_spark` (Spark SQL: maintenance's upkeep). They are imported
+by name, not from here, so that importing the rule costs neither pyiceberg nor Spark.
 """
 
 from catalog.iceberg.tags.rule import (

@@ -7,9 +7,10 @@ carry no ``snapshot_date`` and are invisible to time travel.
 
 This module decides *what* happens to a tag and nothing else: pure Python over dates, ids and
 ages, no Spark, no pyiceberg. Two thin appliers do *how*:
+:mod:`catalog.iceberg.tags.with_pyiceberg` (``manage_snapshots``, for the job's loads of
+silver, quarantine and dq_results, in the load's own commit where there is one) and
 :mod:`catalog.iceberg.tags.with_spark` (``ALTER TABLE ... CREATE OR REPLACE TAG`` / ``DROP
-TAG``, for silver and for maintenance) and :mod:`catalog.iceberg.tags.with_pyiceberg`
-(``manage_snapshots``, for the quarantine and dq_results tables). The rules:
+TAG``, for maintenance). The rules:
 
 * naming: :func:`tag_name`, :func:`tag_date`, :func:`load_tag_date`;
 * retention: the tag of D is kept while ``today - D <= retention_days``
