@@ -22,8 +22,9 @@ NOT_POSSIBLE = {
     "athena: the gold view's DDL executes": (
         "moto runs no SQL; the same DDL runs on DuckDB in tests/views"
     ),
-    "alarms: CloudWatch alarms and SNS e-mail delivery": (
-        "moto evaluates no alarms and sends no e-mail; thresholds are read from the template"
+    "alerts: EventBridge rules on failed executions and SNS e-mail delivery": (
+        "moto matches no EventBridge rule to a Step Functions status event and sends no "
+        "e-mail; the rules' patterns and targets are read from the template"
     ),
     "iam: conditions beyond StringEquals, bucket policy denies": (
         "moto evaluates neither; the statements are checked in the template tests"
