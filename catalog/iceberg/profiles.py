@@ -15,7 +15,6 @@ from contextlib import closing
 from typing import Final
 
 from pyiceberg.catalog import Catalog
-from pyiceberg.catalog.glue import GLUE_CATALOG_ENDPOINT, GLUE_REGION, GlueCatalog
 from pyiceberg.io import S3_ENDPOINT, S3_FORCE_VIRTUAL_ADDRESSING, S3_REGION
 
 from catalog.paths import LakehousePaths
@@ -89,7 +88,12 @@ def glue_catalog(
     environment settings (``AWS_ENDPOINT_URL_S3``, then ``AWS_ENDPOINT_URL``): boto3, and so
     the Glue catalog client, reads them by itself, but pyiceberg's PyArrow file IO does not,
     and a job pointed at another endpoint would otherwise write table metadata to real S3.
+
+    ``GlueCatalog`` is imported here: it brings boto3 (0.3-0.8 s), which no local command
+    needs (the query path reads the SQLite catalog and imports this module).
     """
+    from pyiceberg.catalog.glue import GLUE_CATALOG_ENDPOINT, GLUE_REGION, GlueCatalog
+
     if s3_endpoint is None:
         s3_endpoint = next(
             (os.environ[k] for k in S3_ENDPOINT_ENVIRONMENT if os.environ.get(k)), None
