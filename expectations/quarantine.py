@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from catalog.bronze.payload import storable_text
 from expectations.frame import Candidate
 from expectations.runner import SuiteOutcome
 from expectations.suites import ARTIST_DAY_UNIQUE, WARNING
@@ -30,14 +31,20 @@ class QuarantinedRow:
     def as_record(
         self, *, day: date, run_id: str, validation_id: str, validated_at: datetime
     ) -> dict[str, Any]:
-        """The row of ``spotify.artists_quarantine``."""
+        """The row of ``spotify.artists_quarantine``.
+
+        Its text is made storable here too (:func:`catalog.bronze.payload.storable_text`):
+        the quarantine is where a record with text UTF-8 cannot encode must land, so the
+        writer never trusts that whoever built the candidate escaped it already.
+        """
+        artist_id = self.candidate.artist_id
         return {
             "snapshot_date": day,
             "run_id": run_id,
             "row_id": self.candidate.row_id,
-            "artist_id": self.candidate.artist_id,
-            "source_file": self.candidate.source_file,
-            "raw_record": self.candidate.raw,
+            "artist_id": storable_text(artist_id) if artist_id is not None else None,
+            "source_file": storable_text(self.candidate.source_file),
+            "raw_record": storable_text(self.candidate.raw),
             "failed_expectations": list(self.failed_expectations),
             "validation_id": validation_id,
             "validated_at": validated_at,

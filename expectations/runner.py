@@ -166,7 +166,8 @@ def _outcome(suite: str, result: ExpectationValidationResult) -> ExpectationOutc
     if isinstance(info, dict) and info.get("raised_exception"):
         raise ValidationRunError(
             f"the {suite} expectation {name} could not be evaluated: "
-            f"{info.get('exception_message')}; nothing was loaded. This is a bug in the suite "
+            f"{info.get('exception_message') or 'GX gave no message'}; nothing was loaded. "
+            "This is a bug in the suite "
             "or its input frame, not in the data: report it with the job log"
         )
     body: dict[str, Any] = dict(result.result or {})

@@ -71,6 +71,7 @@ ARTIST_ID_PRESENT: Final = "artist_id_present"
 ARTIST_ID_FORMAT: Final = "artist_id_format"
 SNAPSHOT_DATE_IS_DAY: Final = "snapshot_date_is_day"
 NAME_PRESENT: Final = "name_present"
+TEXT_IS_VALID_UNICODE: Final = "text_is_valid_unicode"
 FOLLOWERS_PRESENT: Final = "followers_present"
 FOLLOWERS_INTEGER: Final = "followers_integer"
 FOLLOWERS_IN_RANGE: Final = "followers_in_range"
@@ -124,6 +125,9 @@ def silver_expectations() -> list[Expectation]:
     from great_expectations.expectations.core.expect_column_values_to_be_in_set import (
         ExpectColumnValuesToBeInSet,
     )
+    from great_expectations.expectations.core.expect_column_values_to_be_null import (
+        ExpectColumnValuesToBeNull,
+    )
     from great_expectations.expectations.core.expect_column_values_to_match_regex import (
         ExpectColumnValuesToMatchRegex,
     )
@@ -151,6 +155,12 @@ def silver_expectations() -> list[Expectation]:
             SNAPSHOT_DATE_IS_DAY,
         ),
         _named(ExpectColumnValuesToNotBeNull(column="name"), NAME_PRESENT),
+        _named(
+            # A lone surrogate (legal JSON, no UTF-8) in any text field: the column names the
+            # fields, escaped so the record can be stored in quarantine (expectations.frame).
+            ExpectColumnValuesToBeNull(column="unstorable_text"),
+            TEXT_IS_VALID_UNICODE,
+        ),
         _named(ExpectColumnValuesToNotBeNull(column="followers"), FOLLOWERS_PRESENT),
         _named(
             ExpectColumnValuesToBeInSet(column="followers_json_type", value_set=["integer"]),

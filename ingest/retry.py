@@ -17,6 +17,11 @@ error raised here. Rules, in order of importance:
   body is not JSON (:class:`retry_if_not_json`): exponential backoff with jitter, so many
   clients recovering from one outage do not retry in lockstep.
 * Attempts are bounded; the last failure becomes a :class:`~ingest.errors.SpotifyUnavailableError`.
+* A host name that does not resolve (no network, or a wrong URL) is retried like any
+  connection error unless ``RetryPolicy.retry_name_resolution`` is off
+  (:class:`stop_if_name_resolution_fails`): doctor turns it off, since a diagnosis that
+  waits 35 s of backoff to say "offline" is no diagnosis. Either way the final error says
+  the name did not resolve, not just "ConnectionError".
 * With a :class:`~ingest.budget.TimeBudget` (the Lambda), a wait that would eat into the
   budget's safety margin is not taken: the retrying stops with
   :class:`~ingest.errors.TimeBudgetExceededError` (:class:`stop_if_wait_exceeds_budget`, a
@@ -27,14 +32,14 @@ Every other answer (200, 401, 404, ...) and every other exception reaches the cl
 
 from __future__ import annotations
 
-import json
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, NoReturn
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from tenacity import (
@@ -49,6 +54,7 @@ from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from catalog.bronze import payload
 from ingest.budget import TimeBudget
 from ingest.errors import RateLimitTooLongError, SpotifyUnavailableError, spotify_error_message
 
@@ -79,6 +85,9 @@ class RetryPolicy:
     backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
     #: Wait for a 429 that names none (Spotify always sends Retry-After; proxies may not).
     missing_retry_after_s: float = DEFAULT_MISSING_RETRY_AFTER_S
+    #: Retry when the host name does not resolve. On for runs (a resolver hiccup on Lambda
+    #: passes); off for a diagnosis, where it almost always means offline or a wrong URL.
+    retry_name_resolution: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -136,12 +145,40 @@ def _retry_after(state: RetryCallState, missing_s: float) -> float | None:
     return missing_s if header is None else header
 
 
+def name_resolution_failure(error: BaseException | None) -> socket.gaierror | None:
+    """The DNS failure behind ``error``, if there is one.
+
+    requests wraps urllib3's ``MaxRetryError``, whose ``reason`` is a ``NameResolutionError``
+    raised from the resolver's ``socket.gaierror``: the chain (causes, contexts, ``reason``,
+    exception arguments) is searched, each exception once.
+    """
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return current
+        reason = getattr(current, "reason", None)
+        pending.extend((current.__cause__, current.__context__))
+        pending.extend(a for a in (reason, *current.args) if isinstance(a, BaseException))
+    return None
+
+
+def _unresolved(state: RetryCallState) -> socket.gaierror | None:
+    """The DNS failure of the attempt ``state`` made (None: it had an answer or another error)."""
+    outcome = state.outcome
+    if outcome is None or not outcome.failed:
+        return None
+    return name_resolution_failure(outcome.exception())
+
+
 def is_json(body: bytes) -> bool:
-    try:
-        json.loads(body)
-    except ValueError:
-        return False
-    return True
+    """Whether a body is JSON by the rules the payload parser reads it with (an integer
+    longer than Python converts is JSON, not a broken answer worth retrying)."""
+    return payload.is_json(body)
 
 
 def _failure(state: RetryCallState) -> str:
@@ -220,6 +257,14 @@ class stop_if_retry_after_exceeds(stop_base):
         return retry_after is not None and retry_after > self.max_s
 
 
+class stop_if_name_resolution_fails(stop_base):
+    """Stop at an attempt whose host name did not resolve (``RetryPolicy.retry_name_resolution``
+    off): :func:`_give_up` then says so in one line, at once."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return _unresolved(retry_state) is not None
+
+
 class stop_if_wait_exceeds_budget(stop_base):
     """Stop before a wait that would leave ``budget`` less than its safety margin.
 
@@ -284,6 +329,14 @@ def _give_up(policy: RetryPolicy, budget: TimeBudget | None) -> Callable[[RetryC
         what = _target(state)
         last = _failure(state)
         cause = state.outcome.exception() if state.outcome is not None else None
+        unresolved = _unresolved(state)
+        if unresolved is not None:
+            host = urlsplit(url).hostname or url
+            raise SpotifyUnavailableError(
+                f"offline? cannot resolve {host} ({unresolved.strerror or unresolved}) after "
+                f"{state.attempt_number} attempt(s) of {method} {url}: check this machine's "
+                "network and DNS, or the host in SPOTIFY_API_URL/SPOTIFY_TOKEN_URL, then re-run"
+            ) from cause
         wait = state.upcoming_sleep
         if (
             budget is not None
@@ -328,6 +381,8 @@ def retrying(
     stop = stop_if_retry_after_exceeds(policy.max_retry_after_s, missing_s=missing) | (
         stop_after_attempt(policy.max_attempts)
     )
+    if not policy.retry_name_resolution:
+        stop = stop | stop_if_name_resolution_fails()
     if budget is not None:
         stop = stop | stop_if_wait_exceeds_budget(budget)
     backoff = wait_exponential_jitter(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any, Final, TypeGuard
 
 #: The characters of a Spotify id (base 62), in the order synthetic ids use them.
@@ -39,17 +40,54 @@ class NotAnArtistsAnswerError(ValueError):
     """A body is neither ``{"artists": [...]}`` nor one artist object (or is not JSON)."""
 
 
+def _bounded_int(literal: str) -> int | float:
+    """A JSON integer literal as an ``int``; one longer than Python converts
+    (:func:`sys.get_int_max_str_digits`, 4300 digits by default) as a signed infinity.
+
+    Such a number is legal JSON but no count: read as infinity it is a JSON ``number`` to
+    the checks (``followers_integer`` fails, the record is quarantined) instead of a
+    ``ValueError`` that would refuse the whole part. Bronze keeps its digits, byte for byte.
+    """
+    limit = sys.get_int_max_str_digits()
+    if limit and len(literal.lstrip("-")) > limit:
+        return float("-inf") if literal.startswith("-") else float("inf")
+    return int(literal)
+
+
+def _decode(body: bytes) -> Any:
+    """``json.loads``, except that legal JSON never raises: an integer too long for Python
+    becomes infinity (retried only then: the plain decoder is faster) and nesting too deep
+    for the decoder's recursion is reported as not an artists answer."""
+    try:
+        try:
+            return json.loads(body)
+        except ValueError:
+            return json.loads(body, parse_int=_bounded_int)
+    except RecursionError as e:
+        raise NotAnArtistsAnswerError("JSON nested deeper than the decoder can follow") from e
+    except ValueError as e:
+        raise NotAnArtistsAnswerError(f"not JSON: {e}") from e
+
+
+def is_json(body: bytes) -> bool:
+    """True when ``body`` is JSON (any shape), decoded as :func:`answer_entries` decodes it:
+    an integer of any length is JSON; nesting too deep for Python's decoder counts as JSON
+    too (it is what was sent, not a cut connection, and is refused as no artists answer)."""
+    try:
+        _decode(body)
+    except NotAnArtistsAnswerError as e:
+        return isinstance(e.__cause__, RecursionError)
+    return True
+
+
 def answer_entries(body: bytes) -> list[Any]:
     """Every entry of an artists answer, as decoded: the batch list as sent (``null`` for an
     unknown id included), or ``[obj]`` for a single-artist answer.
 
     Raises :class:`NotAnArtistsAnswerError` for anything else: malformed JSON, an error body
-    (``{"error": {...}}``), a bare list.
+    (``{"error": {...}}``), a bare list, nesting deeper than Python's recursion limit.
     """
-    try:
-        payload = json.loads(body)
-    except ValueError as e:
-        raise NotAnArtistsAnswerError(f"not JSON: {e}") from e
+    payload = _decode(body)
     if isinstance(payload, dict) and isinstance(payload.get("artists"), list):
         return list(payload["artists"])
     if isinstance(payload, dict) and "id" in payload and "error" not in payload:
@@ -127,3 +165,34 @@ def offers_followers(obj: Any) -> bool:
     quarantined by the transform, not a capability problem).
     """
     return isinstance(obj, dict) and obj.get("followers") is not None
+
+
+#: Unicode's surrogate code points. JSON may escape one alone (``"\\ud83c"``, legal JSON);
+#: decoded, it is a Python ``str`` that UTF-8 (Arrow, Parquet, Spark, files) cannot encode.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+#: Stored in place of a record too deeply nested to encode again (bronze keeps its bytes).
+UNENCODABLE_RECORD: Final = '"<record nested too deeply to re-encode; see its bronze part>"'
+
+
+def is_storable_text(value: str) -> bool:
+    """True when ``value`` encodes to UTF-8: it holds no lone surrogate."""
+    return value.isascii() or _SURROGATE.search(value) is None
+
+
+def storable_text(value: str) -> str:
+    """``value`` with every lone surrogate written as its JSON escape (``\\ud83c``): text
+    any store accepts and a reader can still see, the same string when already storable."""
+    if is_storable_text(value):
+        return value
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
+def record_text(record: Any, max_chars: int) -> str:
+    """A record as JSON text that can be stored: keys sorted, non-ASCII kept readable, lone
+    surrogates escaped (so the text is still JSON and decodes to the same record), cut to
+    ``max_chars``. Never raises: a record nested too deeply to encode again is a note."""
+    try:
+        text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+    except (RecursionError, ValueError):
+        return UNENCODABLE_RECORD
+    return storable_text(text)[:max_chars]

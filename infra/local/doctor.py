@@ -20,11 +20,26 @@ from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
 from infra.local.spotify import open_connection
 from ingest.capabilities import AppCapabilities, probe
-from ingest.connection import SpotifyConnection
+from ingest.connection import SpotifyConnection, open_real_api
 from ingest.errors import FollowersUnavailableError
+from ingest.retry import RetryPolicy
 from ingest.roster import default_roster
 
 JAVA_VERSION_TIMEOUT_S: Final = 20
+#: Attempts per Spotify request in doctor: one retry rides out a blip; a run's six attempts
+#: and 30 s backoff (ingest's policy) would make an offline machine wait ~35 s for a verdict.
+DOCTOR_MAX_ATTEMPTS: Final = 2
+DOCTOR_BACKOFF_MAX_S: Final = 2.0
+#: Longest Retry-After doctor sleeps through; a longer one is reported, not waited for.
+DOCTOR_MAX_RETRY_AFTER_S: Final = 5.0
+#: Doctor's retry rules: few, short, and no retry when the host name does not resolve (that
+#: is "offline" or a wrong URL, said at once, in one line).
+DOCTOR_RETRY: Final = RetryPolicy(
+    max_attempts=DOCTOR_MAX_ATTEMPTS,
+    backoff_max_s=DOCTOR_BACKOFF_MAX_S,
+    max_retry_after_s=DOCTOR_MAX_RETRY_AFTER_S,
+    retry_name_resolution=False,
+)
 
 CheckStatus = Literal["ok", "warn", "fail"]
 
@@ -113,12 +128,17 @@ def diagnose(paths: LakehousePaths, *, simulator: bool) -> DoctorReport:
     """Every check, against the built-in simulator or the real API (``SPOTIFY_*``).
 
     The connection opens inside the checks (missing credentials are a finding, not a
-    crash) and closes, the simulator with it, before the report is returned.
+    crash) and closes, the simulator with it, before the report is returned. The real API
+    is asked with :data:`DOCTOR_RETRY`: a machine without network is told so in seconds.
     """
     with ExitStack() as stack:
         return doctor_checks(
             paths,
-            lambda: stack.enter_context(open_connection(simulator, 0, default_roster())),
+            lambda: stack.enter_context(
+                open_connection(simulator, 0, default_roster())
+                if simulator
+                else open_real_api(retry=DOCTOR_RETRY)
+            ),
         )
 
 
@@ -154,7 +174,9 @@ def _capability_checks(found: AppCapabilities) -> list[Check]:
         ]
     artist = Check("artist", "ok", f"{found.artist_name or found.artist_id} ({found.artist_id})")
     if found.followers:
-        followers = Check("followers", "ok", f"readable ({found.followers_total} for the probe)")
+        count = found.followers_total
+        shown = "no valid count" if count is None else str(count)  # total present but malformed
+        followers = Check("followers", "ok", f"readable ({shown} for the probe)")
     else:
         followers = Check(
             "followers",
