@@ -23,7 +23,7 @@ import logging
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import groupby
@@ -174,7 +174,7 @@ def open_legacy_source(spec: str, *, s3_client: Any = None) -> LegacySource:
         if not parts.netloc:
             raise LegacySourceError(f"legacy source {spec!r} names no bucket")
         return S3Source(parts.netloc, parts.path, client=s3_client)
-    return FolderSource(Path(os.path.expanduser(spec)))
+    return FolderSource(Path(os.path.expanduser(spec)).absolute())  # its keys become file URIs
 
 
 @dataclass(frozen=True)
@@ -202,8 +202,15 @@ class ImportReport:
         return [d for d in self.days if d.status == "imported"]
 
 
-def import_legacy(source: LegacySource, store: BronzeStore, *, force: bool = False) -> ImportReport:
-    """Bring every day of ``source`` into ``store`` (see the module docstring)."""
+def import_legacy(
+    source: LegacySource,
+    store: BronzeStore,
+    *,
+    force: bool = False,
+    on_day: Callable[[ImportedDay, int], object] | None = None,
+) -> ImportReport:
+    """Bring every day of ``source`` into ``store`` (see the module docstring); ``on_day``
+    hears of each day as it is done, with the number of days found (a command's progress)."""
     objects, ignored = source.objects()
     report = ImportReport(source=source.location, ignored_keys=ignored)
     if ignored:
@@ -214,8 +221,11 @@ def import_legacy(source: LegacySource, store: BronzeStore, *, force: bool = Fal
             source.location,
             shown,
         )
-    for day, group in groupby(objects, key=lambda o: o.day):
-        report.days.append(_import_day(source, store, day, list(group), force=force))
+    days = [(day, list(group)) for day, group in groupby(objects, key=lambda o: o.day)]
+    for day, group in days:
+        report.days.append(_import_day(source, store, day, group, force=force))
+        if on_day is not None:
+            on_day(report.days[-1], len(days))
     return report
 
 

@@ -2,9 +2,10 @@
 
 Rows are rich tables for people, JSON or CSV for scripts. The JSON contract
 (ARCHITECTURE.md): a list of objects with lower-case column names, dates as ``YYYY-MM-DD``,
-timestamps in ISO-8601 UTC. CSV has a header row and the same values. Progress (one line
-per stage of a day, from :class:`infra.local.pipeline.Progress`) goes to stderr, so a
-command's stdout stays its result.
+timestamps in ISO-8601 UTC. CSV has a header row and the same values. Progress goes to
+stderr, so a command's stdout stays its result: one line per day here (single-day commands),
+a bar or one line per item for ranges (:mod:`infra.cli.progress`). Neither stream gets a
+terminal escape unless it is a terminal (:class:`PlainAwareConsole`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import csv
 import io
 import json
 import math
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -29,8 +32,38 @@ if TYPE_CHECKING:
     from infra.local.pipeline import Progress
     from ingest.pipeline import IngestResult
 
+#: ``TERM`` of a terminal that cannot move the cursor: a bar would print one line per refresh.
+DUMB_TERMINAL: Final = "dumb"
+
+
+def is_terminal(stream: IO[str] | None = None) -> bool:
+    """Whether ``stream`` (default: the current ``sys.stderr``) is a terminal that can show
+    colour and a bar: a real tty, and ``TERM`` is not ``dumb``. The overrides that make rich
+    write escapes into files (``FORCE_COLOR``, ``TTY_COMPATIBLE``) are deliberately not read:
+    a log file full of escape codes is not output a person can trust."""
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    try:
+        tty = bool(isatty is not None and isatty())
+    except (ValueError, OSError):  # closed, or detached from its descriptor
+        return False
+    return tty and os.environ.get("TERM", "") != DUMB_TERMINAL
+
+
+class PlainAwareConsole(Console):
+    """A rich console that counts as a terminal only when :func:`is_terminal` says so of the
+    file it writes to (or ``force_terminal`` says so: tests). Rich alone takes any file for
+    a terminal when ``FORCE_COLOR`` is set, and would write escapes into logs and pipes."""
+
+    @property
+    def is_terminal(self) -> bool:
+        if self._force_terminal is not None:
+            return self._force_terminal
+        return is_terminal(self.file)
+
+
 #: Progress and notes go to stderr; results (tables, json, csv) to stdout.
-console = Console(stderr=True, soft_wrap=True)
+console = PlainAwareConsole(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -110,7 +143,7 @@ PIPE_WIDTH = 200
 
 def result_console() -> Console:
     """Console for results on stdout: terminal width on a terminal, wide when piped."""
-    console = Console(soft_wrap=True)
+    console = PlainAwareConsole(soft_wrap=True)
     if not console.is_terminal:
         console.width = PIPE_WIDTH
     return console
@@ -179,48 +212,79 @@ def _print_vertical(
 # progress on stderr ---------------------------------------------------------------------------
 
 
-def print_ingested(result: IngestResult) -> None:
-    """One line per fetched day, plus one naming the roster's malformed ids if any."""
-    day = result.day
-    if result.already_complete:
-        console.print(f"{day}: bronze already complete (run {result.run_id}); --force re-fetches")
-        return
-    unknown = [i for i in result.missing_ids if i not in result.invalid_ids]
-    missing = f", unknown ids: {', '.join(unknown)}" if unknown else ""
-    console.print(
-        f"{day}: {result.records} artists in {len(result.parts)} parts, "
-        f"run {result.run_id}{missing}"
-    )
-    if result.invalid_ids:
-        console.print(
-            f"{day}: roster error: {len(result.invalid_ids)} malformed artist id(s) skipped: "
-            f"{', '.join(repr(i) for i in result.invalid_ids)} (a Spotify id is 22 letters and "
-            "digits); the other artists were fetched"
-        )
-
-
-def print_loaded(result: TransformResult) -> None:
-    """One line per loaded day, plus its data-quality verdict when a check failed or rows
-    were quarantined."""
+def load_line(result: TransformResult) -> str:
+    """What one day's load did, and its data-quality verdict when a check failed or rows
+    were quarantined: one line."""
     if result.committed:
-        console.print(
+        line = (
             f"{result.snapshot_date}: {result.inserted} inserted, {result.updated} updated, "
-            f"snapshot {result.snapshot_id}, tag {result.tag}"
+            f"{result.deleted} deleted, {result.quarantined} quarantined; "
+            f"snapshot {result.snapshot_id}, tag {result.tag or 'not set'}"
         )
     else:
-        console.print(f"{result.snapshot_date}: {result.rows} rows unchanged, no commit")
+        line = (
+            f"{result.snapshot_date}: {result.rows} rows unchanged, no commit; "
+            f"{result.quarantined} quarantined"
+        )
     quality = result.quality
     if quality.failed_expectations or quality.quarantined_rows:
         verdict = "passed" if quality.success else "FAILED"
-        console.print(
-            f"  data quality {verdict}: {quality.quarantined_rows} of "
-            f"{quality.evaluated_rows} rows quarantined, failed "
-            f"{', '.join(quality.failed_expectations) or 'none'}; report {quality.report}"
+        failed = ", ".join(quality.failed_expectations) or "no expectation"
+        line += (
+            f"; data quality {verdict}: {quality.quarantined_rows} of {quality.evaluated_rows} "
+            f"rows quarantined, failed {failed}; report {quality.report or 'not written'}"
         )
+    done = result.compaction
+    if done is not None and done.committed:
+        line += (
+            f"; month {done.month:%Y-%m} compacted: {done.rewritten_files} files into "
+            f"{done.added_files}, sorted by artist"
+        )
+    return line
+
+
+def ingest_line(result: IngestResult) -> str:
+    """What one day's fetch did (without the day): fetched, or found complete."""
+    if result.already_complete:
+        return f"bronze already complete (run {result.run_id}); --force re-fetches"
+    unknown = [i for i in result.missing_ids if i not in result.invalid_ids]
+    missing = f", unknown ids: {', '.join(unknown)}" if unknown else ""
+    return f"{result.records} artists in {len(result.parts)} parts, run {result.run_id}{missing}"
+
+
+def roster_error_line(result: IngestResult) -> str | None:
+    """The line naming a roster's malformed ids (None when there are none)."""
+    if not result.invalid_ids:
+        return None
+    return (
+        f"{result.day}: roster error: {len(result.invalid_ids)} malformed artist id(s) skipped: "
+        f"{', '.join(repr(i) for i in result.invalid_ids)} (a Spotify id is 22 letters and "
+        "digits); the other artists were fetched"
+    )
+
+
+def say(line: str) -> None:
+    """One progress line on stderr: plain text (no markup read, no escapes off a terminal)."""
+    console.print(Text(line), soft_wrap=True)
+
+
+def print_ingested(result: IngestResult) -> None:
+    """One line per fetched day, plus one naming the roster's malformed ids if any."""
+    say(f"{result.day}: {ingest_line(result)}")
+    error = roster_error_line(result)
+    if error is not None:
+        say(error)
+
+
+def print_loaded(result: TransformResult) -> None:
+    """One line per loaded day, its data-quality verdict in it when a check failed or rows
+    were quarantined."""
+    say(load_line(result))
 
 
 def progress_lines() -> Progress:
-    """The pipeline's progress as the CLI prints it: each stage of a day, when it is done."""
+    """The pipeline's progress for a single-day command (``ingest``, ``transform``, ``run``):
+    each stage of the day, when it is done. Ranges use :mod:`infra.cli.progress`."""
     from infra.local.pipeline import Progress
 
     return Progress(ingested=print_ingested, loaded=print_loaded)

@@ -6,13 +6,14 @@ Its users' only history is in that layout, so it is brought in as completed bron
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from catalog.bronze.layout import BronzeStore
 from catalog.bronze.local import LocalBronzeStore
 from catalog.errors import LakehouseError
 from catalog.paths import LakehousePaths
-from ingest.legacy import ImportReport, import_legacy, open_legacy_source
+from ingest.legacy import ImportedDay, ImportReport, import_legacy, open_legacy_source
 
 
 class NothingToImportError(LakehouseError):
@@ -37,16 +38,22 @@ def bronze_store_for(paths: LakehousePaths, uri: str | None) -> BronzeStore:
 
 
 def import_history(
-    paths: LakehousePaths, source: str, *, bronze: str | None = None, force: bool = False
+    paths: LakehousePaths,
+    source: str,
+    *,
+    bronze: str | None = None,
+    force: bool = False,
+    on_day: Callable[[ImportedDay, int], object] | None = None,
 ) -> LegacyImport:
     """Import every day of ``source`` (a folder or ``s3://bucket[/prefix]``) into ``bronze``
     (default: the home's); days already complete are left as they are unless ``force``.
+    ``on_day`` hears of each day as soon as it is done, with the number of days found.
 
     A source without one day object is an error rather than an empty success: it is almost
     always the wrong folder or prefix.
     """
     store = bronze_store_for(paths, bronze)
-    report = import_legacy(open_legacy_source(source), store, force=force)
+    report = import_legacy(open_legacy_source(source), store, force=force, on_day=on_day)
     if not report.days:
         raise NothingToImportError(
             f"no YYYY-MM-DD/<artist name> object in {report.source} "

@@ -25,7 +25,7 @@ from infra.cli.app import (
     paths_of,
     utc_today,
 )
-from infra.cli.output import OutputFormat, console, progress_lines, render
+from infra.cli.output import OutputFormat, progress_lines, render
 
 #: ``--top`` when not given: the 20 most followed (a roster of 20 or fewer is kept whole).
 DEFAULT_TOP: Final = 20
@@ -127,20 +127,23 @@ def import_legacy_command(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Bring the original project's history into bronze, one completed day at a time."""
+    from infra.cli.progress import LegacyProgress
     from infra.local.legacy import import_history
 
-    done = import_history(paths_of(ctx), source, bronze=bronze, force=force)
-    days = done.report.days
+    with LegacyProgress() as progress:
+        done = import_history(
+            paths_of(ctx), source, bronze=bronze, force=force, on_day=progress.day
+        )
+        days = done.report.days
+        progress.finish(
+            f"{progress.summary()}; into {done.bronze}; load them with "
+            f"backfill --start {days[0].day} --end {days[-1].day}"
+        )
     rows = [
         (d.day, d.status, d.run_id, d.records, d.followers_available, len(d.skipped_keys))
         for d in days
     ]
     render(["snapshot_date", "status", "run_id", "records", "followers", "skipped"], rows, fmt)
-    imported = len(done.report.imported)
-    console.print(
-        f"{imported} day(s) imported into {done.bronze}, {len(days) - imported} left as they "
-        f"were; load them with backfill --start {days[0].day} --end {days[-1].day}"
-    )
 
 
 #: Why a port cannot be bound: taken, privileged, or not an address of this machine.

@@ -54,9 +54,15 @@ def backfill(
         days = days_between(start, end)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--start/--end") from e
+    from infra.cli.progress import DayProgress
+
     fetch = SpotifyFetch(simulator=True, roster=roster_from(None), seed=seed) if simulator else None
-    with LocalPipeline(paths_of(ctx), fetch=fetch, progress=progress_lines()) as pipeline:
+    with (
+        DayProgress("backfill", len(days)) as progress,
+        LocalPipeline(paths_of(ctx), fetch=fetch, progress=progress.pipeline()) as pipeline,
+    ):
         pipeline.backfill(days)
+        progress.finish(progress.summary())
 
 
 @app.command()
