@@ -17,6 +17,9 @@ elsewhere through argparse with the same names (docs/aws-contracts.md). Both pat
   Spark and pyiceberg's GlueCatalog for table creation and the quality tables; bronze
   through :func:`catalog.bronze.s3.open_bronze_store`; reports under ``--reports_uri``.
 * ``--action maintain`` runs :func:`catalog.iceberg.maintenance.maintain` instead of a day's load.
+* ``--tag_retention_days N`` (the stack passes its setting to every run) makes N the home's
+  tag retention, stored as silver's table property before anything is written, so the loads
+  and maintenance of every run agree; without it the stored setting is used (default 400).
 
 Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``, or
 ``python -m glue.job --start_date 2026-11-01 --end_date 2026-11-24 --home ./lakehouse``.
@@ -93,7 +96,8 @@ class JobArguments:
     warehouse: str | None = None
     reports_uri: str | None = None
     region: str | None = None
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
+    #: ``--tag_retention_days``: the home's new tag retention; None: the stored one.
+    tag_retention_days: int | None = None
     #: The range (``--start_date``/``--end_date``, both included); None for one day.
     start_date: date | None = None
     end_date: date | None = None
@@ -154,7 +158,9 @@ def _argparse(argv: Sequence[str]) -> dict[str, str]:
     parser.add_argument("--warehouse", default=None, help="s3://bucket/warehouse (glue)")
     parser.add_argument("--reports_uri", default=None, help="s3://bucket/reports (glue)")
     parser.add_argument("--region", default=None, help="AWS region of the Glue catalog")
-    parser.add_argument("--tag_retention_days", default=None)
+    parser.add_argument(
+        "--tag_retention_days", default=None, help="store as the tag retention (default: kept)"
+    )
     parser.add_argument("--JOB_NAME", default=None)  # Glue passes it; harmless locally
     parsed = vars(parser.parse_args(list(argv[1:])))
     return {k: v for k, v in parsed.items() if v is not None}
@@ -192,13 +198,7 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
             f"--action must be one of {', '.join(ACTIONS)} and --catalog one of "
             f"{', '.join(CATALOGS)}; got --action {action!r} --catalog {kind!r}"
         )
-    try:
-        retention = int(raw.get("tag_retention_days", DEFAULT_TAG_RETENTION_DAYS))
-    except ValueError as e:
-        raise JobArgumentError(
-            f"--tag_retention_days must be a whole number of days, got "
-            f"{raw['tag_retention_days']!r}"
-        ) from e
+    retention = _retention(raw.get("tag_retention_days"))
     if action == "maintain" and day is None:
         raise JobArgumentError("--action maintain needs --snapshot_date (today), not a range")
     arguments = JobArguments(
@@ -221,6 +221,19 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
             "(docs/aws-contracts.md lists what the stack passes)"
         )
     return arguments
+
+
+def _retention(value: str | None) -> int | None:
+    """``--tag_retention_days``: a whole number of days, at least one; None when absent."""
+    if value is None:
+        return None
+    days = int(value) if value.strip().isdigit() else 0
+    if days < 1:
+        raise JobArgumentError(
+            f"--tag_retention_days must be a whole number of days >= 1, got {value!r} "
+            f"(leave it out to keep the stored retention, default {DEFAULT_TAG_RETENTION_DAYS})"
+        )
+    return days
 
 
 def _date(raw: dict[str, str], name: str) -> date | None:
@@ -278,12 +291,13 @@ def run_local_day(
     paths: LakehousePaths,
     day: date,
     *,
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    tag_retention_days: int | None = None,
     settings: QualitySettings | None = None,
 ) -> TransformResult:
     """The local flavour: SQLite catalog, bronze and reports folders, a reused session.
 
     ``spark`` may be a factory: it is called only once the day has rows to load.
+    ``tag_retention_days``: store it as the home's tag retention first (None: the stored one).
     """
     from catalog.bronze.local import LocalBronzeStore
 
@@ -292,7 +306,7 @@ def run_local_day(
 
 
 def _local_context(
-    paths: LakehousePaths, tag_retention_days: int, settings: QualitySettings | None
+    paths: LakehousePaths, tag_retention_days: int | None, settings: QualitySettings | None
 ) -> JobContext:
     return JobContext(
         catalog=local_catalog(paths),
@@ -307,7 +321,7 @@ def run_local_range(
     paths: LakehousePaths,
     days: Sequence[date],
     *,
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    tag_retention_days: int | None = None,
     settings: QualitySettings | None = None,
 ) -> RangeOutcome:
     """The local flavour of a range (:func:`glue.days.load_range`): one session and one

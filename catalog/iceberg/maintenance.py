@@ -9,11 +9,15 @@ maintain`` calls :func:`maintain` with the job's session and ``catalog_name="lak
 One pass over each table, in this order:
 
 1. **Tags.** A load tag ``snapshot-D`` is kept while ``today - D <= tag_retention_days``
-   (default 400) and dropped after: an as-of beyond retention must be a clear error, not a
-   silent answer. Iceberg's own expiry also drops a tag once its snapshot is older than the
-   tag's ``max-ref-age-ms`` (measured from the *commit*, not from D); a kept tag whose age
-   limit would run out before ``D + tag_retention_days`` is re-created with a longer one, so
-   step 3 can never drop a tag this policy keeps. The rule is
+   and dropped after: an as-of beyond retention must be a clear error, not a silent answer.
+   The retention is the home's one setting, silver's table property
+   (:data:`catalog.iceberg.tables.TAG_RETENTION_PROPERTY`, default 400 days), which every
+   writer reads too: maintenance given a retention stores it there first (so the next load
+   does not re-create the tags it drops), and given none uses the stored one. The same
+   retention applies to every table's tags. Iceberg's own expiry also drops a tag once its
+   snapshot is older than the tag's ``max-ref-age-ms`` (measured from the *commit*, not
+   from D); a kept tag whose age limit would run out before ``D + tag_retention_days`` is
+   re-created with a longer one, so step 3 can never drop a tag this policy keeps. The rule is
    :func:`catalog.iceberg.tags.rule.plan_upkeep` (the same retention rule the writers never
    tag a day beyond), applied by :func:`catalog.iceberg.tags.with_spark.upkeep_load_tags`.
 2. **Compaction** (``rewrite_data_files``, bin-pack, at least 2 files per partition). Its
@@ -48,8 +52,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from catalog.errors import LakehouseError
 from catalog.iceberg.profiles import CATALOG_NAME
-from catalog.iceberg.tables import NAMESPACE, TABLES
-from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
+from catalog.iceberg.tables import (
+    ARTISTS_SILVER,
+    NAMESPACE,
+    TABLES,
+    TAG_RETENTION_PROPERTY,
+    tag_retention_of,
+)
 from catalog.iceberg.tags.with_spark import upkeep_load_tags
 
 if TYPE_CHECKING:
@@ -84,7 +93,7 @@ def maintain(
     *,
     tables: Sequence[str] | None = None,
     snapshot_retention_days: int = DEFAULT_SNAPSHOT_RETENTION_DAYS,
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS,
+    tag_retention_days: int | None = None,
     orphan_min_age: timedelta = MIN_ORPHAN_AGE,
     compact: bool = True,
     today: date | None = None,
@@ -92,14 +101,16 @@ def maintain(
 ) -> list[TableMaintenance]:
     """Maintain every table of :data:`catalog.iceberg.tables.TABLES` (or ``tables``) with Spark.
 
-    ``today`` (UTC) anchors the tag retention; ``snapshot_retention_days=0`` expires every
-    snapshot no ref needs. Tables that do not exist yet are skipped. The caller makes sure
+    ``tag_retention_days``: the home's new tag retention, stored on silver before anything
+    else (:func:`settle_tag_retention`); ``None``: the stored one. ``today`` (UTC) anchors
+    it; ``snapshot_retention_days=0`` expires every snapshot no ref needs. Tables that do
+    not exist yet are skipped. The caller makes sure
     no write runs (:func:`catalog.runtime.maintenance.maintain_local` takes the lease; on AWS
     the Glue job's concurrency of one does).
     """
     if snapshot_retention_days < 0:
         raise ValueError(f"snapshot_retention_days must be >= 0, got {snapshot_retention_days}")
-    if tag_retention_days < 1:
+    if tag_retention_days is not None and tag_retention_days < 1:
         raise ValueError(f"tag_retention_days must be >= 1, got {tag_retention_days}")
     if orphan_min_age < MIN_ORPHAN_AGE:
         raise ValueError(
@@ -112,13 +123,14 @@ def maintain(
         raise ValueError(f"unknown tables {unknown}; known: {sorted(TABLES)}")
     day = today or datetime.now(UTC).date()
     now = datetime.now(UTC)
+    retention = settle_tag_retention(spark, catalog_name, tag_retention_days)
     results: list[TableMaintenance] = []
     for name in names:
         qualified = f"{catalog_name}.{NAMESPACE}.{name}"
         if not spark.catalog.tableExists(qualified):
             continue
         dropped, extended = upkeep_load_tags(
-            spark, qualified, retention_days=tag_retention_days, today=day, now=now
+            spark, qualified, retention_days=retention, today=day, now=now
         )
         rewritten, added = _compact(spark, catalog_name, name) if compact else (0, 0)
         expired, deleted = _expire(
@@ -138,6 +150,24 @@ def maintain(
             )
         )
     return results
+
+
+def settle_tag_retention(
+    spark: SparkSession, catalog_name: str = CATALOG_NAME, days: int | None = None
+) -> int:
+    """The home's tag retention for this pass: ``days``, first stored as silver's property
+    (where it differs), or, with ``None``, the stored one (the default where silver has none
+    or does not exist yet). Spark SQL: the Glue job's maintenance has no other catalog."""
+    silver = f"{catalog_name}.{ARTISTS_SILVER.qualified_name}"
+    if not spark.catalog.tableExists(silver):
+        return tag_retention_of({} if days is None else {TAG_RETENTION_PROPERTY: str(days)})
+    rows = spark.sql(f"SHOW TBLPROPERTIES {silver}").collect()
+    stored = {str(r["key"]): str(r["value"]) for r in rows}
+    if days is None:
+        return tag_retention_of(stored)
+    if stored.get(TAG_RETENTION_PROPERTY) != str(days):
+        spark.sql(f"ALTER TABLE {silver} SET TBLPROPERTIES ('{TAG_RETENTION_PROPERTY}'='{days}')")
+    return days
 
 
 def _compact(spark: SparkSession, catalog: str, name: str) -> tuple[int, int]:

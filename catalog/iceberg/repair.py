@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,15 +119,38 @@ def unknown_tables(paths: LakehousePaths) -> list[WarehouseTable]:
 
 
 def require_known_tables(paths: LakehousePaths) -> None:
-    """Refuse a write while the warehouse holds tables the catalog does not know."""
+    """Refuse a write (or a read of a home that lost its catalog) while the warehouse holds
+    tables the catalog does not know: :func:`unknown_tables_error` says which and the way out.
+
+    Lists every table's metadata folder, so a long-lived writer asks once (the local
+    pipeline does, before its first write), not before every day.
+    """
     missing = unknown_tables(paths)
     if missing:
-        names = ", ".join(t.qualified_name for t in missing)
-        raise UnknownTablesError(
-            f"the warehouse {paths.warehouse} holds table(s) the catalog {paths.catalog_db} "
-            f"does not know ({names}): writing now would start a new history beside them. "
-            f"Run `spotify-lakehouse --home {paths.home} repair-catalog` first"
+        raise unknown_tables_error(paths, missing)
+
+
+def unknown_tables_error(
+    paths: LakehousePaths, missing: Sequence[WarehouseTable]
+) -> UnknownTablesError:
+    """The one message for tables only the warehouse knows: a lost catalog (``rm
+    catalog.db*``: read commands would see an empty home) or a catalog that lacks some
+    (writing now would start a new history beside them); both end in ``repair-catalog``."""
+    names = ", ".join(t.qualified_name for t in missing)
+    if not paths.catalog_db.exists():
+        problem = (
+            f"{paths.home} has no catalog ({paths.catalog_db} is missing) but its warehouse "
+            f"holds {names}"
         )
+    else:
+        problem = (
+            f"the warehouse {paths.warehouse} holds table(s) the catalog {paths.catalog_db} "
+            f"does not know ({names}): writing now would start a new history beside them"
+        )
+    return UnknownTablesError(
+        f"{problem}. Run `spotify-lakehouse --home {paths.home} repair-catalog` first to "
+        "register them again"
+    )
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,20 @@ catalog the profile gives: the SQLite catalog on one machine, the Glue Data Cata
 
 Adding a silver column is a one-line change to the schema below: :func:`ensure_table` adds
 any field the live table lacks (``union_by_name``), so the next job run applies it.
+
+The home's one tag-retention setting lives here too, as a property of the silver table
+(:data:`TAG_RETENTION_PROPERTY`): every writer (the job's loads of silver, the quarantine and
+dq_results, on one machine or in Glue) and maintenance read it from the table they already
+hold, so a retention shortened by ``maintain`` is the one the next load obeys, in a new
+process, on AWS (a Glue Data Catalog table's Iceberg properties) as locally, with no file
+beside the tables. Why silver alone: one value cannot disagree with itself; the quarantine
+and dq_results tags follow silver's rule.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -36,6 +45,9 @@ from pyiceberg.types import (
     StringType,
     TimestamptzType,
 )
+
+from catalog.errors import LakehouseError
+from catalog.iceberg.tags.rule import DEFAULT_TAG_RETENTION_DAYS
 
 #: Glue database / Iceberg namespace of every table.
 NAMESPACE: Final = "spotify"
@@ -194,6 +206,42 @@ DQ_RESULTS: Final = TableDefinition(
 TABLES: Final[dict[str, TableDefinition]] = {
     t.name: t for t in (ARTISTS_SILVER, ARTISTS_QUARANTINE, DQ_RESULTS)
 }
+
+
+#: Property of the silver table: how many days the daily load tags of every table are kept
+#: (:func:`catalog.iceberg.tags.rule.tag_retained`). Absent: the default, 400 days.
+TAG_RETENTION_PROPERTY: Final = "spotify-lakehouse.tag-retention-days"
+
+
+class TagRetentionSettingError(LakehouseError):
+    """Silver's tag-retention property holds something other than a number of days."""
+
+
+def tag_retention_of(properties: Mapping[str, str]) -> int:
+    """The home's tag retention, in days, from silver's table ``properties`` (pyiceberg's
+    ``table.properties``, or Spark's ``SHOW TBLPROPERTIES``); the default when unset."""
+    raw = properties.get(TAG_RETENTION_PROPERTY)
+    if raw is None:
+        return DEFAULT_TAG_RETENTION_DAYS
+    days = int(raw) if raw.strip().isdigit() else 0
+    if days < 1:
+        raise TagRetentionSettingError(
+            f"the table {ARTISTS_SILVER.qualified_name} has {TAG_RETENTION_PROPERTY}={raw!r}, "
+            "not a whole number of days >= 1: set it with `spotify-lakehouse maintain "
+            f"--tag-retention-days N` (default {DEFAULT_TAG_RETENTION_DAYS})"
+        )
+    return days
+
+
+def store_tag_retention(table: Table, days: int) -> Table:
+    """Make ``days`` the home's tag retention: silver's property, set in one metadata commit
+    when it differs (none when it already holds). Returns ``table``, refreshed by the commit."""
+    if days < 1:
+        raise ValueError(f"a tag retention is at least one day, got {days}")
+    if table.properties.get(TAG_RETENTION_PROPERTY) != str(days):
+        with table.transaction() as transaction:
+            transaction.set_properties({TAG_RETENTION_PROPERTY: str(days)})
+    return table
 
 
 def ensure_namespace(catalog: Catalog) -> None:

@@ -331,7 +331,13 @@ def resolve_as_of(table: Table, day: date) -> AsOf:
     chosen = as_of_tag(on_main, day)
     if chosen is None:
         earliest = on_main[0].day if on_main else None
-        retention = retention_days_of(t.max_ref_age_ms for t in tags)
+        from catalog.iceberg.tables import TAG_RETENTION_PROPERTY, tag_retention_of
+
+        retention = (  # the home's setting (on silver) where the table carries it
+            tag_retention_of(table.properties)
+            if TAG_RETENTION_PROPERTY in table.properties
+            else retention_days_of(t.max_ref_age_ms for t in tags)
+        )
         raise NoSnapshotAsOfError(table_name(table), day, earliest, retention, tuple(skipped))
     return AsOf(snapshot_id=chosen.snapshot_id, tag_date=chosen.day, day=day)
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from catalog.errors import LakehouseError
+from catalog.iceberg.repair import require_known_tables
 from catalog.paths import HOME_ENV, LakehousePaths
 
 
@@ -40,8 +41,8 @@ def for_reading(paths: LakehousePaths) -> tuple[LakehousePaths, Callable[[], Non
     out (``repair-catalog``) instead of being read as empty.
     """
     db = paths.catalog_db
-    if not db.exists():
-        lost_catalog(paths)
+    if not db.exists():  # lost (``rm catalog.db*``) while the warehouse holds tables?
+        require_known_tables(paths)
     if not db.is_file() or (os.access(paths.home, os.W_OK) and os.access(db, os.W_OK)):
         return paths, _nothing
     folder = Path(tempfile.mkdtemp(prefix="lakehouse-catalog-"))
@@ -55,21 +56,6 @@ def for_reading(paths: LakehousePaths) -> tuple[LakehousePaths, Callable[[], Non
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return replace(paths, catalog_file=copy), lambda: shutil.rmtree(folder, ignore_errors=True)
-
-
-def lost_catalog(paths: LakehousePaths) -> None:
-    """Without a catalog, a home whose warehouse holds tables has lost it (``rm catalog.db*``):
-    say so, rather than "nothing loaded yet"."""
-    from catalog.iceberg.repair import UnknownTablesError, warehouse_tables
-
-    found = warehouse_tables(paths)
-    if found:
-        names = ", ".join(t.qualified_name for t in found)
-        raise UnknownTablesError(
-            f"{paths.home} has no catalog ({paths.catalog_db} is missing) but its warehouse "
-            f"holds {names}: run `spotify-lakehouse --home {paths.home} repair-catalog` to "
-            "register them again"
-        )
 
 
 def _nothing() -> None:

@@ -36,11 +36,13 @@ NOT_LOADED: Final = "load_not_committed"
 def unloaded_runs_failed(catalog: Catalog, runs: list[RunSummary]) -> list[RunSummary]:
     """``runs`` with a passing day that silver never loaded turned into a failure.
 
-    The job records its data-quality run before it MERGEs: a run killed in between (SIGKILL,
-    a full disk) leaves a passing run for a day silver does not have. Such a day is listed
-    as failed (``load_not_committed``: run ``transform`` again), never as a success. A day
-    counts as loaded when a silver commit or tag names it or silver holds rows of it, so a
-    re-run that changed nothing (no commit) stays a success.
+    The job appends a run's dq_results rows after silver's commit and tag
+    (:mod:`glue.transform`), so a run killed before them (SIGKILL, a full disk) leaves no
+    passing run behind. This guards what that order cannot: a home written by a job that
+    recorded its checks before its MERGE, or a silver put back to an earlier metadata file
+    by hand. Such a day is listed as failed (``load_not_committed``: run ``transform``
+    again), never as a success. A day counts as loaded when a silver commit or tag names it
+    or silver holds rows of it, so a re-run that changed nothing (no commit) stays a success.
     """
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 

@@ -109,7 +109,8 @@ def test_main_reads_sys_argv_whole(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_glue_maintain_with_defaults() -> None:
     pairs = [p for p in JOB_PAIRS if p[0] not in ("--action", "--tag_retention_days")]
     arguments = parse_arguments(glue_argv([*pairs, ("--action", "maintain")]))
-    assert (arguments.action, arguments.tag_retention_days) == ("maintain", 400)
+    # No --tag_retention_days: the home's stored retention is used (default 400).
+    assert (arguments.action, arguments.tag_retention_days) == ("maintain", None)
     assert arguments.catalog == "glue"
 
 

@@ -124,8 +124,15 @@ def maintain(
         ),
     ] = None,
     tag_retention_days: Annotated[
-        int, typer.Option("--tag-retention-days", min=1, help="Keep daily tags this long")
-    ] = DEFAULT_TAG_RETENTION_DAYS,
+        int | None,
+        typer.Option(
+            "--tag-retention-days",
+            min=1,
+            help="Keep daily tags this many days from now on: stored in the home, used by "
+            "every later load and maintain (default: the stored setting, else "
+            f"{DEFAULT_TAG_RETENTION_DAYS})",
+        ),
+    ] = None,
     compact: Annotated[bool, typer.Option("--compact/--no-compact", help="Compact files")] = True,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -143,12 +150,18 @@ def maintain(
 
     if snapshot_retention_days is None:
         snapshot_retention_days = DEFAULT_SNAPSHOT_RETENTION_DAYS
-    results = maintain_local(
-        paths,
-        snapshot_retention_days=snapshot_retention_days,
-        tag_retention_days=tag_retention_days,
-        compact=compact,
-    )
+    from catalog.iceberg.tables import TABLES
+    from infra.cli.progress import TableProgress
+
+    with TableProgress(len(TABLES)) as progress:
+        results = maintain_local(
+            paths,
+            snapshot_retention_days=snapshot_retention_days,
+            tag_retention_days=tag_retention_days,
+            compact=compact,
+            on_table=progress.table,
+        )
+        progress.finish(progress.summary())
     columns = [
         "table",
         "dropped_tags",
