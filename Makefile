@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Java 17 runs Spark; Debian's xerial driver is the JDBC side of the SQLite Iceberg catalog;
-# Node runs the CDK library (jsii) behind `make synth` and the template tests.
+# Node runs the CDK library (jsii) behind `make synth` and the template tests; chromium opens
+# the dashboard offline in its browser test (tests/infra/test_dashboard.py).
 system-deps:
 	@if ! command -v java >/dev/null 2>&1 || [ ! -f $(SQLITE_JDBC) ]; then \
 	  echo "installing Debian packages: openjdk-17-jre-headless libxerial-sqlite-jdbc-java"; \
@@ -35,6 +36,11 @@ system-deps:
 	  echo "installing Debian package: nodejs"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Debian package: chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 # The Iceberg runtime from PyPI lacks its relocated Jackson classes; build them once.

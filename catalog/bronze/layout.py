@@ -60,6 +60,18 @@ def day_prefix(day: date) -> str:
     return f"{DATASET_PREFIX}/snapshot_date={day.isoformat()}"
 
 
+def day_of_key(key: str) -> date | None:
+    """The day a key is filed under (its ``snapshot_date=D`` folder); ``None`` for a key
+    outside any day folder or with a folder name that is not a day."""
+    for segment in key.split("/"):
+        if segment.startswith("snapshot_date="):
+            try:
+                return date.fromisoformat(segment.removeprefix("snapshot_date="))
+            except ValueError:
+                return None
+    return None
+
+
 def manifest_key(day: date) -> str:
     return f"{day_prefix(day)}/{MANIFEST_NAME}"
 

@@ -296,4 +296,11 @@ def test_read_commands_work_on_a_home_this_user_cannot_write(
     chart = run_read_only(read_only_home, ["chart", "--out", str(out), "--days", "2"], tmp_path)
     succeeded(chart, "chart.png")
     assert out.stat().st_size > 0
+    gaps = run_read_only(read_only_home, ["gaps", "--format", "json"], tmp_path)
+    succeeded(gaps)
+    assert {g["kind"] for g in json.loads(gaps.out)} <= {"no_bronze"}  # at most today's
+    page_dir = tmp_path / "elsewhere" / "dashboard"
+    page = run_read_only(read_only_home, ["dashboard", "--out", str(page_dir)], tmp_path)
+    succeeded(page, "index.html")
+    assert (page_dir / "index.html").stat().st_size > 0
     assert sorted(str(p) for p in read_only_home.rglob("*")) == listing  # nothing written

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from infra.cli.app import SeedOption, app, earliest_day, paths_of, utc_today
-from infra.cli.output import OutputFormat, console, progress_lines, render, result_console
+from infra.cli.output import OutputFormat, console, render, result_console
 
 #: How the demo's closing lines call the CLI: ``make demo`` installs it in the repo's .venv.
 CLI = ".venv/bin/spotify-lakehouse"
@@ -22,6 +22,8 @@ def demo(
     seed: SeedOption = 42,
 ) -> None:
     """Start the simulator, run the pipeline for the last N days, answer the two questions."""
+    from infra.cli.progress import DayProgress
+    from infra.dashboard import write_dashboard
     from infra.local.pipeline import LocalPipeline, days_between
     from infra.local.quality import QualitySummary, latest_quality_runs
     from infra.local.spotify import SpotifyFetch
@@ -43,8 +45,12 @@ def demo(
     roster = demo_roster(artists, seed=seed)
     console.print(f"demo: {len(roster)} artists, {window[0]} .. {window[-1]}, home {paths.home}")
     fetch = SpotifyFetch(simulator=True, roster=roster, seed=seed)
-    with LocalPipeline(paths, fetch=fetch, progress=progress_lines()) as pipeline:
+    with (
+        DayProgress("demo", len(window)) as progress,
+        LocalPipeline(paths, fetch=fetch, progress=progress.pipeline()) as pipeline,
+    ):
         pipeline.backfill(window)
+        progress.finish(progress.summary())
 
     engine = LocalEngine(paths)
     out = result_console()
@@ -52,6 +58,7 @@ def demo(
         result = engine.execute(load_sql(name))
         render(result.columns, result.rows, OutputFormat.table, title=title, console=out)
     chart = write_chart(engine, paths.reports / "charts" / "followers.png", days=days)
+    dashboard = write_dashboard(paths, paths.reports / "dashboard", days=days)
     quality = QualitySummary.of(latest_quality_runs(paths), window)
     failed = quality.failed_expectations
     out.print(
@@ -62,10 +69,11 @@ def demo(
     if quality.latest_report:
         out.print(f"Reports: {paths.reports / 'quality'} (latest: {quality.latest_report})")
     out.print(
-        f"\nChart: {chart.png}\n       {chart.html}"
+        f"\nDashboard: {dashboard}\nChart: {chart.png}\n       {chart.html}"
         f"\nLakehouse: {paths.home}\nTry:\n"
         f'  {CLI} --home {paths.home} query "SELECT * FROM Spotify_Gold_View LIMIT 5"\n'
         f"  {CLI} --home {paths.home} query --as-of {window[len(window) // 2]} "
         '"SELECT date, count(*) FROM Spotify_Gold_View GROUP BY date ORDER BY date"\n'
-        f"  {CLI} --home {paths.home} snapshots"
+        f"  {CLI} --home {paths.home} snapshots\n"
+        f"  {CLI} --home {paths.home} gaps"
     )
