@@ -8,7 +8,10 @@ record is seen, named and kept. A few columns exist only to be checked:
   absent), because the typed ``followers`` column cannot tell 1.5 from missing;
 * ``followers_change_per_day``: relative change against the artist's previous count in
   silver, divided by the days between (so a gap after an outage is not one day's jump);
-* ``backdated``: the manifest says the fetch was filed under a past day on purpose.
+* ``backdated``: the manifest says the fetch was filed under a past day on purpose;
+* ``unstorable_text``: the fields whose text held a lone surrogate (legal JSON that UTF-8
+  cannot encode), comma-separated, ``None`` when there are none. The frame holds such text
+  escaped (:func:`storable_values`), so Arrow, Spark and the quarantine can store it.
 
 The silver columns themselves, names and types, come from
 :data:`catalog.iceberg.tables.ARTISTS_SILVER`
@@ -21,9 +24,11 @@ the row id column GX reports failing rows by.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 from pyiceberg.schema import Schema
@@ -37,6 +42,7 @@ from pyiceberg.types import (
     StringType,
 )
 
+from catalog.bronze.payload import is_storable_text, record_text, storable_text
 from catalog.iceberg.tables import ARTISTS_SILVER
 from expectations.suites import ROW_ID
 
@@ -46,11 +52,16 @@ if TYPE_CHECKING:
 
 Column = tuple[str, IcebergType]
 
+#: Longest raw record kept in quarantine (characters). Spotify artist objects are ~1 KB;
+#: anything far larger is garbage whose head is enough to see what went wrong.
+MAX_RAW_CHARS: Final = 16_000
+
 #: Columns computed only for checking (not in silver), with their types.
 CHECK_ONLY_COLUMNS: Final[tuple[Column, ...]] = (
     ("followers_json_type", StringType()),
     ("followers_change_per_day", DoubleType()),
     ("backdated", BooleanType()),
+    ("unstorable_text", StringType()),
 )
 #: Columns of the silver validation rows, with their Iceberg types: the row id, every silver
 #: column exactly as :data:`catalog.iceberg.tables.ARTISTS_SILVER` defines it, the
@@ -83,9 +94,19 @@ class Candidate:
 
     row_id: int  # position in the day (part order, then record order): stable on re-runs
     row: dict[str, Any]  # the silver columns, ``None`` where the record had no usable value
-    raw: str  # the record's JSON text as received
+    record: Any  # the record as decoded from bronze
     source_file: str
     followers_json_type: str | None
+    #: Fields whose text held a lone surrogate as received (now escaped in ``row``).
+    unstorable_fields: tuple[str, ...] = ()
+
+    @cached_property
+    def raw(self) -> str:
+        """The record's JSON text for the quarantine and the report (keys sorted, lone
+        surrogates escaped, at most :data:`MAX_RAW_CHARS`). Made on first use: only the few
+        records that fail or warn need it, and encoding every record of a 10,000-artist day
+        cost 0.25 s of CPU for text nobody read."""
+        return record_text(self.record, MAX_RAW_CHARS)
 
     @property
     def artist_id(self) -> str | None:
@@ -101,16 +122,55 @@ class PreviousCount:
     followers: int
 
 
+def _storable(value: Any) -> tuple[Any, bool]:
+    """``value`` with its text made storable, and whether anything had to be escaped."""
+    if isinstance(value, str):
+        return (value, True) if is_storable_text(value) else (storable_text(value), False)
+    if isinstance(value, list):
+        items = [_storable(item) for item in value]
+        return [item for item, _ in items], all(ok for _, ok in items)
+    return value, True
+
+
+def storable_values(row: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``row`` with every string (lists of strings included) made storable
+    (:func:`catalog.bronze.payload.storable_text`), and the names of the fields that were not.
+
+    A lone surrogate is legal JSON but no UTF-8: left in, it crashes pandas' Arrow strings,
+    Spark and Parquet, and with them the whole day. Escaped, the record stays visible; named,
+    it fails ``text_is_valid_unicode`` and is quarantined instead of loaded.
+    """
+    unstorable = tuple(name for name, value in row.items() if not _is_storable(value))
+    if not unstorable:  # the common case: checked, nothing built (``row`` itself comes back)
+        return row, ()
+    return {name: _storable(value)[0] for name, value in row.items()}, unstorable
+
+
+def _is_storable(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_storable_text(value)
+    if isinstance(value, list):
+        return all(_is_storable(item) for item in value)
+    return True
+
+
 def change_per_day(
     candidate: Candidate, day: date, previous: Mapping[str, PreviousCount]
 ) -> float | None:
-    """Relative follower change per day against the previous count, ``None`` if unknown."""
+    """Relative follower change per day against the previous count, ``None`` if unknown.
+
+    Infinite for a count too large for a float (JSON integers have no bound): that record
+    fails ``followers_in_range`` anyway, and the day must not crash on the division.
+    """
     followers = candidate.row.get("followers")
     before = previous.get(candidate.artist_id or "")
     if before is None or not isinstance(followers, int) or before.snapshot_date >= day:
         return None
     days = (day - before.snapshot_date).days
-    return abs(followers - before.followers) / max(before.followers, 1) / days
+    try:
+        return abs(followers - before.followers) / max(before.followers, 1) / days
+    except OverflowError:
+        return math.inf
 
 
 def silver_check_rows(
@@ -124,12 +184,15 @@ def silver_check_rows(
 
     An integer too large for its column's type is clamped to the type's bound, so the frame
     can hold it (Spark refuses it otherwise) and it still fails the same range check; the
-    quarantined raw record keeps the value as received.
+    quarantined raw record keeps the value as received. Text is made storable and the
+    fields that held a lone surrogate are named in ``unstorable_text`` (also for a candidate
+    not built by :func:`glue.rows.day_rows`, which escapes them already).
     """
     names = ARTISTS_SILVER.column_names
     rows: list[tuple[Any, ...]] = []
     for c in candidates:
-        values = [c.row.get(name) for name in names]
+        row, unstorable = storable_values(c.row)
+        values = [row.get(name) for name in names]
         for index, (low, high) in _SILVER_INTEGERS:
             value = values[index]
             if isinstance(value, int) and not low <= value <= high:
@@ -141,19 +204,26 @@ def silver_check_rows(
                 c.followers_json_type,
                 change_per_day(c, day, previous),
                 backdated,
+                ",".join(dict.fromkeys((*c.unstorable_fields, *unstorable))) or None,
             )
         )
     return rows
 
 
 def pandas_frame(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
-    """A pandas frame indexed by the row id (GX on pandas reports failing rows by index)."""
+    """A pandas frame indexed by the row id (GX on pandas reports failing rows by index).
+
+    Integer columns are built as ``Int64`` from the Python values themselves: letting pandas
+    infer first turns a column with a null into float64, where a clamped 2**63 - 1 is no
+    longer an integer and the cast to ``Int64`` raises (the whole day with it).
+    """
     import pandas as pd
 
     frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
     for name in _INTEGER_COLUMNS:
         if name in frame.columns:
-            frame[name] = frame[name].astype("Int64")
+            position = list(columns).index(name)
+            frame[name] = pd.array([row[position] for row in rows], dtype="Int64")
     if ROW_ID in frame.columns:
         frame = frame.set_index(ROW_ID, drop=False)
     return frame

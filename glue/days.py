@@ -28,14 +28,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from catalog.bronze.layout import BronzeError, BronzeStore
 from catalog.errors import LakehouseError
+from catalog.iceberg.compaction import compact_month, ends_a_month
 from catalog.iceberg.tables import TableDefinition
-from glue.transform import JobContext, TransformResult, transform_day
+from glue.transform import JobContext, TransformResult, spark_table_name, transform_day
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -141,6 +142,39 @@ class RangeOutcome:
         }
 
 
+def compact_after(
+    spark: Callable[[], SparkSession],
+    day: date,
+    result: TransformResult,
+    context: JobContext,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+) -> TransformResult:
+    """Month-end compaction, folded into a range: once a range has loaded the last day of a
+    month, that month of silver is rewritten as one file sorted by artist
+    (:mod:`catalog.iceberg.compaction`: why, and what it saves), so a year's backfill
+    leaves twelve files instead of 365 and no reader pays for the small ones. A day that
+    changed nothing, or any other day, returns ``result`` as it is; the compaction's figures
+    and seconds (``compact``) are added to the result otherwise.
+
+    Only ranges do it (this module, :meth:`infra.local.pipeline.LocalPipeline.backfill`): a
+    single day's load never starts a JVM just for this, and the weekly ``maintain`` compacts
+    whatever a late re-load added to a finished month.
+    """
+    if not result.committed or not ends_a_month(day):
+        return result
+    started = clock()
+    done = compact_month(spark(), spark_table_name(context.definition), day)
+    log.info(
+        "%s ends its month: %d file(s) of silver compacted into %d",
+        day,
+        done.rewritten_files,
+        done.added_files,
+    )
+    timings = {**result.timings, "compact": clock() - started}
+    return replace(result, compaction=done, timings=timings)
+
+
 def tagged_load_runs(catalog: Catalog, definition: TableDefinition) -> dict[date, str]:
     """Each day whose load tag ``snapshot-D`` points at a retained load of D, with the
     ``run_id`` of that load (pyiceberg metadata only: no data file is read). Empty when
@@ -212,7 +246,7 @@ def load_range(
                 log.info("%s: already loaded from bronze run %s, skipped", day, run_id)
                 outcomes.append(DayOutcome(day, "skipped", run_id, seconds=clock() - started))
                 continue
-            result = transform(shared, store, day, context)
+            result = compact_after(shared, day, transform(shared, store, day, context), context)
         except LakehouseError as e:
             log.error("%s: %s; the range stops here", day, e)
             outcomes.append(

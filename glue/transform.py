@@ -1,9 +1,17 @@
 """One day from bronze to silver: the transform the Glue job and the CLI both run.
 
 bronze manifest -> bronze suite (parts present, sha256, counts, parse) -> candidate rows
--> silver suite (pandas copy or Spark frame) -> quarantine + dq_results + HTML report
+-> silver suite (pandas copy or Spark frame) -> HTML report
 -> the rows that passed into silver, tagged: the day's first load is an append with its
-tag in the same commit, a re-load a MERGE (:mod:`glue.merge`).
+tag in the same commit, a re-load a MERGE (:mod:`glue.merge`) -> quarantine + dq_results.
+
+The quarantine and dq_results come last, after silver's commit and tag: a dq_results row
+says the run's outcome is final (refused, or loaded), so a run killed between its checks and
+silver's commit (SIGKILL, a lost Glue worker) leaves no passing run behind for ``quality``
+to report, and no quarantine of a run silver never got: the day keeps the run that did load
+it, or has none (``gaps`` names it; re-running ``transform`` records it). dq_results stays
+append-only, one append per run; a refused day (bronze checks, no valid row) is recorded as
+soon as it is refused, since no load follows.
 
 Every refusal that needs no data (no manifest, followers unavailable: exit 3) happens
 before Great Expectations or Spark is touched; a day whose bronze fails its checks or where
@@ -31,18 +39,28 @@ from typing import TYPE_CHECKING, Any
 from catalog.bronze.layout import BronzeError, BronzeStore, Manifest, sha256_hex
 from catalog.errors import FollowersUnavailableError, LakehouseError
 from catalog.iceberg.commits import retry_on_conflict
+from catalog.iceberg.compaction import MonthCompaction
 from catalog.iceberg.profiles import CATALOG_NAME
-from catalog.iceberg.tables import ARTISTS_SILVER, SILVER_BUSINESS_COLUMNS, TableDefinition
+from catalog.iceberg.tables import (
+    ARTISTS_QUARANTINE,
+    ARTISTS_SILVER,
+    DQ_RESULTS,
+    SILVER_BUSINESS_COLUMNS,
+    TableDefinition,
+    store_tag_retention,
+    tag_retention_of,
+)
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, TagPlan, tag_name
 from catalog.iceberg.tags.with_pyiceberg import LoadTagPlans, load_tag_plans
 from catalog.iceberg.writes import commit_with_tags, day_has_files
 from catalog.runtime.spark import spark_schema
 from expectations.frame import PartCheck, PreviousCount, silver_check_rows
-from expectations.persist import record_run
+from expectations.persist import append_results, record_run, replace_quarantine
 from expectations.quarantine import Verdict, judge
+from expectations.report import render_report
 from expectations.results import QualityRun, RunSummary
 from expectations.runner import QualityContext, SuiteOutcome, quality_context
-from expectations.store import ReportStore
+from expectations.store import ReportStore, report_key
 from expectations.suites import (
     BRONZE_PART_PARSES,
     BRONZE_RECORDS_MATCH,
@@ -61,7 +79,7 @@ from glue.merge import (
     new_load_id,
     snapshot_of_load,
 )
-from glue.rows import DayRows, MalformedPartError, day_rows, fetch_order, part_records
+from glue.rows import DayRows, MalformedPartError, fetch_order, part_records, records_to_rows
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -103,12 +121,41 @@ class JobContext:
     catalog: Catalog
     reports: ReportStore
     settings: QualitySettings = field(default_factory=QualitySettings)
-    tag_retention_days: int = DEFAULT_TAG_RETENTION_DAYS
+    #: How many days the daily load tags are kept. ``None`` (every local run): the home's
+    #: one setting, silver's table property (:func:`catalog.iceberg.tables.tag_retention_of`,
+    #: set by ``maintain --tag-retention-days``). A number (the Glue job's
+    #: ``--tag_retention_days``: the stack's setting) *becomes* the home's setting: it is
+    #: stored on silver before the day is written (:func:`settle_retention`), never used for
+    #: one run only, so a later load or maintenance cannot disagree with it.
+    tag_retention_days: int | None = None
     definition: TableDefinition = ARTISTS_SILVER
 
     @property
     def quality(self) -> QualityContext:
         return quality_context()
+
+    @property
+    def retention(self) -> int:
+        """The tag retention this day's writes use (settled by :func:`settle_retention`)."""
+        if self.tag_retention_days is None:
+            return DEFAULT_TAG_RETENTION_DAYS
+        return self.tag_retention_days
+
+
+def settle_retention(
+    context: JobContext, tables: Mapping[str, Table]
+) -> tuple[JobContext, dict[str, Table]]:
+    """``context`` with the home's tag retention for the day, read from silver as just read
+    (no extra catalog read), or, when the context names one, stored there first; and
+    ``tables`` with silver as it is after (a stored setting is a metadata commit)."""
+    settled = dict(tables)
+    silver = settled.get(context.definition.name)
+    if silver is None:
+        return replace(context, tag_retention_days=context.retention), settled
+    if context.tag_retention_days is None:
+        return replace(context, tag_retention_days=tag_retention_of(silver.properties)), settled
+    settled[context.definition.name] = store_tag_retention(silver, context.tag_retention_days)
+    return context, settled
 
 
 @dataclass(frozen=True)
@@ -127,7 +174,8 @@ class TransformResult:
     #: Seconds per stage: what the run spent where. ``bronze_read`` (manifest and parts),
     #: ``tables`` (each table read once), ``bronze_checks`` (bronze suite),
     #: ``previous_counts`` and ``validation`` (silver suite, the former included),
-    #: ``record`` (= ``report`` + ``quarantine`` + ``dq_results``), and ``merge``: silver's
+    #: ``record`` (= ``report`` + ``quarantine`` + ``dq_results``, the last two written
+    #: after silver's load and tag), and ``merge``: silver's
     #: whole load (= ``silver_check``, the metadata check for rows of the day, + ``write``,
     #: the append or the MERGE, + ``tag`` when the tag is a commit of its own).
     timings: dict[str, float] = field(default_factory=dict)
@@ -136,6 +184,8 @@ class TransformResult:
     #: How silver took the day: ``append`` (first load), ``merge`` (a re-load that changed
     #: something) or ``none`` (nothing changed, no commit).
     write: str = "none"
+    #: The month-end compaction a range ran after this day (:func:`glue.days.compact_after`).
+    compaction: MonthCompaction | None = None
 
     @property
     def committed(self) -> bool:
@@ -164,17 +214,21 @@ class PreparedDay:
         return self.manifest.run_id
 
 
-def _check_part(store: BronzeStore, key: str, sha256: str, records: int) -> tuple[PartCheck, bytes]:
+def _check_part(
+    store: BronzeStore, key: str, sha256: str, records: int
+) -> tuple[PartCheck, list[Any]]:
+    """The part's check and its records, decoded once: the check counts them (the
+    manifest's record count), the rows flatten them."""
     try:
         body = store.get(key)
     except FileNotFoundError:
-        return PartCheck(key, sha256, None, records, None, False, "missing"), b""
+        return PartCheck(key, sha256, None, records, None, False, "missing"), []
     actual = sha256_hex(body)
     try:
-        found = len(part_records(body, key))  # the manifest's record count
+        found = part_records(body, key)
     except MalformedPartError as e:
-        return PartCheck(key, sha256, actual, records, None, False, str(e)), body
-    return PartCheck(key, sha256, actual, records, found, True), body
+        return PartCheck(key, sha256, actual, records, None, False, str(e)), []
+    return PartCheck(key, sha256, actual, records, len(found), True), found
 
 
 def prepare_day(store: BronzeStore, day: date) -> PreparedDay:
@@ -196,16 +250,16 @@ def prepare_day(store: BronzeStore, day: date) -> PreparedDay:
     readable = []
     try:
         for part in manifest.parts:
-            check, body = _check_part(store, part.key, part.sha256, part.records)
+            check, found = _check_part(store, part.key, part.sha256, part.records)
             checks.append(check)
             if check.parses and check.sha256_actual == part.sha256:
-                readable.append((part, body))
+                readable.append((part, found))
     except (OSError, BronzeError) as e:
         raise BronzePartError(
             f"cannot read bronze for {day.isoformat()} from {store.location}: {e}; check the "
             "store is reachable and readable, then re-run"
         ) from e
-    rows = day_rows(readable, day=day, run_id=manifest.run_id)
+    rows = records_to_rows(readable, day=day, run_id=manifest.run_id)
     return PreparedDay(day=day, manifest=manifest, parts=checks, rows=rows)
 
 
@@ -258,7 +312,7 @@ def check_bronze(prepared: PreparedDay, context: JobContext) -> SuiteOutcome:
             replace(run, refusal=message),
             context.reports,
             judged_rows=False,
-            tag_retention_days=context.tag_retention_days,
+            tag_retention_days=context.retention,
         )
         raise BronzePartError(message)
     return outcome
@@ -315,12 +369,15 @@ def previous_counts(
 
 @dataclass(frozen=True)
 class ValidatedDay:
-    """A day judged and recorded: the rows to load and the run that judged them."""
+    """A day judged, its report written: the rows to load and the run that judged them (its
+    quarantine and dq_results rows are written once silver has the load)."""
 
     prepared: PreparedDay
     verdict: Verdict
     run: QualityRun
     timings: dict[str, float]
+    #: The tables as read at the start of the day, by name (the first attempts use them).
+    tables: Mapping[str, Table] = field(default_factory=dict)
 
 
 def validate_day(
@@ -330,11 +387,13 @@ def validate_day(
     spark: Callable[[], SparkSession] | None = None,
     tables: Mapping[str, Table] | None = None,
 ) -> ValidatedDay:
-    """Bronze suite, then the silver suite, then record results, quarantine and report.
+    """Bronze suite, then the silver suite, then the report.
 
-    ``spark`` (a factory) is called only when the day is large enough to validate on Spark.
-    ``tables``: the tables as just read, by name (not read again). Raises
-    :class:`BronzePartError` or :class:`NoValidRowsError` after recording the run.
+    The run's quarantine and dq_results rows are not written here: :func:`load_day` writes
+    them once silver holds the load (see the module docstring). ``spark`` (a factory) is called only
+    when the day is large enough to validate on Spark. ``tables``: the tables as just read,
+    by name (not read again). Raises :class:`BronzePartError` or :class:`NoValidRowsError`
+    after recording the whole run (report, quarantine, dq_results): no load follows.
     """
     tables = tables or {}
     timings: dict[str, float] = {}
@@ -386,21 +445,60 @@ def validate_day(
             context.catalog,
             replace(run, refusal=message),
             context.reports,
-            tag_retention_days=context.tag_retention_days,
+            tag_retention_days=context.retention,
             tables=tables,
         )
         raise NoValidRowsError(f"{message} ({run.report})")
     started = time.perf_counter()
-    run = record_run(
+    run = _record_report(context, run, timings)
+    timings["record"] = time.perf_counter() - started
+    return ValidatedDay(
+        prepared=prepared, verdict=verdict, run=run, timings=timings, tables=dict(tables)
+    )
+
+
+def _record_report(context: JobContext, run: QualityRun, timings: dict[str, float]) -> QualityRun:
+    """What a run that goes on to load leaves before silver is written: its HTML report (a
+    file of its own per bronze run, read by no one until dq_results names it). Returns the
+    run with the report's location."""
+    started = time.perf_counter()
+    key = report_key(run.snapshot_date, run.run_id)
+    location = context.reports.put(key, render_report(run).encode())
+    timings["report"] = time.perf_counter() - started
+    return replace(run, report=location)
+
+
+def _record_outcome(context: JobContext, validated: ValidatedDay) -> dict[str, float]:
+    """Once silver holds the load: the day's quarantine rows, then the run's dq_results
+    rows (each with the day's tag); from here on ``quality`` reports the run. Returns the
+    seconds of each."""
+    run, tables = validated.run, validated.tables
+    started = time.perf_counter()
+    replace_quarantine(
         context.catalog,
         run,
-        context.reports,
-        tag_retention_days=context.tag_retention_days,
-        tables=tables,
-        timings=timings,
+        tag_retention_days=context.retention,
+        table=tables.get(ARTISTS_QUARANTINE.name),
     )
-    timings["record"] = time.perf_counter() - started
-    return ValidatedDay(prepared=prepared, verdict=verdict, run=run, timings=timings)
+    quarantine = time.perf_counter() - started
+    started = time.perf_counter()
+    append_results(
+        context.catalog,
+        run,
+        run.report,
+        tag_retention_days=context.retention,
+        table=tables.get(DQ_RESULTS.name),
+    )
+    results = time.perf_counter() - started
+    log.info(
+        "data quality %s run %s: %s, %d quarantined, report %s",
+        run.snapshot_date,
+        run.run_id,
+        "pass" if run.success else f"failed {', '.join(run.failed_expectations)}",
+        len(run.quarantined),
+        run.report,
+    )
+    return {"quarantine": quarantine, "dq_results": results}
 
 
 def _kept_rows(
@@ -483,7 +581,9 @@ def load_day(
     *,
     table: Table | None = None,
 ) -> TransformResult:
-    """Load the rows that passed into silver and tag the load. No change, no commit.
+    """Load the rows that passed into silver, tag the load, then write the run's quarantine
+    and dq_results rows (:func:`_record_outcome`). No change, no silver commit (the run is
+    still recorded).
 
     Silver's metadata says whether the day may have rows; if it may, they are read (the
     day's files only). No row of the day: the rows are appended with the day's tag (and any
@@ -501,7 +601,7 @@ def load_day(
     day, name = prepared.day, spark_table_name(definition)
     rows = [c.row for c in validated.verdict.good]
     present = {c.artist_id for c in prepared.rows.candidates if c.artist_id}
-    retention = context.tag_retention_days
+    retention = context.retention
     given = [table] if table is not None else []
     spent = {"silver_check": 0.0, "write": 0.0, "tag": 0.0}
     load_ids: list[str] = []
@@ -589,6 +689,9 @@ def load_day(
             tagged.aged_out[-1].isoformat(),
         )
     timings = {**validated.timings, **spent, "merge": time.perf_counter() - started}
+    recorded = _record_outcome(context, validated)
+    timings.update(recorded)
+    timings["record"] = timings.get("record", 0.0) + sum(recorded.values())
     log.info("loaded %s: %s", day, {k: round(v, 3) for k, v in timings.items()})
     return TransformResult(
         snapshot_date=day,
@@ -625,7 +728,7 @@ def transform_day(
     prepared = prepare_day(store, day)
     read = time.perf_counter() - started
     started = time.perf_counter()
-    tables = ensure_tables(context.catalog)
+    context, tables = settle_retention(context, ensure_tables(context.catalog))
     opened = time.perf_counter() - started
     validated = validate_day(prepared, context, spark=factory, tables=tables)
     validated.timings.update(bronze_read=read, tables=opened)

@@ -27,6 +27,7 @@ from catalog.errors import LakehouseError
 from catalog.iceberg.lease import write_lease
 from catalog.iceberg.repair import require_known_tables
 from catalog.paths import LakehousePaths
+from glue.days import compact_after
 from glue.transform import JobContext, TransformResult, transform_day
 from infra.local.spotify import SpotifyFetch, open_connection
 from ingest.pipeline import IngestResult, ingest_day
@@ -128,6 +129,8 @@ class LocalPipeline:
         self._context: JobContext | None = None
         self._connection: SpotifyConnection | None = None
         self._open = ExitStack()
+        #: Whether the warehouse was checked for tables the catalog lost (once per life).
+        self._tables_known = False
 
     def __enter__(self) -> LocalPipeline:
         return self
@@ -184,7 +187,7 @@ class LocalPipeline:
         for day in sorted(days):
             try:
                 fetched = self.ingest(day) if self.fetch is not None else None
-                result = self._load(day)
+                result = compact_after(lambda: self.spark, day, self._load(day), self.context)
             except Exception as e:
                 raise BackfillStoppedError(day, e, [d.transform for d in done]) from e
             done.append(DayRun(day, fetched, result))
@@ -234,7 +237,11 @@ class LocalPipeline:
     def _load(self, day: date) -> TransformResult:
         # A lost catalog (``rm catalog.db*``) would make this load start a new history
         # beside the warehouse's tables: refused until ``repair-catalog`` registers them.
-        require_known_tables(self.paths)
+        # Asked before the first write only: the check lists every table's metadata folder,
+        # which grows with history, and a backfill's own writes cannot lose the catalog.
+        if not self._tables_known:
+            require_known_tables(self.paths)
+            self._tables_known = True
         with write_lease(self.paths, "write"):
             return transform_day(
                 lambda: self.spark, LocalBronzeStore(self.paths.bronze), day, self.context

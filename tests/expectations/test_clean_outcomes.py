@@ -54,7 +54,7 @@ def candidate(i: int, **overrides: Any) -> Candidate:
     }
     json_type = overrides.pop("followers_json_type", "integer")
     row.update(overrides)
-    return Candidate(i, row, "{}", "p0", json_type)
+    return Candidate(i, row, {}, "p0", json_type)
 
 
 @pytest.fixture(scope="module")

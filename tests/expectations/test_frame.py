@@ -35,7 +35,7 @@ def candidate(row_id: int = 0, **overrides: Any) -> Candidate:
         "source_file": "p0",
     }
     row.update(overrides)
-    return Candidate(row_id, row, "{}", "p0", "integer")
+    return Candidate(row_id, row, {}, "p0", "integer")
 
 
 def test_the_silver_columns_and_types_are_the_tables() -> None:
@@ -51,6 +51,7 @@ def test_the_silver_columns_and_types_are_the_tables() -> None:
         "followers_json_type": StringType(),
         "followers_change_per_day": DoubleType(),
         "backdated": BooleanType(),
+        "unstorable_text": StringType(),
     }
 
 

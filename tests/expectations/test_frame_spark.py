@@ -18,11 +18,11 @@ DAY = date(2026, 11, 1)
 def test_the_spark_frame_has_the_tables_types_and_holds_any_candidate(
     spark: SparkSession,
 ) -> None:
-    broken = Candidate(1, {"popularity": 10**12, "followers": None}, "42", "p0", None)
+    broken = Candidate(1, {"popularity": 10**12, "followers": None}, 42, "p0", None)
     good = Candidate(
         0,
         {"artist_id": "4YRxDV8wJFPHPTeXepOstw", "snapshot_date": DAY, "genres": ["pop"]},
-        "{}",
+        {},
         "p0",
         "integer",
     )
@@ -58,7 +58,7 @@ def test_a_clean_day_on_the_spark_frame_is_recorded_as_the_detailed_run_would(
                 "followers": 10 + i,
                 "popularity": None if i == 1 else i,
             },
-            "{}",
+            {},
             "p0",
             "integer",
         )

@@ -69,7 +69,7 @@ def quality_run(day: date, *, bad: int = 0, validation_id: str = "", minute: int
     bronze = ExpectationOutcome("bronze", "bronze_part_parses", "critical", True, 1, 0, None)
     quarantined = tuple(
         QuarantinedRow(
-            Candidate(i, {"artist_id": f"a{i}"}, f'{{"id": "a{i}"}}', "part-0", "integer"),
+            Candidate(i, {"artist_id": f"a{i}"}, {"id": f"a{i}"}, "part-0", "integer"),
             ("name_present",),
         )
         for i in failing

@@ -70,7 +70,7 @@ def test_s3_store_writes_under_the_prefix(aws: str) -> None:
 def test_report_lists_every_expectation_and_the_quarantined_record() -> None:
     failed = ExpectationOutcome("silver", "name_present", "critical", False, 2, 1, None, (1,))
     passed = ExpectationOutcome("silver", "artist_id_format", "critical", True, 2, 0, None)
-    bad = Candidate(1, {"artist_id": "x"}, '{"name": null, "id": "x"}', "part-7", "integer")
+    bad = Candidate(1, {"artist_id": "x"}, {"name": None, "id": "x"}, "part-7", "integer")
     run = QualityRun(
         snapshot_date=DAY,
         run_id="run-1",
@@ -83,7 +83,7 @@ def test_report_lists_every_expectation_and_the_quarantined_record() -> None:
     assert "FAIL" in html
     assert "artist_id_format" in html
     assert "part-7" in html
-    assert "{&quot;name&quot;: null, &quot;id&quot;: &quot;x&quot;}" in html
+    assert "{&quot;id&quot;: &quot;x&quot;, &quot;name&quot;: null}" in html
     assert "http" not in html  # nothing to fetch: no link, no CDN
 
 

@@ -25,7 +25,7 @@ def candidate(row_id: int, **overrides: Any) -> Candidate:
     }
     followers_type = overrides.pop("followers_json_type", "integer")
     row.update(overrides)
-    return Candidate(row_id, row, f'{{"row": {row_id}}}', "part-0", followers_type)
+    return Candidate(row_id, row, {"row": row_id}, "part-0", followers_type)
 
 
 def validate(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.perf import test_bench_backfill as backfill
 from tests.perf import test_bench_daily_load as daily_load
 from tests.perf import test_bench_ingest as ingest
 from tests.perf import test_bench_validation as validation
@@ -114,4 +115,17 @@ def test_validation_benchmark_at_smoke_size(lakehouse: SparkLakehouse, tmp_path:
     assert "silver_suite_on_spark_frame_s" in large
     for stage in (*validation.VALIDATION_STAGES, "merge"):
         assert f"stage_{stage}_median_s" in small
+    _all_finite(written)
+
+
+def test_backfill_benchmark_at_smoke_size(tmp_path: Path) -> None:
+    figures = backfill.run_bench(tmp_path / "work", artists=4, days=3, out_dir=tmp_path / "out")
+    written = _read(tmp_path / "out" / "backfill.json")
+    assert written == json.loads(json.dumps(figures))
+    check = written["check"]
+    assert check["silver_rows"] == check["expected_rows"] == 12
+    assert check["load_tags_in_window"] == 3
+    assert check["gold_gains_wrong"] == 0
+    assert check["gold_rows_checked"] > 0
+    assert written["commits"] == 3
     _all_finite(written)
