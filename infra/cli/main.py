@@ -27,7 +27,18 @@ from infra.cli.app import held_logs, reset_logging
 
 #: The modules of ``infra.cli.commands`` whose import registers their commands on the app, in
 #: the order the help lists them.
-COMMAND_MODULES = ("query", "chart", "cost", "transform", "demo", "ingest", "repair")
+COMMAND_MODULES = (
+    "query",
+    "chart",
+    "cost",
+    "transform",
+    "demo",
+    "ingest",
+    "repair",
+    "dashboard",
+    "delete_day",
+    "history",
+)
 #: Commands one module serves alone, imported without the others: ``query`` is a short
 #: process whose time is mostly imports. Any other command, or none (``--help``), registers
 #: all; that stays cheap because command modules import the pipeline's modules (glue,
@@ -132,10 +143,45 @@ def _damaged_catalog(error: BaseException) -> str | None:
     return None
 
 
+#: Error numbers of a write that found no room: the disk is full, or the user's quota is.
+_NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: What they read as in messages of libraries that raise their own types (Spark through
+#: py4j, pyarrow, SQLAlchemy): the C library's strerror texts.
+_NO_ROOM_TEXTS = ("No space left on device", "Disk quota exceeded")
+
+
 def _reason(error: Exception) -> str:
-    """The reason line of an unexpected exception, with the next step where one is known."""
+    """The reason line of an unexpected exception, with the next step where one is known.
+
+    A write that found no room (ENOSPC/EDQUOT) is named as such, also when a library
+    wrapped it in its own type (a Py4JJavaError, an ArrowIOError, a SQLAlchemy error: the
+    OSError is in the chain, or only its text is in the message).
+    """
     module = type(error).__module__
     name = type(error).__name__
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        no_room = isinstance(current, OSError) and current.errno in _NO_ROOM_ERRNOS
+        if no_room or any(text in str(current) for text in _NO_ROOM_TEXTS):
+            filename = getattr(current, "filename", None)
+            if filename:
+                return (
+                    f"disk full: no space left on device writing {filename} ({name}); free "
+                    "space on that disk, or point --home at a disk with room, then re-run"
+                )
+            home = cli_app.chosen_home[0].home if cli_app.chosen_home else "the home"
+            return (
+                f"disk full: a write found no space left on device ({name}); free space on "
+                f"the disk of {home} (or of the output being written), or point --home at a "
+                "disk with room, then re-run"
+            )
+        pending.extend((current.__cause__, current.__context__))
+        pending.extend(a for a in current.args if isinstance(a, BaseException))
     if module.startswith("botocore") and name == "NoRegionError":
         return (
             "no AWS region configured: set AWS_REGION (and credentials, e.g. AWS_PROFILE) to "
@@ -154,7 +200,10 @@ def _reason(error: Exception) -> str:
             f"{error.strerror or name}: {error.filename} ({name}); check that path (a home "
             "must be a directory this user can write, on a disk with room)"
         )
-    return f"{name}: {error}"
+    text = str(error).strip()
+    if text in ("", "None"):  # raise X() / X(None): name it rather than print 'None'
+        return f"{name} without a message ({module}): re-run with -v to see the log"
+    return f"{name}: {text}"
 
 
 def main(argv: list[str] | None = None) -> None:

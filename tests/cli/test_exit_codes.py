@@ -261,6 +261,22 @@ def _import_a_legacy_day(w: World) -> Outcome:
     return w.cli("--home", w.fresh, "import-legacy", w.tmp / "legacy", "--format", "json")
 
 
+def _delete_a_loaded_artist_day(w: World) -> Outcome:
+    """A day of two artists loaded by ``transform`` (a first load: no JVM), then one taken
+    back (the command's own tests: tests/cli/test_delete_day.py)."""
+    from tests.bronze_days import artist, write_day
+
+    day = utc_today() - timedelta(days=1)
+    write_day(LocalBronzeStore(w.fresh / "bronze"), day, [[artist(1), artist(2)]])
+    loaded = w.cli("--home", w.fresh, "transform", "--date", day.isoformat())
+    assert loaded.code == 0, loaded.describe()
+    gone = artist(2)["id"]
+    return w.cli(
+        *("--home", w.fresh, "delete-day", "--date", day.isoformat(), "--artist", gone),
+        *("--reason", "test", "--format", "json"),
+    )
+
+
 def _empty_legacy_folder(w: World) -> Outcome:
     (w.tmp / "legacy").mkdir()
     return w.cli("--home", w.fresh, "import-legacy", w.tmp / "legacy")
@@ -315,7 +331,11 @@ MATRIX: Final = [
         0,
         "one-day-two-artists",
         _slow("demo"),
-        ("Top 5 most followed artists today", "Data quality: 1/1 days passed"),
+        (
+            "Top 5 most followed artists today",
+            "Data quality: 1/1 days passed",
+            "/reports/dashboard/index.html",
+        ),
         needs=frozenset({"demo"}),
     ),
     Row("demo", 2, "zero-days", lambda w: w.main("--home", w.fresh, "demo", "--days", "0")),
@@ -591,6 +611,28 @@ MATRIX: Final = [
         lambda w: w.cli("--home", w.fresh, "chart", "--out", w.tmp / "chart.png"),
         ("no lakehouse catalog", "--home"),
     ),
+    # dashboard (the page in a browser: tests/infra/test_dashboard.py)
+    Row(
+        "dashboard",
+        0,
+        "loaded",
+        lambda w: w.cli("--home", w.loaded().home, "dashboard", "--out", w.tmp / "site"),
+        ("index.html",),
+        needs=LOADED,
+    ),
+    Row(
+        "dashboard",
+        2,
+        "zero-days",
+        lambda w: w.main("--home", w.fresh, "dashboard", "--out", w.tmp / "site", "--days", "0"),
+    ),
+    Row(
+        "dashboard",
+        1,
+        "nothing-loaded",
+        lambda w: w.cli("--home", w.fresh, "dashboard", "--out", w.tmp / "site"),
+        ("nothing has been loaded", "--home"),
+    ),
     # cost
     Row("cost", 0, "json", lambda w: w.cli("cost", "--format", "json"), ('"service": "total"',)),
     Row("cost", 2, "zero-artists", lambda w: w.main("cost", "--artists", "0")),
@@ -645,6 +687,42 @@ MATRIX: Final = [
         "corrupt-catalog",
         lambda w: w.cli("--home", w.corrupt(), "repair-catalog"),
         ("not a database", "backup"),
+    ),
+    # delete-day
+    Row(
+        "delete-day", 0, "one-artist-day", _delete_a_loaded_artist_day, ('"tag_outcome": "moved"',)
+    ),
+    Row(
+        "delete-day",
+        2,
+        "blank-reason",
+        lambda w: w.main("--home", w.fresh, "delete-day", "--date", w.yesterday, "--reason", " "),
+    ),
+    Row(
+        "delete-day",
+        1,
+        "nothing-to-delete",
+        lambda w: w.cli("--home", w.tmp, "delete-day", "--date", w.yesterday, "--reason", "x"),
+        ("nothing to delete",),
+    ),
+    # gaps (each kind of gap on a damaged home: tests/cli/test_gaps.py)
+    Row(
+        "gaps",
+        0,
+        "loaded-home",
+        lambda w: w.cli(
+            "--home", w.loaded().home, "gaps", "--start", w.loaded().first, "--format", "json"
+        ),
+        ('"kind": "no_bronze"',),  # today: the shared home's days end yesterday
+    ),
+    Row(
+        "gaps",
+        2,
+        "end-before-start",
+        lambda w: w.main("--home", w.tmp, "gaps", "--start", w.yesterday, "--end", "2020-01-01"),
+    ),
+    Row(
+        "gaps", 1, "missing-home", lambda w: w.cli("--home", w.fresh, "gaps"), ("no lakehouse at",)
     ),
     # import-legacy
     Row("import-legacy", 0, "one-day", _import_a_legacy_day, ('"status": "imported"',)),
