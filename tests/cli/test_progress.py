@@ -101,11 +101,18 @@ def test_backfill_off_a_terminal_prints_one_line_per_day_then_a_summary(
     assert len(days) == DAYS, outcome.describe()
     for number, (line, day) in enumerate(zip(days, backfilled.days, strict=True), start=1):
         load = loads[day.isoformat()]
-        assert line.startswith(
+        loaded = (
             f"backfill {number}/{DAYS} {day}: {artists} inserted, 0 updated, 0 deleted, "
             f"0 quarantined; snapshot {load['snapshot_id']}, tag {load['tag']}; "
-            f"fetched {artists} artists in "
-        ), outcome.describe()
+        )
+        # The last day of a month (when the range holds one) names its month's compaction.
+        files = sum(d.month == day.month and d <= day for d in backfilled.days)
+        compacted = f"month {day:%Y-%m} compacted: {files} files into 1, sorted by artist; "
+        fetched = f"fetched {artists} artists in "
+        ends_month = (day + timedelta(days=1)).month != day.month and files >= 2
+        assert line.startswith(loaded + (compacted if ends_month else "") + fetched), (
+            outcome.describe()
+        )
         assert TIMING.search(line), line
     assert re.fullmatch(
         rf"backfill done in \d+:\d\d:\d\d: {DAYS} of {DAYS} days loaded; rows: "
