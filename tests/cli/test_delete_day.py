@@ -106,11 +106,10 @@ def test_delete_day_takes_back_an_artist_then_the_day(loaded: Home) -> None:
     loads = loaded.json("snapshots")
     latest = loads[-1]
     assert {latest["snapshot_id"]} == silver_commit
-    assert (latest["snapshot_date"], latest["operation"], latest["tag"]) == (
-        middle,
-        "delete",
-        f"snapshot-{middle}",
-    )
+    assert (latest["snapshot_date"], latest["tag"]) == (middle, f"snapshot-{middle}")
+    # "delete" when the day's rows had files of their own; "overwrite" when they shared one
+    # (a backfill that crossed a month end compacted the month into one file)
+    assert latest["operation"] in {"delete", "overwrite"}
     # as-of the later day: exactly as before; as-of the day: without the day's rows
     assert loaded.json("query", "SELECT * FROM artists_silver", "--as-of", last) == later_before
     assert loaded.json("query", COUNT_BY_DAY, "--as-of", middle) == [
