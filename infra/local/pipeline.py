@@ -27,7 +27,7 @@ from catalog.errors import LakehouseError
 from catalog.iceberg.lease import write_lease
 from catalog.iceberg.repair import require_known_tables
 from catalog.paths import LakehousePaths
-from glue.days import compact_after
+from glue.days import collector_settled, compact_after
 from glue.transform import JobContext, TransformResult, transform_day
 from infra.local.spotify import SpotifyFetch, open_connection
 from ingest.pipeline import IngestResult, ingest_day
@@ -184,14 +184,16 @@ class LocalPipeline:
         if self.fetch is not None:
             self._connect(self.fetch)  # first: a Spotify that cannot be reached fails no day
         done: list[DayRun] = []
-        for day in sorted(days):
-            try:
-                fetched = self.ingest(day) if self.fetch is not None else None
-                result = compact_after(lambda: self.spark, day, self._load(day), self.context)
-            except Exception as e:
-                raise BackfillStoppedError(day, e, [d.transform for d in done]) from e
-            done.append(DayRun(day, fetched, result))
-            self.progress.loaded(result)
+        with collector_settled() as settle:
+            for day in sorted(days):
+                try:
+                    fetched = self.ingest(day) if self.fetch is not None else None
+                    result = compact_after(lambda: self.spark, day, self._load(day), self.context)
+                except Exception as e:
+                    raise BackfillStoppedError(day, e, [d.transform for d in done]) from e
+                done.append(DayRun(day, fetched, result))
+                self.progress.loaded(result)
+                settle()
         return BackfillResult(tuple(done))
 
     def close(self) -> None:

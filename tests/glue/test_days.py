@@ -221,3 +221,30 @@ def test_bad_day_arguments_exit_2(pairs: list[tuple[str, str]], message: str) ->
     with pytest.raises(JobArgumentError, match=message) as caught:
         parse_arguments(argv)
     assert caught.value.exit_code == 2
+
+
+def test_a_range_freezes_what_its_first_day_set_up_and_unfreezes_it_at_the_end() -> None:
+    import gc
+
+    from glue.days import collector_settled
+
+    assert gc.get_freeze_count() == 0
+    kept = [object() for _ in range(1000)]  # what a first day leaves behind
+    seen: list[int] = []
+
+    def a_range_whose_second_day_fails() -> None:
+        with collector_settled() as settle:
+            settle()
+            seen.append(gc.get_freeze_count())
+            settle()  # later days: nothing more is frozen
+            seen.append(gc.get_freeze_count())
+            raise RuntimeError("a day failed")
+
+    with pytest.raises(RuntimeError):
+        a_range_whose_second_day_fails()
+    assert seen[0] >= len(kept)
+    assert seen[1] == seen[0]
+    assert gc.get_freeze_count() == 0, "unfrozen when the range ends, however it ends"
+    with collector_settled():
+        pass
+    assert gc.get_freeze_count() == 0
