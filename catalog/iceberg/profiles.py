@@ -60,10 +60,10 @@ def local_catalog(paths: LakehousePaths) -> Catalog:
     ``SqlCatalog`` is imported here, not at the top: it brings SQLAlchemy (~0.4 s), which
     the read-only query path (:mod:`views.tables`) avoids while importing this module.
     """
-    from pyiceberg.catalog.sql import SqlCatalog
+    from catalog.iceberg.cached.sql import CachedSqlCatalog
 
     prepare_catalog_db(paths)
-    return SqlCatalog(
+    return CachedSqlCatalog(
         CATALOG_NAME,
         uri=sqlite_uri(paths),
         warehouse=warehouse_uri(paths),
@@ -92,7 +92,9 @@ def glue_catalog(
     ``GlueCatalog`` is imported here: it brings boto3 (0.3-0.8 s), which no local command
     needs (the query path reads the SQLite catalog and imports this module).
     """
-    from pyiceberg.catalog.glue import GLUE_CATALOG_ENDPOINT, GLUE_REGION, GlueCatalog
+    from pyiceberg.catalog.glue import GLUE_CATALOG_ENDPOINT, GLUE_REGION
+
+    from catalog.iceberg.cached.glue import CachedGlueCatalog
 
     if s3_endpoint is None:
         s3_endpoint = next(
@@ -104,4 +106,4 @@ def glue_catalog(
     if s3_endpoint:
         properties[S3_ENDPOINT] = s3_endpoint
         properties[S3_FORCE_VIRTUAL_ADDRESSING] = "false"  # path-style, as moto serves it
-    return GlueCatalog(CATALOG_NAME, **properties)
+    return CachedGlueCatalog(CATALOG_NAME, **properties)

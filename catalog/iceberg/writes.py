@@ -24,13 +24,13 @@ path, never a duplicate.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING
 
 from pyiceberg.table import Transaction
 
+from catalog.iceberg.cached import staged_metadata
 from catalog.iceberg.tags.rule import TagPlan
 
 if TYPE_CHECKING:
@@ -55,8 +55,9 @@ class OneCommitTransaction(Transaction):
     day's cost with history (0.06 s left here). The staged updates only change by being
     replaced (a new tuple), the metadata models are frozen and each update builds new ones
     (it never changes the one it is applied to), so neither the recomputation nor the copy
-    is needed: the result is kept per (table metadata, updates) pair. What the catalog
-    writes is unaffected: it applies the updates to its own copy of the metadata.
+    is needed: the result is kept per (table metadata, updates) pair. The catalog stages
+    the commit itself from the updates, with the same function
+    (:func:`catalog.iceberg.cached.staged_metadata`).
     """
 
     _memo: tuple[TableMetadata, tuple[TableUpdate, ...], TableMetadata] | None = None
@@ -67,39 +68,9 @@ class OneCommitTransaction(Transaction):
         memo = self._memo
         if memo is not None and memo[0] is base and memo[1] is updates:
             return memo[2]
-        metadata = _staged(base, updates) if _STAGE is not None else super().table_metadata
+        metadata = staged_metadata(base, updates)
         self._memo = (base, updates, metadata)
         return metadata
-
-
-def _stage_functions() -> tuple[Any, Any] | None:
-    """pyiceberg's own update applier (what ``update_table_metadata`` loops over)."""
-    try:
-        from pyiceberg.table.update import _apply_table_update, _TableMetadataUpdateContext
-    except ImportError:  # another pyiceberg: its own (copying) path is used
-        return None
-    return _apply_table_update, _TableMetadataUpdateContext
-
-
-_STAGE: Final = _stage_functions()
-
-
-def _staged(base: TableMetadata, updates: tuple[TableUpdate, ...]) -> TableMetadata:
-    """``update_table_metadata(base, updates)`` without its final deep copy."""
-    assert _STAGE is not None
-    apply, context_class = _STAGE
-    if not updates:
-        return base
-    context = context_class()
-    metadata = base
-    for update in updates:
-        metadata = apply(update, metadata, context)
-    if context.has_changes() and base.last_updated_ms == metadata.last_updated_ms:
-        now_ms = int(time.time() * 1000)
-        metadata = metadata.model_copy(update={"last_updated_ms": now_ms})
-    metadata.spec().check_compatible(metadata.schema())
-    metadata.sort_order().check_compatible(metadata.schema())
-    return metadata
 
 
 def day_has_files(table: Table, day: date, column: str = DAY_COLUMN) -> bool:
