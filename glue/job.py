@@ -21,6 +21,12 @@ elsewhere through argparse with the same names (docs/aws-contracts.md). Both pat
   tag retention, stored as silver's table property before anything is written, so the loads
   and maintenance of every run agree; without it the stored setting is used (default 400).
 
+Every run ends with its row in ``spotify.pipeline_runs`` (engine ``glue``, kind ``transform``,
+``backfill`` for a range, or ``maintain``), success or failure, in the same commit as the
+ingest Lambda's run records found in bronze for the run's days
+(:func:`catalog.bronze.layout.run_records_prefix`), each folded once (by its run id). A
+failure to record is a warning: it never changes the job's outcome.
+
 Run locally: ``python -m glue.job --snapshot_date 2026-11-24 --home ./lakehouse``, or
 ``python -m glue.job --start_date 2026-11-01 --end_date 2026-11-24 --home ./lakehouse``.
 ``make rehearse`` starts this module the way Glue does (AWS's own ``getResolvedOptions``,
@@ -32,14 +38,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import secrets
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import date
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from catalog.errors import LakehouseError
 from catalog.iceberg.profiles import CATALOG_NAME, glue_catalog, local_catalog
+from catalog.iceberg.run_log import RunRecord, RunTally
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
 from catalog.paths import LakehousePaths
 from catalog.runtime.spark import ICEBERG_EXTENSIONS
@@ -49,7 +59,10 @@ from glue.days import RangeOutcome, days_between, load_range
 from glue.transform import JobContext, TransformResult, transform_day
 
 if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
     from pyspark.sql import SparkSession
+
+    from catalog.bronze.layout import BronzeStore
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +88,8 @@ OPTIONAL_ARGUMENTS: Final = (
     "tag_retention_days",
     "home",
 )
+#: The engine of the runs this job records in ``spotify.pipeline_runs``.
+ENGINE: Final = "glue"
 #: What ``--catalog glue`` cannot run without.
 GLUE_REQUIRED: Final = ("bronze_uri", "warehouse", "reports_uri", "region")
 
@@ -379,6 +394,7 @@ def _range_result(outcome: RangeOutcome) -> dict[str, Any]:
 def run_glue(arguments: JobArguments) -> dict[str, Any]:
     """The AWS flavour: Glue catalog, S3 bronze and reports, Glue's own session (taken
     when a day has rows to load: a range whose days are all loaded already needs none)."""
+    tally = _run_tally()
     warehouse = _required(arguments.warehouse, "warehouse")
     if arguments.action == "maintain":
         from catalog.iceberg.maintenance import maintain
@@ -399,15 +415,16 @@ def run_glue(arguments: JobArguments) -> dict[str, Any]:
         return glue_session(warehouse)
 
     if arguments.is_range:
-        return _range_result(load_range(spark, store, arguments.days, context))
-    result = transform_day(spark, store, arguments.today, context)
-    return asdict(result)
+        return _range_result(_tallied(tally, load_range(spark, store, arguments.days, context)))
+    tally.day(arguments.today)
+    return asdict(_tally_load(tally, transform_day(spark, store, arguments.today, context)))
 
 
 def run_local(arguments: JobArguments) -> dict[str, Any]:
     """The one-machine flavour of :func:`run_glue`, with a session of its own."""
     from catalog.runtime.spark import build_local_session
 
+    tally = _run_tally()
     paths = LakehousePaths.resolve(arguments.home)
     if arguments.action == "maintain":
         from catalog.runtime.maintenance import maintain_local
@@ -424,19 +441,174 @@ def run_local(arguments: JobArguments) -> dict[str, Any]:
         outcome = run_local_range(
             session, paths, arguments.days, tag_retention_days=arguments.tag_retention_days
         )
-        return _range_result(outcome)
+        return _range_result(_tallied(tally, outcome))
+    tally.day(arguments.today)
     result = run_local_day(
         session, paths, arguments.today, tag_retention_days=arguments.tag_retention_days
     )
-    return asdict(result)
+    return asdict(_tally_load(tally, result))
+
+
+@dataclass
+class JobRun:
+    """The run :func:`main` records: what its days added up to, and whether the work began
+    (a run that never reached :func:`run_glue` or :func:`run_local` records nothing)."""
+
+    tally: RunTally = field(default_factory=RunTally)
+    began: bool = False
+
+
+_job_run: ContextVar[JobRun | None] = ContextVar("glue_job_run", default=None)
+
+
+def _run_tally() -> RunTally:
+    """The tally of the run :func:`main` records (a throwaway one outside it)."""
+    run = _job_run.get()
+    if run is None:
+        return RunTally()
+    run.began = True
+    return run.tally
+
+
+def _tally_load(tally: RunTally, result: TransformResult) -> TransformResult:
+    tally.add_load(
+        day=result.snapshot_date,
+        inserted=result.inserted,
+        updated=result.updated,
+        deleted=result.deleted,
+        quarantined=result.quarantined,
+        snapshot_id=result.snapshot_id,
+        bronze_run_id=result.run_id,
+        timings=result.timings,
+    )
+    return result
+
+
+def _tallied(tally: RunTally, outcome: RangeOutcome) -> RangeOutcome:
+    """Tell ``tally`` every day of a range the job reached, loaded or failed."""
+    for day in outcome.days:
+        tally.day(day.snapshot_date)
+        if day.result is not None:
+            _tally_load(tally, day.result)
+        elif day.run_id is not None:
+            tally.bronze_run_id = day.run_id
+    return outcome
+
+
+def new_job_run_id(now: datetime | None = None) -> str:
+    """``YYYYMMDDTHHMMSSZ-<6 hex>``, the shape of every run id (they sort by start time)."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_kind(arguments: JobArguments) -> str:
+    """The job run's kind in ``spotify.pipeline_runs``."""
+    if arguments.action == "maintain":
+        return "maintain"
+    return "backfill" if arguments.is_range else "transform"
+
+
+def lambda_records(store: BronzeStore, days: Sequence[date]) -> list[RunRecord]:
+    """The run records the ingest Lambda left in bronze for ``days`` (an unreadable one is
+    skipped with a warning: it must not keep the others, or the job's own row, out)."""
+    from catalog.bronze.layout import run_records_prefix
+
+    found: list[RunRecord] = []
+    for day in days:
+        for key in store.list_keys(run_records_prefix(day)):
+            try:
+                found.append(RunRecord.from_json(store.get(key)))
+            except (ValueError, FileNotFoundError) as e:
+                log.warning("run record %s%s skipped: %s", store.location, key, e)
+    return found
+
+
+def record_job_run(
+    catalog: Catalog, store: BronzeStore | None, days: Sequence[date], record: RunRecord
+) -> int | None:
+    """Append the job's row and the Lambda's records of ``days`` not folded yet, in one
+    commit; the snapshot id (None: nothing appended)."""
+    from catalog.iceberg.run_log import append_runs
+
+    folded = lambda_records(store, days) if store is not None else []
+    return append_runs(catalog, [record, *folded], skip_known=True)
+
+
+def _record_run(
+    arguments: JobArguments,
+    tally: RunTally,
+    *,
+    run_id: str,
+    started_at: datetime,
+    started: float,
+    exit_code: int,
+    error: str | None,
+) -> None:
+    """Write the run's row (and fold the Lambda's records); a failure is a warning only."""
+    try:
+        record = tally.record(
+            run_id=run_id,
+            kind=run_kind(arguments),
+            engine=ENGINE,
+            started_at=started_at,
+            ended_at=datetime.now(UTC),
+            exit_code=exit_code,
+            error=error,
+            elapsed_s=time.perf_counter() - started,
+        )
+        store: BronzeStore | None = None
+        transform = arguments.action == "transform"
+        if arguments.catalog == "glue":
+            catalog: Catalog = glue_catalog(
+                warehouse=_required(arguments.warehouse, "warehouse"),
+                region=_required(arguments.region, "region"),
+            )
+            if transform:
+                from catalog.bronze.open_store import open_bronze_store
+
+                store = open_bronze_store(_required(arguments.bronze_uri, "bronze_uri"))
+        else:
+            from catalog.bronze.local import LocalBronzeStore
+
+            paths = LakehousePaths.resolve(arguments.home)
+            catalog = local_catalog(paths)
+            store = LocalBronzeStore(paths.bronze) if transform else None
+        days = arguments.days if transform else []
+        record_job_run(catalog, store, days, record)
+    except Exception as e:  # the job's outcome stands whatever happens here
+        log.warning(
+            "the job's run %s was not recorded in spotify.pipeline_runs: %s: %s",
+            run_id,
+            type(e).__name__,
+            " ".join(str(e).split())[:300],
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Script entry point; returns the process exit status (0, 1, 2 or 3).
 
     ``argv`` defaults to the whole ``sys.argv`` (script path first), as Glue passes it.
+    A run whose arguments parsed ends with its row in ``spotify.pipeline_runs``.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    run_id = new_job_run_id(started_at)
+    run = JobRun()
+    token = _job_run.set(run)
+    arguments: JobArguments | None = None
+
+    def record(exit_code: int, error: str | None) -> None:
+        if arguments is not None and run.began:
+            _record_run(
+                arguments,
+                run.tally,
+                run_id=run_id,
+                started_at=started_at,
+                started=started,
+                exit_code=exit_code,
+                error=error,
+            )
+
     try:
         arguments = parse_arguments(sys.argv if argv is None else argv)
         outcome = run_glue(arguments) if arguments.catalog == "glue" else run_local(arguments)
@@ -444,7 +616,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line on stderr, as every command of the project: Glue keeps it in the run's
         # error log, and the state machine shows the run's ErrorMessage beside it.
         print(f"error: {e}", file=sys.stderr)
+        record(e.exit_code, str(e))
         return e.exit_code
+    except Exception as e:  # recorded, then raised as it came: Glue reports it
+        record(1, f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        _job_run.reset(token)
+    record(0, None)
     print(json.dumps(outcome, default=str))
     return 0
 

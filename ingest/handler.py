@@ -60,6 +60,14 @@ idempotency key and the bronze manifest as the record: a completed day is answer
 manifest without calling Spotify, and of two concurrent invocations the conditional
 manifest write lets one complete the day while the other returns ``already_complete``.
 
+Run history: every invocation that got past the credentials leaves its run record (engine
+``lambda``, kind ``ingest``: status, exit status 0/3/1 as the CLI's, records fetched, API
+requests and 429 pauses, seconds, the error line) as JSON in bronze at
+:func:`catalog.bronze.layout.run_record_key` (outside the artists dataset, so no manifest,
+part or gap reader sees it); the Glue job folds it into ``spotify.pipeline_runs``. The
+Lambda needs no pyiceberg for it (:mod:`catalog.iceberg.run_log` is standard library until a
+table is touched). A record that cannot be written is a warning: the answer stands.
+
 Logs: one JSON object per line (:mod:`ingest.lambda_logs`). Credentials: through Powertools'
 parameters utility, never from a cache, never logged (:mod:`ingest.credentials`).
 """
@@ -69,13 +77,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from catalog.bronze.layout import manifest_key
+from catalog.bronze.layout import BronzeStore, manifest_key, run_record_key
 from catalog.bronze.s3 import S3_CLIENT_CONFIG, S3BronzeStore
+from catalog.iceberg.run_log import ResponseCounter, RunRecord, RunTally
 from ingest.budget import TimeBudget
 from ingest.connection import client_for
 from ingest.credentials import read_credentials, spotify_settings
@@ -91,13 +101,20 @@ from ingest.errors import (
 )
 from ingest.invocation import ROSTER_KEY_ENV, HandlerConfig, IngestEvent, InvalidEventError
 from ingest.lambda_logs import LAMBDA_FUNCTION_ENV, logger, route_package_logs
-from ingest.pipeline import ingest_day
+from ingest.pipeline import ingest_day, new_run_id
 from ingest.roster import Roster, default_roster, parse_roster
+from ingest.settings import SpotifySettings
 from ingest.status import IngestStatus
 from ingest.summary import credentials_missing_summary, day_summary, result_summary
 
 #: The Lambda runs against the real API: its source, as recorded in the manifest.
 LAMBDA_SOURCE: Final = "spotify"
+#: The engine and kind of the Lambda's run records.
+LAMBDA_ENGINE: Final = "lambda"
+RUN_KIND: Final = "ingest"
+#: Exit statuses of the run record, as the CLI's: followers unavailable is 3.
+FOLLOWERS_UNAVAILABLE_EXIT: Final = 3
+FAILED_EXIT: Final = 1
 
 if os.environ.get(LAMBDA_FUNCTION_ENV):
     route_package_logs()
@@ -161,8 +178,33 @@ def ingest_for_lambda(
         return credentials_missing_summary(day, str(e))
     s3 = s3_client or boto3.client("s3", config=S3_CLIENT_CONFIG)
     store = S3BronzeStore(config.bucket, config.prefix, client=s3)
+    run = LambdaRun(day)
+    try:
+        summary = _ingest(
+            event, config, settings, store, s3, run, budget=budget, sleep=sleep, clock=clock
+        )
+    except Exception as e:
+        run.write(store, FAILED_EXIT, f"{type(e).__name__}: {e}")
+        raise
+    return summary
+
+
+def _ingest(
+    event: IngestEvent,
+    config: HandlerConfig,
+    settings: SpotifySettings,
+    store: S3BronzeStore,
+    s3: Any,
+    run: LambdaRun,
+    *,
+    budget: TimeBudget | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> dict[str, Any]:
+    day = event.snapshot_date
     roster = _roster(config, s3)
     client = client_for(settings, budget=budget, sleep=sleep, clock=clock)
+    run.watch(client)
     try:
         result = ingest_day(
             day,
@@ -179,6 +221,8 @@ def ingest_for_lambda(
         manifest = store.read_manifest(day)
         if manifest is None:  # pragma: no cover - ingest records the day before raising
             raise
+        run.fetched(manifest.run_id, manifest.record_count)
+        run.write(store, FOLLOWERS_UNAVAILABLE_EXIT, str(e))
         return day_summary(
             day,
             IngestStatus.FOLLOWERS_UNAVAILABLE,
@@ -190,7 +234,66 @@ def ingest_for_lambda(
         )
     finally:
         client.close()
+    run.fetched(result.run_id, 0 if result.already_complete else result.records)
+    run.write(store, 0, None)
     return result_summary(result, store)
+
+
+class LambdaRun:
+    """This invocation's run record: started when the credentials were read, written once
+    to bronze (:func:`catalog.bronze.layout.run_record_key`) with its outcome."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        self.run_id = new_run_id()
+        self.started_at = datetime.now(UTC)
+        self._started = time.perf_counter()
+        self.tally = RunTally()
+        self.tally.day(day)
+        self._client: Any = None
+        self._responses: ResponseCounter | None = None
+        self.written: RunRecord | None = None
+
+    def watch(self, client: Any) -> None:
+        """Count ``client``'s requests and 429 pauses from now on."""
+        self._client = client
+        # The client has no public request count: its session's answers are counted.
+        self._responses = ResponseCounter(client._session)
+
+    def fetched(self, bronze_run_id: str, records: int) -> None:
+        self.tally.add_fetch(
+            day=self.day,
+            records=records,
+            bronze_run_id=bronze_run_id,
+            seconds=time.perf_counter() - self._started,
+            api_requests=self._responses.count if self._responses is not None else None,
+            rate_limit_waits=self._client.rate_limit_pauses if self._client else None,
+        )
+
+    def write(self, store: BronzeStore, exit_code: int, error: str | None) -> RunRecord | None:
+        """Write the record (once); a failure to write is a warning, never the answer."""
+        if self.written is not None:
+            return self.written
+        if self._client is not None and self.tally.api_requests is None:
+            self.tally.api_requests = self._responses.count if self._responses else None
+            self.tally.rate_limit_waits = self._client.rate_limit_pauses
+        record = self.tally.record(
+            run_id=self.run_id,
+            kind=RUN_KIND,
+            engine=LAMBDA_ENGINE,
+            started_at=self.started_at,
+            ended_at=datetime.now(UTC),
+            exit_code=exit_code,
+            error=error,
+            elapsed_s=time.perf_counter() - self._started,
+        )
+        try:
+            store.put_new(run_record_key(self.day, self.run_id), record.to_json())
+        except Exception as e:
+            logger.warning("run record %s not written: %s: %s", self.run_id, type(e).__name__, e)
+            return None
+        self.written = record
+        return record
 
 
 def _roster(config: HandlerConfig, s3: Any) -> Roster:

@@ -6,10 +6,14 @@ on AWS)::
     spotify/artists/snapshot_date=D/run_id=R/part-00000.json       raw response body
     spotify/artists/snapshot_date=D/run_id=R/part-00000.meta.json  its envelope
     spotify/artists/snapshot_date=D/_manifest.json                  written last
+    spotify/_runs/snapshot_date=D/<run id>.json                      an ingest Lambda's run record
 
 A day without a manifest is incomplete and is never transformed; the transform reads only
 the parts the manifest lists, and checks their sha256. Parts are written once and never
 overwritten or deleted: a re-run writes a new ``run_id=`` folder beside the old one.
+
+Run records (:func:`run_record_key`) sit outside the artists dataset on purpose: nothing that
+lists a day's parts or manifests (the transform, ``days()``, ``gaps``) ever sees them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from typing import Any, Final, Literal
 #: Prefix of the artists dataset under the bronze root.
 DATASET_PREFIX: Final = "spotify/artists"
 MANIFEST_NAME: Final = "_manifest.json"
+#: Prefix of the run records the ingest Lambda leaves for the Glue job to fold into
+#: ``spotify.pipeline_runs`` (:mod:`catalog.iceberg.run_log`), one folder per day.
+RUN_RECORDS_PREFIX: Final = "spotify/_runs"
 MANIFEST_VERSION: Final = 1
 
 Source = Literal["spotify", "simulator", "legacy-import"]
@@ -74,6 +81,16 @@ def day_of_key(key: str) -> date | None:
 
 def manifest_key(day: date) -> str:
     return f"{day_prefix(day)}/{MANIFEST_NAME}"
+
+
+def run_records_prefix(day: date) -> str:
+    """Key prefix of the run records filed under ``day`` (the day a run was asked for)."""
+    return f"{RUN_RECORDS_PREFIX}/snapshot_date={day.isoformat()}/"
+
+
+def run_record_key(day: date, run_id: str) -> str:
+    """Where one run's record is kept: written once, never replaced (its own run id)."""
+    return f"{run_records_prefix(day)}{run_id}.json"
 
 
 def part_key(day: date, run_id: str, index: int) -> str:

@@ -38,6 +38,7 @@ from pyiceberg.transforms import MonthTransform
 from pyiceberg.types import (
     BooleanType,
     DateType,
+    DoubleType,
     IntegerType,
     ListType,
     LongType,
@@ -65,7 +66,20 @@ COMMON_PROPERTIES: Final[dict[str, str]] = {
     # Bounded metadata history: old metadata.json files go once 50 newer ones exist.
     "write.metadata.delete-after-commit.enabled": "true",
     "write.metadata.previous-versions-max": "50",
+    # Manifests merged on append once 8 are open (Iceberg's default is 100, and pyiceberg
+    # merges only when asked). Every daily load appends one small manifest to silver and
+    # dq_results; scan planning opens each manifest whose partition range may match, and
+    # "does silver hold day D" / "the day before's counts" are planned every day. Unmerged,
+    # late in a month that was ~30 manifests per silver plan and, on the unpartitioned
+    # dq_results, one more manifest per day for the whole history (365 in a year): the part
+    # of a day's cost that grew with history (issue 15). Merging at 8 keeps every plan to a
+    # handful of manifests for the cost of rewriting ~8 small ones once a week.
+    "commit.manifest-merge.enabled": "true",
+    "commit.manifest.min-count-to-merge": "8",
 }
+#: Properties read at creation only: the format version is a field of the table metadata,
+#: which pyiceberg takes from the properties when it creates the table and never stores.
+CREATION_ONLY_PROPERTIES: Final = frozenset({"format-version"})
 
 
 @dataclass(frozen=True)
@@ -202,10 +216,61 @@ DQ_RESULTS: Final = TableDefinition(
     partition_spec=PartitionSpec(),
 )
 
+#: Stages of a run, each a ``<stage>_seconds`` column of :data:`PIPELINE_RUNS`, in the order
+#: a run goes through them. They do not overlap and ``other`` is the rest of the run's wall
+#: time, so a run's stages add up to ``ended_at - started_at`` (the dashboard stacks them).
+RUN_STAGES: Final = ("fetch", "read", "validate", "merge", "record", "compact", "other")
+
+PIPELINE_RUNS: Final = TableDefinition(
+    name="pipeline_runs",
+    description=(
+        "One row per pipeline run (ingest, transform, backfill, maintenance, delete-day, ...) "
+        "on any engine: what it was asked, when, how it ended, where its time went and what "
+        "it changed."
+    ),
+    schema=Schema(
+        NestedField(1, "run_id", StringType(), required=True, doc="This run (not the bronze run)"),
+        NestedField(2, "kind", StringType(), required=True, doc="ingest, transform, backfill, ..."),
+        NestedField(3, "snapshot_date", DateType(), required=False, doc="First UTC day"),
+        NestedField(4, "end_date", DateType(), required=False, doc="Last UTC day (one day: same)"),
+        NestedField(5, "started_at", TimestamptzType(), required=True),
+        NestedField(6, "ended_at", TimestamptzType(), required=False),
+        NestedField(7, "status", StringType(), required=True, doc="succeeded, failed, ..."),
+        NestedField(8, "exit_code", IntegerType(), required=False, doc="0, 1, 2 or 3"),
+        NestedField(9, "engine", StringType(), required=True, doc="local, glue or lambda"),
+        NestedField(10, "bronze_run_id", StringType(), required=False, doc="Last bronze run"),
+        NestedField(11, "rows_fetched", LongType(), required=False, doc="Artist records"),
+        NestedField(12, "rows_inserted", LongType(), required=False),
+        NestedField(13, "rows_updated", LongType(), required=False),
+        NestedField(14, "rows_deleted", LongType(), required=False),
+        NestedField(15, "rows_quarantined", LongType(), required=False),
+        NestedField(16, "api_requests", LongType(), required=False, doc="HTTP requests sent"),
+        NestedField(17, "rate_limit_waits", LongType(), required=False, doc="429 pauses"),
+        NestedField(18, "snapshot_id", LongType(), required=False, doc="Last silver commit"),
+        *(
+            NestedField(19 + i, f"{stage}_seconds", DoubleType(), required=False)
+            for i, stage in enumerate(RUN_STAGES)
+        ),
+        NestedField(19 + len(RUN_STAGES), "error", StringType(), required=False, doc="Reason"),
+    ),
+    # Monthly by started_at: a few rows a day (a few thousand a year), each run one small
+    # append that maintenance compacts. Daily partitions would keep at least a file per day
+    # forever; none would make every compaction rewrite the whole history. A month bounds
+    # the rewrite to the current month and lets `WHERE started_at >= ...` prune old months.
+    # Fixed stage columns rather than a map: plain SQL (`avg(merge_seconds)`) in Athena and
+    # DuckDB alike, one scalar per CSV cell, and a new stage is one added optional column.
+    partition_spec=PartitionSpec(
+        PartitionField(source_id=5, field_id=1000, transform=MonthTransform(), name="started_month")
+    ),
+)
+
 #: Every table of the lakehouse, by name.
 TABLES: Final[dict[str, TableDefinition]] = {
-    t.name: t for t in (ARTISTS_SILVER, ARTISTS_QUARANTINE, DQ_RESULTS)
+    t.name: t for t in (ARTISTS_SILVER, ARTISTS_QUARANTINE, DQ_RESULTS, PIPELINE_RUNS)
 }
+#: The tables a day's load writes, each with a commit carrying ``snapshot_date`` and the load
+#: tag ``snapshot-D``. ``pipeline_runs`` is history about runs, not a load: no tags.
+LOAD_TABLES: Final = (ARTISTS_SILVER.name, ARTISTS_QUARANTINE.name, DQ_RESULTS.name)
 
 
 #: Property of the silver table: how many days the daily load tags of every table are kept
@@ -251,10 +316,13 @@ def ensure_namespace(catalog: Catalog) -> None:
 
 
 def ensure_table(catalog: Catalog, definition: TableDefinition) -> Table:
-    """Create the table from its definition, or add the columns the live table lacks.
+    """Create the table from its definition, or add the columns and properties the live
+    table lacks.
 
     Safe to call on every run and from concurrent processes: a table created by someone
-    else in between is loaded instead, and evolution only ever adds optional fields. The
+    else in between is loaded instead, and evolution only ever adds optional fields, and
+    properties the table does not have (a value someone set is never changed: a home made
+    before a property was added to :data:`COMMON_PROPERTIES` gets it once). The
     table is read first and created only when it is missing: a create attempt writes a
     metadata file before the catalog refuses it, so trying it on every run would leave an
     orphan file each time (and cost a write).
@@ -277,6 +345,14 @@ def ensure_table(catalog: Catalog, definition: TableDefinition) -> Table:
         with table.update_schema() as update:
             update.union_by_name(definition.schema)
         table = catalog.load_table(definition.identifier)
+    missing = {
+        k: v
+        for k, v in definition.all_properties.items()
+        if k not in table.properties and k not in CREATION_ONLY_PROPERTIES
+    }
+    if missing:
+        with table.transaction() as transaction:
+            transaction.set_properties(missing)
     return table
 
 

@@ -5,6 +5,11 @@ Exit status (ARCHITECTURE.md): 0 success; 3 when the Spotify app cannot provide 
 stderr, the reason, and this module is the one place that prints it: commands raise, they
 never print a reason or call ``sys.exit`` themselves. ``tests/cli`` holds the matrix of
 every command against every exit status, through this entry point.
+
+For the same reason the run history is finished here: a command that writes
+(:data:`RECORDED_COMMANDS`) is a run, and its row in ``spotify.pipeline_runs`` gets the exit
+status and the reason line this module settles (:mod:`infra.local.runs`), written before the
+reason is printed and never changing it.
 This module never imports ``aws_cdk`` (it would start Node through jsii).
 """
 
@@ -44,6 +49,18 @@ COMMAND_MODULES = (
 #: all; that stays cheap because command modules import the pipeline's modules (glue,
 #: SQLAlchemy, requests, ...) only when a command runs.
 _ALONE = {"query": "query", "snapshots": "query", "views": "query", "maintain": "query"}
+#: Commands that write, each recorded as one run of this kind in ``spotify.pipeline_runs``
+#: once its work has begun (bad usage and ``--help`` record nothing).
+RECORDED_COMMANDS = {
+    "ingest": "ingest",
+    "run": "run",
+    "transform": "transform",
+    "backfill": "backfill",
+    "demo": "demo",
+    "maintain": "maintain",
+    "delete-day": "delete-day",
+    "import-legacy": "import-legacy",
+}
 #: Global options that take a value: the word after them is not the command.
 _VALUED_OPTIONS = ("--home",)
 PROG = "spotify-lakehouse"
@@ -83,8 +100,22 @@ def __getattr__(name: str) -> typer.Typer:
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+#: The run the command being executed records, once its work began (a kind, or nothing).
+_recording: list[str] = []
+
+
+def _finish_run(code: int, reason: str | None) -> None:
+    """Record the command's run with its outcome (when it is one that writes and began)."""
+    if _recording:
+        _recording.clear()
+        from infra.local import runs
+
+        runs.finish(code, reason)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     reason = " ".join(_ANSI.sub("", message).split()) or "failed without a message"
+    _finish_run(code, reason)
     print(f"{PROG}: {reason}{held_logs.note()}", file=sys.stderr, flush=True)
     sys.exit(code)
 
@@ -218,7 +249,14 @@ def _main(argv: list[str] | None) -> None:
     try:
         # Without standalone mode, typer *returns* an exit code: a command's typer.Exit, and
         # 130 for Ctrl+C (its KeyboardInterrupt handling); both must end as failures here.
-        app = register(sys.argv[1:] if argv is None else argv)
+        args = sys.argv[1:] if argv is None else argv
+        app = register(args)
+        kind = RECORDED_COMMANDS.get(_command_name(args) or "")
+        if kind is not None:
+            from infra.local import runs
+
+            runs.expect(kind)
+            _recording[:] = [kind]
         status = app(args=argv, prog_name=PROG, standalone_mode=False)
         sys.stdout.flush()  # a closed pipe fails here, inside the mapping, not at exit
     except typer.Exit as e:
@@ -246,4 +284,5 @@ def _main(argv: list[str] | None) -> None:
         if status == INTERRUPTED:
             _fail("interrupted", 1)
         _fail(f"stopped with status {status}", status if status in (1, 2, 3) else 1)
+    _finish_run(0, None)
     held_logs.print_held()

@@ -6,7 +6,8 @@ Four sources, each read the way the commands that print them read it:
   ``chart`` and ``query``: followers, gains per day and ranks per artist and day;
 * the latest data-quality run of every day (:func:`infra.local.quality.latest_quality_runs`),
   like ``quality``: the calendar and its links to the reports;
-* runs: ``spotify.pipeline_runs`` when the catalog has it; otherwise they are derived from
+* runs: ``spotify.pipeline_runs`` when the catalog has it (read by
+  :func:`catalog.iceberg.run_log.read_runs`, as ``runs`` reads it); otherwise derived from
   what every run leaves anyway: each ``dq_results`` run (validated_at) joined to the silver
   commit of the same day and ingest run (committed_at, inserted/updated/deleted rows), with
   the ingest start read from the run id (``YYYYMMDDTHHMMSSZ-xxxxxx``);
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from catalog.iceberg.tables import ARTISTS_SILVER, DQ_RESULTS, NAMESPACE
+from catalog.iceberg.tables import ARTISTS_SILVER, DQ_RESULTS, NAMESPACE, PIPELINE_RUNS
 from catalog.iceberg.timetravel import TableNotLoadedError, load_snapshots, load_tags
 from catalog.paths import LakehousePaths
 from expectations.results import RunSummary
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 
 #: Runs listed under "recent runs".
 DEFAULT_RECENT_RUNS: Final = 20
-#: The planned run-history table (ARCHITECTURE.md): used as soon as the catalog has it.
-PIPELINE_RUNS_TABLE: Final = "pipeline_runs"
+#: The run-history table (its one definition is :data:`catalog.iceberg.tables.PIPELINE_RUNS`).
+PIPELINE_RUNS_TABLE: Final = PIPELINE_RUNS.name
 #: The ingest run id's leading timestamp (``ingest.pipeline.new_run_id``).
 _RUN_ID_START: Final = re.compile(r"^(\d{8}T\d{6}Z)-")
 #: Severity whose failure fails a run (warnings are reported only).
@@ -287,23 +288,18 @@ def _run_row(
 
 
 def recorded_runs(catalog: Catalog, limit: int = DEFAULT_RECENT_RUNS) -> RecordedRuns | None:
-    """The latest ``limit`` rows of ``spotify.pipeline_runs``, or None while it does not
-    exist. Its columns are shown as the table has them (the first timestamp column orders
-    the rows, newest first)."""
-    from pyiceberg.exceptions import NoSuchTableError
+    """The latest ``limit`` rows of ``spotify.pipeline_runs``, newest first (by
+    ``started_at``), or None while it does not exist or holds no run yet (every load
+    creates it; a home loaded outside the CLI has no recorded run, and its derived runs say
+    more than an empty table). Its columns are shown as the table has them; every
+    ``*_seconds`` column is a stage of the runs figure."""
+    from catalog.iceberg.run_log import read_runs, runs_table
 
-    try:
-        table = catalog.load_table((NAMESPACE, PIPELINE_RUNS_TABLE))
-    except NoSuchTableError:
+    table = runs_table(catalog)
+    rows = read_runs(table, last=limit) if table is not None else []
+    if table is None or not rows:
         return None
-    columns = tuple(f.name for f in table.schema().fields)
-    if table.current_snapshot() is None:
-        return RecordedRuns(columns, ())
-    rows = table.scan().to_arrow().to_pylist()
-    order = next((c for c in columns if rows and isinstance(rows[0].get(c), datetime)), None)
-    if order is not None:
-        rows.sort(key=lambda r: r[order] or datetime.min.replace(tzinfo=UTC), reverse=True)
-    return RecordedRuns(columns, tuple(rows[:limit]))
+    return RecordedRuns(tuple(f.name for f in table.schema().fields), tuple(rows))
 
 
 def table_health(catalog: Catalog) -> list[TableHealth]:

@@ -269,7 +269,7 @@ def runs_html(runs: Sequence[RunRow], recorded: RecordedRuns | None) -> str:
             )
         )
     note = (
-        '<p class="note"><code>spotify.pipeline_runs</code> does not exist in this home yet, '
+        '<p class="note"><code>spotify.pipeline_runs</code> has no run of this home yet, '
         "so runs are derived: each data-quality run in <code>spotify.dq_results</code> "
         "(validated at) joined to the silver commit of the same day and ingest run "
         "(committed at, rows inserted/updated/deleted); the ingest start is read from the run "

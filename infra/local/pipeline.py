@@ -9,6 +9,11 @@ connection (the simulator starts once per run). Each day's load holds the home's
 lease (:func:`catalog.iceberg.lease.write_lease`), so ``maintain`` never runs while a day is
 being written.
 
+A command of the CLI records its run in ``spotify.pipeline_runs`` (:mod:`infra.local.runs`):
+the pipeline tells that run each day it starts, each fetch (records, seconds, requests, 429
+pauses) and each load (rows, stage seconds, the commit), whatever the outcome. Built outside
+a command (tests, notebooks), it records nothing.
+
 Every step returns what it did as a frozen value, and tells :class:`Progress` as soon as a
 stage of a day is done, so a long backfill reports day by day rather than at the end.
 """
@@ -29,12 +34,14 @@ from catalog.iceberg.repair import require_known_tables
 from catalog.paths import LakehousePaths
 from glue.days import collector_settled, compact_after
 from glue.transform import JobContext, TransformResult, transform_day
+from infra.local import runs
 from infra.local.spotify import SpotifyFetch, open_connection
 from ingest.pipeline import IngestResult, ingest_day
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from catalog.iceberg.run_log import ResponseCounter
     from ingest.connection import SpotifyConnection
 
 
@@ -128,7 +135,10 @@ class LocalPipeline:
         self._owns_session = False
         self._context: JobContext | None = None
         self._connection: SpotifyConnection | None = None
+        self._responses: ResponseCounter | None = None
         self._open = ExitStack()
+        #: The CLI command's run this pipeline reports to (None outside a command).
+        self.run_log = runs.begin(paths)
         #: Whether the warehouse was checked for tables the catalog lost (once per life).
         self._tables_known = False
 
@@ -149,7 +159,14 @@ class LocalPipeline:
         """Fetch ``day`` into the home's bronze folder (a completed day is left alone unless
         the fetch says ``force``)."""
         fetch = self._fetch()
+        if self.run_log is not None:
+            self.run_log.day(day)  # first: a day whose fetch fails is still the run's day
         connection = self._connect(fetch)
+        meter = (
+            runs.FetchMeter(connection.client, self._responses)
+            if self.run_log is not None
+            else None
+        )
         result = ingest_day(
             day,
             store=LocalBronzeStore(self.paths.ensure().bronze),
@@ -160,13 +177,16 @@ class LocalPipeline:
             force=fetch.force,
             top=fetch.top,
         )
+        if self.run_log is not None and meter is not None:
+            seconds, requests, waits = meter.done()
+            self.run_log.ingested(result, seconds, requests=requests, waits=waits)
         self.progress.ingested(result)
         return result
 
     def transform(self, day: date) -> TransformResult:
         """Validate and load ``day`` from bronze; Spark starts only if rows are to be loaded."""
         result = self._load(day)
-        self.progress.loaded(result)
+        self._loaded(result)
         return result
 
     def run(self, day: date) -> DayRun:
@@ -192,7 +212,7 @@ class LocalPipeline:
                 except Exception as e:
                     raise BackfillStoppedError(day, e, [d.transform for d in done]) from e
                 done.append(DayRun(day, fetched, result))
-                self.progress.loaded(result)
+                self._loaded(result)
                 settle()
         return BackfillResult(tuple(done))
 
@@ -236,7 +256,14 @@ class LocalPipeline:
             )
         return self._context
 
+    def _loaded(self, result: TransformResult) -> None:
+        if self.run_log is not None:
+            self.run_log.loaded(result)
+        self.progress.loaded(result)
+
     def _load(self, day: date) -> TransformResult:
+        if self.run_log is not None:
+            self.run_log.day(day)
         # A lost catalog (``rm catalog.db*``) would make this load start a new history
         # beside the warehouse's tables: refused until ``repair-catalog`` registers them.
         # Asked before the first write only: the check lists every table's metadata folder,
@@ -259,4 +286,6 @@ class LocalPipeline:
             self._connection = self._open.enter_context(
                 open_connection(fetch.simulator, fetch.seed, fetch.roster)
             )
+            if self.run_log is not None:
+                self._responses = runs.count_responses(self._connection.client)
         return self._connection

@@ -296,6 +296,11 @@ def test_read_commands_work_on_a_home_this_user_cannot_write(
     chart = run_read_only(read_only_home, ["chart", "--out", str(out), "--days", "2"], tmp_path)
     succeeded(chart, "chart.png")
     assert out.stat().st_size > 0
+    history = run_read_only(read_only_home, ["runs", "--format", "json"], tmp_path)
+    succeeded(history)
+    recorded = json.loads(history.out)
+    assert {"run", "backfill"} <= {r["kind"] for r in recorded}  # the home's two builders
+    assert {r["status"] for r in recorded} == {"succeeded"}
     gaps = run_read_only(read_only_home, ["gaps", "--format", "json"], tmp_path)
     succeeded(gaps)
     assert {g["kind"] for g in json.loads(gaps.out)} <= {"no_bronze"}  # at most today's

@@ -724,6 +724,18 @@ MATRIX: Final = [
     Row(
         "gaps", 1, "missing-home", lambda w: w.cli("--home", w.fresh, "gaps"), ("no lakehouse at",)
     ),
+    # runs (what each command recorded: tests/cli/test_runs.py)
+    Row(
+        "runs",
+        0,
+        "loaded-home",
+        lambda w: w.cli("--home", w.loaded().home, "runs", "--format", "json"),
+        ('"kind": "backfill"', '"status": "succeeded"'),
+    ),
+    Row("runs", 2, "zero-last", lambda w: w.main("--home", w.tmp, "runs", "--last", "0")),
+    Row(
+        "runs", 1, "missing-home", lambda w: w.cli("--home", w.fresh, "runs"), ("no lakehouse at",)
+    ),
     # import-legacy
     Row("import-legacy", 0, "one-day", _import_a_legacy_day, ('"status": "imported"',)),
     Row("import-legacy", 2, "no-source", lambda w: w.main("--home", w.fresh, "import-legacy")),

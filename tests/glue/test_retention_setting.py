@@ -18,6 +18,7 @@ from catalog.bronze.local import LocalBronzeStore
 from catalog.iceberg.profiles import glue_catalog, local_catalog
 from catalog.iceberg.tables import (
     ARTISTS_SILVER,
+    LOAD_TABLES,
     TABLES,
     TAG_RETENTION_PROPERTY,
     TagRetentionSettingError,
@@ -47,11 +48,12 @@ def home(tmp_path: Path, days: list[date]) -> LakehousePaths:
 
 
 def tag_ages(paths: LakehousePaths, day: date) -> dict[str, int | None]:
-    """``max-ref-age-ms`` of the tag of ``day`` on every table (None: no such tag)."""
+    """``max-ref-age-ms`` of the tag of ``day`` on every load-tagged table (None: no such
+    tag)."""
     catalog = local_catalog(paths)
     ages: dict[str, int | None] = {}
-    for name, definition in TABLES.items():
-        ref = catalog.load_table(definition.identifier).metadata.refs.get(tag_name(day))
+    for name in LOAD_TABLES:
+        ref = catalog.load_table(TABLES[name].identifier).metadata.refs.get(tag_name(day))
         ages[name] = ref.max_ref_age_ms if ref is not None else None
     return ages
 

@@ -10,6 +10,9 @@ remove) and holds the home's write lease, so ``maintain`` never runs beside it. 
 removed is printed like any command's rows (``--format table|json|csv``); one line on
 stderr says what happened to each table's commit and tag. Nothing to delete is exit 1 with
 no commit: a typo in ``--date`` or ``--artist`` must not pass for a success.
+
+Each deletion is a run in ``spotify.pipeline_runs`` (kind ``delete-day``), under the run id its
+commits carry, with silver's rows removed and silver's snapshot (:mod:`infra.local.runs`).
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ def delete_day_command(
     from catalog.iceberg.lease import write_lease
     from catalog.iceberg.profiles import local_catalog
     from catalog.iceberg.repair import require_known_tables
+    from infra.local import runs
     from infra.local.home import require_home
     from ingest.pipeline import new_run_id
 
@@ -129,7 +133,18 @@ def delete_day_command(
             f"nothing to delete: {paths.home} has no catalog, nothing was ever loaded there; "
             "nothing was committed"
         )
+    run = runs.begin(paths)  # from here on a run, recorded whatever its outcome
+    if run is not None:
+        run.day(day)
     with write_lease(paths, "write"):
-        deletion = delete_day(local_catalog(paths), selection, reason=reason, run_id=new_run_id())
+        deletion = delete_day(
+            local_catalog(paths),
+            selection,
+            reason=reason,
+            run_id=run.run_id if run is not None else new_run_id(),
+        )
+    if run is not None:
+        run.tally.rows_deleted = len(deletion.silver.rows)
+        run.tally.snapshot_id = deletion.silver.snapshot_id
     console.print(summary_line(deletion))
     render(list(COLUMNS), rows_of(deletion), fmt, title=f"removed: {selection.describe()}")

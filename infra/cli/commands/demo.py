@@ -51,6 +51,13 @@ def demo(
     ):
         pipeline.backfill(window)
         progress.finish(progress.summary())
+    # The demo's run is its pipeline: recorded now, so the dashboard below shows it (the
+    # answers, chart and dashboard only read; a failure there is the command's, not the run's).
+    from infra.local import runs
+
+    run = runs.current()
+    if run is not None:
+        runs.write(run, 0, None)
 
     engine = LocalEngine(paths)
     out = result_console()
@@ -75,5 +82,6 @@ def demo(
         f"  {CLI} --home {paths.home} query --as-of {window[len(window) // 2]} "
         '"SELECT date, count(*) FROM Spotify_Gold_View GROUP BY date ORDER BY date"\n'
         f"  {CLI} --home {paths.home} snapshots\n"
+        f"  {CLI} --home {paths.home} runs\n"
         f"  {CLI} --home {paths.home} gaps"
     )

@@ -128,8 +128,10 @@ def import_legacy_command(
 ) -> None:
     """Bring the original project's history into bronze, one completed day at a time."""
     from infra.cli.progress import LegacyProgress
+    from infra.local import runs
     from infra.local.legacy import import_history
 
+    run = runs.begin(paths_of(ctx))  # a run in the home's spotify.pipeline_runs
     with LegacyProgress() as progress:
         done = import_history(
             paths_of(ctx), source, bronze=bronze, force=force, on_day=progress.day
@@ -139,6 +141,10 @@ def import_legacy_command(
             f"{progress.summary()}; into {done.bronze}; load them with "
             f"backfill --start {days[0].day} --end {days[-1].day}"
         )
+    if run is not None:
+        for d in days:
+            run.day(d.day)
+        run.tally.rows_fetched = sum(d.records for d in days if d.status == "imported")
     rows = [
         (d.day, d.status, d.run_id, d.records, d.followers_available, len(d.skipped_keys))
         for d in days

@@ -152,7 +152,9 @@ def maintain(
         snapshot_retention_days = DEFAULT_SNAPSHOT_RETENTION_DAYS
     from catalog.iceberg.tables import TABLES
     from infra.cli.progress import TableProgress
+    from infra.local import runs
 
+    runs.begin(paths)  # a run in spotify.pipeline_runs from here, whatever its outcome
     with TableProgress(len(TABLES)) as progress:
         results = maintain_local(
             paths,
