@@ -137,6 +137,14 @@ class SpotifyClient:
         return self._batch_available
 
     @property
+    def session(self) -> requests.Session:
+        """The session every request goes through (retry rules, TLS verification and
+        user agent installed). Callers may add ``requests`` response hooks to it, e.g. to
+        count answers (:class:`catalog.iceberg.run_log.ResponseCounter`); they must not
+        replace what is installed."""
+        return self._session
+
+    @property
     def rate_limit_pauses(self) -> int:
         """How many 429s paused this client's requests so far."""
         return self._gate.pauses

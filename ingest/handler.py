@@ -257,8 +257,7 @@ class LambdaRun:
     def watch(self, client: Any) -> None:
         """Count ``client``'s requests and 429 pauses from now on."""
         self._client = client
-        # The client has no public request count: its session's answers are counted.
-        self._responses = ResponseCounter(client._session)
+        self._responses = ResponseCounter(client.session)  # every answer, retries included
 
     def fetched(self, bronze_run_id: str, records: int) -> None:
         self.tally.add_fetch(

@@ -123,10 +123,9 @@ class FetchMeter:
 
 def count_responses(client: SpotifyClient) -> ResponseCounter | None:
     """Count every HTTP answer ``client`` receives from now on (install once per client);
-    None for a client without a ``requests`` session (a stand-in).
-
-    The client keeps no public request count, so its session gets a response hook."""
-    session = getattr(client, "_session", None)
+    None for a client without a ``requests`` session (a stand-in): its session gets a
+    response hook."""
+    session = getattr(client, "session", None)
     return ResponseCounter(session) if session is not None else None
 
 
