@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 
@@ -32,3 +33,30 @@ class FollowersUnavailableError(LakehouseError):
         )
         super().__init__(message + (f" ({detail})" if detail else ""))
         self.day = day
+
+
+def exception_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception linked to it, each once, nearest first: causes and
+    contexts, and the exceptions libraries keep as attributes or arguments (urllib3's
+    ``reason``, SQLAlchemy's ``orig``, an exception passed as an argument).
+
+    Libraries wrap what the fix depends on (a full disk, a DNS failure, a damaged SQLite
+    file) in their own types, sometimes several deep; every question "was it X?" walks the
+    same graph, so it is walked here, once, with a guard against cycles.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            getattr(current, "orig", None),
+            *current.args,
+        )
+        pending.extend(e for e in linked if isinstance(e, BaseException))

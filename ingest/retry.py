@@ -55,6 +55,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from catalog.bronze import payload
+from catalog.errors import exception_chain
 from ingest.budget import TimeBudget
 from ingest.errors import RateLimitTooLongError, SpotifyUnavailableError, spotify_error_message
 
@@ -152,19 +153,9 @@ def name_resolution_failure(error: BaseException | None) -> socket.gaierror | No
     raised from the resolver's ``socket.gaierror``: the chain (causes, contexts, ``reason``,
     exception arguments) is searched, each exception once.
     """
-    pending: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, socket.gaierror):
-            return current
-        reason = getattr(current, "reason", None)
-        pending.extend((current.__cause__, current.__context__))
-        pending.extend(a for a in (reason, *current.args) if isinstance(a, BaseException))
-    return None
+    if error is None:
+        return None
+    return next((e for e in exception_chain(error) if isinstance(e, socket.gaierror)), None)
 
 
 def _unresolved(state: RetryCallState) -> socket.gaierror | None:

@@ -26,7 +26,7 @@ from typing import NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from catalog.errors import LakehouseError
+from catalog.errors import LakehouseError, exception_chain
 from infra.cli import app as cli_app
 from infra.cli.app import held_logs, reset_logging
 
@@ -129,11 +129,8 @@ def _usage(error: TyperException) -> str:
 def _closed_pipe(exit_: SystemExit) -> bool:
     """Whether ``exit_`` is typer's or rich's answer to a closed stdout: both raise it while
     handling the EPIPE error (typer also wraps stdout in a PacifyFlushWrapper)."""
-    cause: BaseException | None = exit_.__context__
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.errno == errno.EPIPE:
-            return True
-        cause = cause.__context__
+    if any(isinstance(e, OSError) and e.errno == errno.EPIPE for e in exception_chain(exit_)):
+        return True
     return type(sys.stdout).__name__ == "PacifyFlushWrapper"
 
 
@@ -162,15 +159,12 @@ def _damaged_catalog(error: BaseException) -> str | None:
     from catalog.iceberg.repair import catalog_damaged_reason
     from catalog.paths import LakehousePaths
 
-    seen: BaseException | None = error
-    while seen is not None:
-        found = getattr(seen, "orig", None) or seen
+    for found in exception_chain(error):
         if isinstance(found, sqlite3.DatabaseError) and any(
             text in str(found) for text in _DAMAGED
         ):
             paths = cli_app.chosen_home[0] if cli_app.chosen_home else LakehousePaths.resolve()
             return catalog_damaged_reason(paths, found)
-        seen = seen.__cause__ or seen.__context__
     return None
 
 
@@ -190,13 +184,7 @@ def _reason(error: Exception) -> str:
     """
     module = type(error).__module__
     name = type(error).__name__
-    pending: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in exception_chain(error):
         no_room = isinstance(current, OSError) and current.errno in _NO_ROOM_ERRNOS
         if no_room or any(text in str(current) for text in _NO_ROOM_TEXTS):
             filename = getattr(current, "filename", None)
@@ -211,8 +199,6 @@ def _reason(error: Exception) -> str:
                 f"the disk of {home} (or of the output being written), or point --home at a "
                 "disk with room, then re-run"
             )
-        pending.extend((current.__cause__, current.__context__))
-        pending.extend(a for a in current.args if isinstance(a, BaseException))
     if module.startswith("botocore") and name == "NoRegionError":
         return (
             "no AWS region configured: set AWS_REGION (and credentials, e.g. AWS_PROFILE) to "
