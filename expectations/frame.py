@@ -11,7 +11,9 @@ record is seen, named and kept. A few columns exist only to be checked:
 * ``backdated``: the manifest says the fetch was filed under a past day on purpose;
 * ``unstorable_text``: the fields whose text held a lone surrogate (legal JSON that UTF-8
   cannot encode), comma-separated, ``None`` when there are none. The frame holds such text
-  escaped (:func:`storable_values`), so Arrow, Spark and the quarantine can store it.
+  escaped (:func:`storable_values`), so Arrow, Spark and the quarantine can store it;
+* ``gain_to_trailing_median`` and ``days_since_previous``: the per-artist cross-day values
+  (:mod:`expectations.cross_day`), ``None`` without the history that decides them.
 
 The silver columns themselves, names and types, come from
 :data:`catalog.iceberg.tables.ARTISTS_SILVER`
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
     from pyspark.sql import DataFrame, SparkSession
 
+    from expectations.cross_day import SilverHistory
+
 Column = tuple[str, IcebergType]
 
 #: Longest raw record kept in quarantine (characters). Spotify artist objects are ~1 KB;
@@ -62,6 +66,8 @@ CHECK_ONLY_COLUMNS: Final[tuple[Column, ...]] = (
     ("followers_change_per_day", DoubleType()),
     ("backdated", BooleanType()),
     ("unstorable_text", StringType()),
+    ("gain_to_trailing_median", DoubleType()),
+    ("days_since_previous", IntegerType()),
 )
 #: Columns of the silver validation rows, with their Iceberg types: the row id, every silver
 #: column exactly as :data:`catalog.iceberg.tables.ARTISTS_SILVER` defines it, the
@@ -82,9 +88,11 @@ _SILVER_INTEGERS: Final = tuple(
     for index, f in enumerate(ARTISTS_SILVER.schema.fields)
     if type(f.field_type) in _INTEGER_RANGES
 )
-#: Nullable integer columns: pandas needs its ``Int64`` dtype to keep them integers.
-_INTEGER_COLUMNS: Final = tuple(
-    f.name for f in ARTISTS_SILVER.schema.fields if type(f.field_type) in _INTEGER_RANGES
+#: Nullable integer columns: pandas needs its ``Int64`` dtype to keep them integers (a
+#: check-only one too, so a failing day gap is reported as 5, not 5.0).
+_INTEGER_COLUMNS: Final = (
+    *(f.name for f in ARTISTS_SILVER.schema.fields if type(f.field_type) in _INTEGER_RANGES),
+    "days_since_previous",
 )
 
 
@@ -179,8 +187,12 @@ def silver_check_rows(
     day: date,
     previous: Mapping[str, PreviousCount],
     backdated: bool,
+    history: SilverHistory | None = None,
 ) -> list[tuple[Any, ...]]:
     """The validation rows, in :data:`SILVER_CHECK_COLUMNS` order.
+
+    ``history`` (:func:`glue.history.read_history`) gives the cross-day columns; without it
+    they are ``None`` and the per-artist cross-day checks hold for every row.
 
     An integer too large for its column's type is clamped to the type's bound, so the frame
     can hold it (Spark refuses it otherwise) and it still fails the same range check; the
@@ -189,8 +201,10 @@ def silver_check_rows(
     not built by :func:`glue.rows.day_rows`, which escapes them already).
     """
     names = ARTISTS_SILVER.column_names
+    known = history.artists if history is not None else {}
     rows: list[tuple[Any, ...]] = []
     for c in candidates:
+        artist = known.get(c.artist_id or "")
         row, unstorable = storable_values(c.row)
         values = [row.get(name) for name in names]
         for index, (low, high) in _SILVER_INTEGERS:
@@ -205,6 +219,8 @@ def silver_check_rows(
                 change_per_day(c, day, previous),
                 backdated,
                 ",".join(dict.fromkeys((*c.unstorable_fields, *unstorable))) or None,
+                artist.gain_to_trailing_median(c.row.get("followers"), day) if artist else None,
+                artist.days_since_previous(day) if artist else None,
             )
         )
     return rows

@@ -6,6 +6,12 @@ uniqueness expectation; among the copies that fail nothing else, the one the cal
 prefers (the job: the latest fetch) is loaded and the others are quarantined, so the day
 still has the artist and the superseded copies stay visible and explained.
 Warnings never quarantine: the row loads and the warning is reported.
+
+A critical day-level cross-day check that failed (the roster shrank, the row count moved
+too far from the previous load's: :data:`expectations.suites.DAY_LEVEL_CROSS_DAY_CHECKS`)
+refuses the day: every record is quarantined with that check's name (beside any row-level
+failure of its own), so no row loads and the job refuses the day as it does one where no
+row passed, with the records kept and explained.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 from catalog.bronze.payload import storable_text
 from expectations.frame import Candidate
 from expectations.runner import SuiteOutcome
-from expectations.suites import ARTIST_DAY_UNIQUE, WARNING
+from expectations.suites import ARTIST_DAY_UNIQUE, DAY_LEVEL_CROSS_DAY_CHECKS, WARNING
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,19 @@ def judge(
 ) -> Verdict:
     """Split ``candidates`` by ``outcome``; ``preference`` ranks duplicate copies (max wins)."""
     failures = outcome.row_failures()
+    refusing = tuple(
+        r.name
+        for r in outcome.results
+        if r.critical and not r.success and r.name in DAY_LEVEL_CROSS_DAY_CHECKS
+    )
+    if refusing:  # nothing loads, so no row is "loaded with warnings"
+        return Verdict(
+            good=[],
+            quarantined=[
+                QuarantinedRow(c, (*failures.get(c.row_id, []), *refusing))
+                for c in sorted(candidates, key=lambda c: c.row_id)
+            ],
+        )
     quarantined: list[QuarantinedRow] = []
     clean: list[Candidate] = []
     duplicates: dict[str | None, list[Candidate]] = {}

@@ -18,6 +18,11 @@ is a pass, the outcomes are those counts (:func:`clean_outcomes`, equal to what 
 returns for such a batch: the tests compare them), and only a day where something failed
 (or warned) is run again in ``COMPLETE`` for its details. Every expectation is evaluated by
 GX on every day either way.
+
+The silver suite's cross-day checks (:mod:`expectations.cross_day`) run in the same
+validation: their bounds are parameters of the day (from the previous load), their
+severities a setting; a severity other than the default gets a suite of its own, built once
+per process (:meth:`QualityContext.silver_suite_for`).
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from catalog.errors import LakehouseError
+from expectations.cross_day import PreviousLoad, with_basis
 from expectations.frame import (
     BRONZE_CHECK_COLUMNS,
     SILVER_CHECK_COLUMNS,
@@ -41,6 +47,8 @@ from expectations.frame import (
     spark_frame,
 )
 from expectations.suites import (
+    ARTIST_DAY_UNIQUE,
+    ARTIST_ID_PRESENT,
     BRONZE_SUITE,
     CRITICAL,
     PARAM_DAY,
@@ -48,6 +56,8 @@ from expectations.suites import (
     PARAM_MAX_ROWS,
     ROW_ID,
     SILVER_SUITE,
+    SNAPSHOT_DATE_IS_DAY,
+    CrossDaySettings,
     bronze_expectations,
     build_suite,
     silver_expectations,
@@ -215,9 +225,14 @@ def _outcomes(
 def clean_outcomes(suite: ExpectationSuite, rows: int) -> tuple[ExpectationOutcome, ...] | None:
     """The outcomes ``COMPLETE`` gives for a batch of ``rows`` rows on which every
     expectation of ``suite`` held: a row-level expectation evaluated every row, found none
-    unexpected and observed nothing; the row-count expectation observed the row count.
-    ``None`` when the suite has an expectation of another kind (its answer is not known
-    without asking GX for it)."""
+    unexpected and observed nothing; a row-count expectation observed the row count; the
+    distinct count of ``artist_id`` observed the row count too, when the suite also has
+    ``artist_id_present``, ``snapshot_date_is_day`` and ``artist_day_unique`` (all held: no
+    null id, one day, no id twice, so every id is distinct). ``None`` when the suite has an
+    expectation of another kind (its answer is not known without asking GX for it)."""
+    from great_expectations.expectations.core import (
+        expect_column_unique_value_count_to_be_between as unique_count,
+    )
     from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
         ExpectTableRowCountToBeBetween,
     )
@@ -227,10 +242,17 @@ def clean_outcomes(suite: ExpectationSuite, rows: int) -> tuple[ExpectationOutco
         MulticolumnMapExpectation,
     )
 
+    names = {_name_and_severity(e.configuration)[0] for e in suite.expectations}
     outcomes: list[ExpectationOutcome] = []
     for expectation in suite.expectations:
         name, severity = _name_and_severity(expectation.configuration)
         if isinstance(expectation, ExpectTableRowCountToBeBetween):
+            outcome = ExpectationOutcome(
+                suite.name, name, severity, True, None, None, rows, row_level=False
+            )
+        elif isinstance(expectation, unique_count.ExpectColumnUniqueValueCountToBeBetween):
+            if expectation.column != "artist_id" or not _DISTINCT_IDS.issubset(names):
+                return None
             outcome = ExpectationOutcome(
                 suite.name, name, severity, True, None, None, rows, row_level=False
             )
@@ -244,6 +266,10 @@ def clean_outcomes(suite: ExpectationSuite, rows: int) -> tuple[ExpectationOutco
     return tuple(outcomes)
 
 
+#: The silver expectations that, all held, make every ``artist_id`` of a batch distinct.
+_DISTINCT_IDS: Final = frozenset({ARTIST_ID_PRESENT, SNAPSHOT_DATE_IS_DAY, ARTIST_DAY_UNIQUE})
+
+
 def _all_held(validation: ExpectationSuiteValidationResult) -> bool:
     """Every expectation was evaluated (none raised) and held."""
     for result in validation.results:
@@ -251,6 +277,13 @@ def _all_held(validation: ExpectationSuiteValidationResult) -> bool:
         if not result.success or (isinstance(info, dict) and info.get("raised_exception")):
             return False
     return True
+
+
+def _with_defaults(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """``parameters`` with the cross-day ones a caller did not give at their defaults (no
+    previous load: the day-level checks compare with nothing), so a caller that predates
+    the cross-day checks still runs the suite."""
+    return {**CrossDaySettings().day_parameters(None, None), **parameters}
 
 
 class QualityContext:
@@ -264,6 +297,10 @@ class QualityContext:
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._context = context
         self.silver_suite = context.suites.add(build_suite(SILVER_SUITE, silver_expectations()))
+        #: Silver suites by cross-day severities (:meth:`silver_suite_for`).
+        self._silver_suites: dict[tuple[str, ...], ExpectationSuite] = {
+            CrossDaySettings().severities: self.silver_suite
+        }
         self.bronze_suite = context.suites.add(build_suite(BRONZE_SUITE, bronze_expectations()))
         pandas_source = context.data_sources.add_pandas("frames_pandas")
         self._pandas = pandas_source.add_dataframe_asset(
@@ -271,6 +308,18 @@ class QualityContext:
         ).add_batch_definition_whole_dataframe("whole")
         self._spark: BatchDefinition[Any] | None = None
         self._lock = threading.Lock()  # GX contexts are not documented as thread-safe
+
+    def silver_suite_for(self, cross_day: CrossDaySettings) -> ExpectationSuite:
+        """The silver suite with the cross-day severities of ``cross_day``: the registered
+        one for the defaults, otherwise one built on first use and kept (not registered:
+        the context holds one suite per name, and every variant is ``silver``, the name the
+        results carry; a batch validates a suite it is handed either way)."""
+        key = cross_day.severities
+        suite = self._silver_suites.get(key)
+        if suite is None:
+            suite = build_suite(SILVER_SUITE, silver_expectations(cross_day))
+            self._silver_suites[key] = suite
+        return suite
 
     def _spark_batches(self) -> BatchDefinition[Any]:
         if self._spark is None:
@@ -294,7 +343,7 @@ class QualityContext:
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
         batch = batches.get_batch(batch_parameters={"dataframe": frame})
         return batch.validate(
-            suite, expectation_parameters=dict(parameters), result_format=result_format
+            suite, expectation_parameters=_with_defaults(parameters), result_format=result_format
         )
 
     def _validate(
@@ -311,7 +360,7 @@ class QualityContext:
             batch = batches.get_batch(batch_parameters={"dataframe": frame})
             verdicts = batch.validate(
                 suite,
-                expectation_parameters=dict(parameters),
+                expectation_parameters=_with_defaults(parameters),
                 result_format={"result_format": "BOOLEAN_ONLY"},
             )
             if len(verdicts.results) == len(clean) and _all_held(verdicts):
@@ -327,13 +376,28 @@ class QualityContext:
         max_daily_follower_change: float,
         engine: Engine,
         spark: SparkSession | None = None,
+        cross_day: CrossDaySettings | None = None,
+        previous_load: PreviousLoad | None = None,
     ) -> SuiteOutcome:
-        """Validate the day's rows (from :func:`expectations.frame.silver_check_rows`)."""
-        parameters = {
+        """Validate the day's rows (from :func:`expectations.frame.silver_check_rows`).
+
+        ``cross_day``: the cross-day bounds and severities (default: the defaults);
+        ``previous_load``: the latest earlier day silver has (from the same history as the
+        rows' cross-day columns), which the day-level cross-day checks compare with (None:
+        nothing to compare with, they hold). Their observed values name what they were
+        compared with (:func:`expectations.cross_day.with_basis`).
+        """
+        cross = cross_day or CrossDaySettings()
+        parameters: dict[str, Any] = {
             PARAM_DAY: [day],
             PARAM_MAX_ROWS: max_rows,
             PARAM_MAX_CHANGE: max_daily_follower_change,
+            **cross.day_parameters(
+                previous_load.rows if previous_load else None,
+                previous_load.artists if previous_load else None,
+            ),
         }
+        suite = self.silver_suite_for(cross)
         started = time.perf_counter()
         with self._lock:
             if engine == "spark":
@@ -343,7 +407,13 @@ class QualityContext:
             else:
                 columns = [name for name, _ in SILVER_CHECK_COLUMNS]
                 batches, frame = self._pandas, pandas_frame(columns, rows)
-            results = self._validate(self.silver_suite, batches, frame, parameters, len(rows))
+            results = self._validate(suite, batches, frame, parameters, len(rows))
+        results = tuple(
+            replace(
+                r, observed_value=with_basis(r.name, r.observed_value, previous_load, parameters)
+            )
+            for r in results
+        )
         return SuiteOutcome(
             suite=SILVER_SUITE,
             engine=engine,

@@ -401,18 +401,26 @@ def validate_day(
     bronze = check_bronze(prepared, context)
     timings["bronze_checks"] = time.perf_counter() - started
 
+    from glue.history import read_history
+
     started = time.perf_counter()
     candidates = prepared.rows.candidates
-    previous = previous_counts(
+    # One read of silver's trailing window gives the previous counts and the history the
+    # cross-day checks need (expectations.cross_day: checked before the day's one commit).
+    history = read_history(
         context.catalog,
-        context.definition,
         prepared.day,
+        definition=context.definition,
         table=tables.get(context.definition.name),
-        artists={c.artist_id for c in candidates if c.artist_id},
+        min_gains=context.settings.cross_day.min_gain_history,
     )
     timings["previous_counts"] = time.perf_counter() - started
     check_rows = silver_check_rows(
-        candidates, day=prepared.day, previous=previous, backdated=prepared.manifest.backdated
+        candidates,
+        day=prepared.day,
+        previous=history.previous,
+        backdated=prepared.manifest.backdated,
+        history=history,
     )
     on_spark = len(check_rows) > context.settings.pandas_max_rows and spark is not None
     silver = context.quality.validate_silver(
@@ -422,6 +430,8 @@ def validate_day(
         max_daily_follower_change=context.settings.max_daily_follower_change,
         engine="spark" if on_spark else "pandas",
         spark=spark() if on_spark and spark is not None else None,
+        cross_day=context.settings.cross_day,
+        previous_load=history.previous_load,
     )
     verdict = judge(candidates, silver, preference=fetch_order)
     by_id = {c.row_id: c for c in candidates}

@@ -52,6 +52,8 @@ def test_the_silver_columns_and_types_are_the_tables() -> None:
         "followers_change_per_day": DoubleType(),
         "backdated": BooleanType(),
         "unstorable_text": StringType(),
+        "gain_to_trailing_median": DoubleType(),
+        "days_since_previous": IntegerType(),
     }
 
 
