@@ -8,7 +8,8 @@ load's answer, not an estimate:
 
 * :func:`glue.transform.prepare_day` reads the manifest and the parts it lists (the same
   refusals: no manifest, followers unavailable, an unreadable manifest);
-* :func:`judge_day` is :func:`glue.transform.validate_day` without its writes: the bronze
+* :func:`glue.transform.judge_day`, the judging :func:`glue.transform.validate_day` runs
+  before its writes (one function for both, so they cannot drift apart): the bronze
   suite, silver's recent history (:func:`glue.history.read_history`), the silver suite and
   the quarantine verdict (:func:`expectations.quarantine.judge`); a day the load would
   refuse gets the load's refusal sentence and exception class, so the exit status is the
@@ -39,41 +40,31 @@ last day rewrites files without changing a row, and is not part of the plan.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from catalog.bronze.layout import BronzeStore
 from catalog.errors import LakehouseError
 from catalog.iceberg.tables import SILVER_BUSINESS_COLUMNS, TABLES
 from catalog.iceberg.writes import day_has_files
 from expectations.cross_day import SilverHistory, summarize_history
-from expectations.frame import silver_check_rows
-from expectations.quarantine import Verdict, judge
-from expectations.results import QualityRun
 from expectations.store import HTML, ReportStore
 from expectations.suites import HISTORY_WINDOW_DAYS, QualitySettings
-from glue.history import read_history
 from glue.merge import DayChanges, day_changes
-from glue.rows import fetch_order
 from glue.transform import (
     BronzePartError,
     JobContext,
-    NoValidRowsError,
-    PreparedDay,
-    _bronze_refusal,
-    _kept_rows,
-    _new_run,
+    JudgedDay,
     _rows_of_day,
+    judge_day,
     prepare_day,
 )
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
-    from pyspark.sql import SparkSession
 
 
 class DryRunStoppedError(LakehouseError):
@@ -106,132 +97,12 @@ def dry_run_context(catalog: Catalog, settings: QualitySettings | None = None) -
 
 
 #: What a dry run's refusal says where the load's names its report: nothing was recorded.
-NOTHING_RECORDED: Final = "dry run: no report, quarantine or dq_results written"
 
 #: How a day's rows would reach silver: the day's first load appends, a re-load MERGEs,
 #: a re-load that changes nothing makes no commit, a refused day loads nothing.
 Write = Literal["append", "merge", "none", "refused"]
 #: One artist's line in a plan. ``quarantine``: the record would be kept out of silver.
 Change = Literal["insert", "update", "delete", "quarantine"]
-
-
-@dataclass(frozen=True)
-class JudgedDay:
-    """A day judged as the load judges it, nothing written: the run the load would record
-    (with its refusal sentence when the day would be refused) and the verdict on its rows.
-
-    ``verdict`` is ``None`` when bronze failed its checks: the records were never judged
-    (the load then records the run with ``judged_rows=False``).
-    """
-
-    prepared: PreparedDay
-    run: QualityRun
-    verdict: Verdict | None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def refused(self) -> bool:
-        return bool(self.run.refusal)
-
-    def refusal_error(self, report: str | None) -> LakehouseError | None:
-        """The exception the load raises for this day once its run is recorded (``report``:
-        where its report went; ``None`` for a dry run, which records nothing). ``None`` when
-        the day would load."""
-        if not self.refused:
-            return None
-        if self.verdict is None:
-            return BronzePartError(self.run.refusal)
-        return NoValidRowsError(f"{self.run.refusal} ({report or NOTHING_RECORDED})")
-
-
-def judge_day(
-    prepared: PreparedDay,
-    context: JobContext,
-    tables: Mapping[str, Table],
-    *,
-    spark: Callable[[], SparkSession] | None = None,
-    history: SilverHistory | None = None,
-) -> JudgedDay:
-    """Judge ``prepared`` as :func:`glue.transform.validate_day` does, writing nothing.
-
-    Bronze suite; if it fails, the run with the load's refusal sentence. Otherwise the
-    history (``history``, else read from silver as ``tables`` hold it, as the load reads
-    it: the previous counts and the cross-day checks' window), the silver suite
-    (on Spark only when ``spark`` is given and the day is larger than ``pandas_max_rows``),
-    the quarantine verdict, the artists that keep their loaded row, and the refusal when no
-    row passes. ``tables``: the tables as just read, by name; a table missing from it does
-    not exist yet (a home never loaded): silver is then empty.
-
-    :func:`glue.transform.validate_day` can be this plus its writes: record the run and
-    raise :meth:`JudgedDay.refusal_error` when refused, write the report otherwise.
-    """
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    bronze = context.quality.validate_bronze(prepared.parts)
-    timings["bronze_checks"] = time.perf_counter() - started
-    if not bronze.success:
-        run = replace(_new_run(prepared, (bronze,)), refusal=_bronze_refusal(prepared, bronze))
-        return JudgedDay(prepared, run, None, timings)
-
-    started = time.perf_counter()
-    candidates = prepared.rows.candidates
-    silver_table = tables.get(context.definition.name)
-    if history is None:
-        history = (
-            read_history(
-                context.catalog,
-                prepared.day,
-                definition=context.definition,
-                table=silver_table,
-                min_gains=context.settings.cross_day.min_gain_history,
-            )
-            if silver_table is not None
-            else summarize_history(
-                (), prepared.day, min_gains=context.settings.cross_day.min_gain_history
-            )
-        )
-    timings["previous_counts"] = time.perf_counter() - started
-    check_rows = silver_check_rows(
-        candidates,
-        day=prepared.day,
-        previous=history.previous,
-        backdated=prepared.manifest.backdated,
-        history=history,
-    )
-    on_spark = spark is not None and len(check_rows) > context.settings.pandas_max_rows
-    silver = context.quality.validate_silver(
-        check_rows,
-        day=prepared.day,
-        max_rows=prepared.manifest.roster_size or None,
-        max_daily_follower_change=context.settings.max_daily_follower_change,
-        engine="spark" if on_spark else "pandas",
-        spark=spark() if on_spark and spark is not None else None,
-        cross_day=context.settings.cross_day,
-        previous_load=history.previous_load,
-    )
-    verdict = judge(candidates, silver, preference=fetch_order)
-    by_id = {c.row_id: c for c in candidates}
-    kept = _kept_rows(context, tables, prepared.day, verdict) if silver_table is not None else ()
-    run = replace(
-        _new_run(prepared, (bronze, silver)),
-        quarantined=tuple(verdict.quarantined),
-        kept=kept,
-        warned=tuple(
-            (by_id[row_id], tuple(names)) for row_id, names in sorted(verdict.warnings.items())
-        ),
-    )
-    if not verdict.good:
-        reasons = ", ".join(r.name for r in silver.failed if r.critical) or "no records"
-        run = replace(
-            run,
-            refusal=(
-                f"no row of {prepared.day.isoformat()} passed validation ({len(candidates)} "
-                f"evaluated, failed: {reasons}); silver unchanged, bronze run "
-                f"{prepared.run_id} kept; see the quarantine table or the report"
-            ),
-        )
-    timings["validation"] = time.perf_counter() - started
-    return JudgedDay(prepared, run, verdict, timings)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from catalog.bronze.layout import BronzeError, BronzeStore, Manifest, sha256_hex
 from catalog.errors import FollowersUnavailableError, LakehouseError
@@ -54,6 +54,7 @@ from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS, TagPlan, tag_name
 from catalog.iceberg.tags.with_pyiceberg import LoadTagPlans, load_tag_plans
 from catalog.iceberg.writes import commit_with_tags, day_has_files
 from catalog.runtime.spark import spark_schema
+from expectations.cross_day import SilverHistory, summarize_history
 from expectations.frame import PartCheck, PreviousCount, silver_check_rows
 from expectations.persist import append_results, record_run, replace_quarantine
 from expectations.quarantine import Verdict, judge
@@ -68,6 +69,7 @@ from expectations.suites import (
     PREVIOUS_SNAPSHOT_LOOKBACK_DAYS,
     QualitySettings,
 )
+from glue.history import read_history
 from glue.merge import (
     SUMMARY_DELETED,
     SUMMARY_INSERTED,
@@ -90,6 +92,10 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
+
+
+#: What a refusal's reason says in place of the report when nothing was recorded (a dry run).
+NOTHING_RECORDED: Final = "dry run: no report, quarantine or dq_results written"
 
 
 class DayIncompleteError(LakehouseError):
@@ -236,7 +242,7 @@ def prepare_day(store: BronzeStore, day: date) -> PreparedDay:
 
     Pure Python and no Great Expectations: an incomplete day or a followers-less day
     (exit 3) is refused in milliseconds. Parts are read whatever their state; the bronze
-    suite judges them (:func:`check_bronze`).
+    suite judges them (:func:`judge_day`).
     """
     try:
         manifest = store.read_manifest(day)
@@ -301,23 +307,6 @@ def _new_run(prepared: PreparedDay, outcomes: tuple[SuiteOutcome, ...]) -> Quali
     )
 
 
-def check_bronze(prepared: PreparedDay, context: JobContext) -> SuiteOutcome:
-    """Run the bronze suite; on failure record the run and refuse the day (exit 1)."""
-    outcome = context.quality.validate_bronze(prepared.parts)
-    if not outcome.success:
-        message = _bronze_refusal(prepared, outcome)
-        run = _new_run(prepared, (outcome,))
-        record_run(
-            context.catalog,
-            replace(run, refusal=message),
-            context.reports,
-            judged_rows=False,
-            tag_retention_days=context.retention,
-        )
-        raise BronzePartError(message)
-    return outcome
-
-
 def previous_counts(
     catalog: Catalog,
     definition: TableDefinition,
@@ -380,40 +369,82 @@ class ValidatedDay:
     tables: Mapping[str, Table] = field(default_factory=dict)
 
 
-def validate_day(
+@dataclass(frozen=True)
+class JudgedDay:
+    """A day judged as the load judges it, nothing written: the run the load would record
+    (with its refusal sentence when the day would be refused) and the verdict on its rows.
+
+    ``verdict`` is ``None`` when bronze failed its checks: the records were never judged
+    (the load then records the run with ``judged_rows=False``).
+    """
+
+    prepared: PreparedDay
+    run: QualityRun
+    verdict: Verdict | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.run.refusal)
+
+    def refusal_error(self, report: str | None) -> LakehouseError | None:
+        """The exception the load raises for this day once its run is recorded (``report``:
+        where its report went; ``None`` for a dry run, which records nothing). ``None`` when
+        the day would load."""
+        if not self.refused:
+            return None
+        if self.verdict is None:
+            return BronzePartError(self.run.refusal)
+        return NoValidRowsError(f"{self.run.refusal} ({report or NOTHING_RECORDED})")
+
+
+def judge_day(
     prepared: PreparedDay,
     context: JobContext,
+    tables: Mapping[str, Table],
     *,
     spark: Callable[[], SparkSession] | None = None,
-    tables: Mapping[str, Table] | None = None,
-) -> ValidatedDay:
-    """Bronze suite, then the silver suite, then the report.
+    history: SilverHistory | None = None,
+) -> JudgedDay:
+    """Judge ``prepared``: what :func:`validate_day` (the load) and the dry run
+    (:mod:`glue.dry_run`) both decide with, writing nothing.
 
-    The run's quarantine and dq_results rows are not written here: :func:`load_day` writes
-    them once silver holds the load (see the module docstring). ``spark`` (a factory) is called only
-    when the day is large enough to validate on Spark. ``tables``: the tables as just read,
-    by name (not read again). Raises :class:`BronzePartError` or :class:`NoValidRowsError`
-    after recording the whole run (report, quarantine, dq_results): no load follows.
+    Bronze suite; if it fails, the run with the load's refusal sentence. Otherwise the
+    history (``history``, else read from silver as ``tables`` hold it, as the load reads
+    it: the previous counts and the cross-day checks' window), the silver suite
+    (on Spark only when ``spark`` is given and the day is larger than ``pandas_max_rows``),
+    the quarantine verdict, the artists that keep their loaded row, and the refusal when no
+    row passes. ``tables``: the tables as just read, by name; a table missing from it does
+    not exist yet (a home never loaded): silver is then empty.
+
+    :func:`validate_day` is this plus its writes: it records the run and raises
+    :meth:`JudgedDay.refusal_error` when refused, and writes the report otherwise.
     """
-    tables = tables or {}
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    bronze = check_bronze(prepared, context)
+    bronze = context.quality.validate_bronze(prepared.parts)
     timings["bronze_checks"] = time.perf_counter() - started
-
-    from glue.history import read_history
+    if not bronze.success:
+        run = replace(_new_run(prepared, (bronze,)), refusal=_bronze_refusal(prepared, bronze))
+        return JudgedDay(prepared, run, None, timings)
 
     started = time.perf_counter()
     candidates = prepared.rows.candidates
-    # One read of silver's trailing window gives the previous counts and the history the
-    # cross-day checks need (expectations.cross_day: checked before the day's one commit).
-    history = read_history(
-        context.catalog,
-        prepared.day,
-        definition=context.definition,
-        table=tables.get(context.definition.name),
-        min_gains=context.settings.cross_day.min_gain_history,
-    )
+    silver_table = tables.get(context.definition.name)
+    if history is None:
+        history = (
+            read_history(
+                context.catalog,
+                prepared.day,
+                definition=context.definition,
+                table=silver_table,
+                min_gains=context.settings.cross_day.min_gain_history,
+            )
+            if silver_table is not None
+            else summarize_history(
+                (), prepared.day, min_gains=context.settings.cross_day.min_gain_history
+            )
+        )
     timings["previous_counts"] = time.perf_counter() - started
     check_rows = silver_check_rows(
         candidates,
@@ -422,7 +453,7 @@ def validate_day(
         backdated=prepared.manifest.backdated,
         history=history,
     )
-    on_spark = len(check_rows) > context.settings.pandas_max_rows and spark is not None
+    on_spark = spark is not None and len(check_rows) > context.settings.pandas_max_rows
     silver = context.quality.validate_silver(
         check_rows,
         day=prepared.day,
@@ -435,35 +466,66 @@ def validate_day(
     )
     verdict = judge(candidates, silver, preference=fetch_order)
     by_id = {c.row_id: c for c in candidates}
+    kept = _kept_rows(context, tables, prepared.day, verdict) if silver_table is not None else ()
     run = replace(
         _new_run(prepared, (bronze, silver)),
         quarantined=tuple(verdict.quarantined),
-        kept=_kept_rows(context, tables, prepared.day, verdict),
+        kept=kept,
         warned=tuple(
             (by_id[row_id], tuple(names)) for row_id, names in sorted(verdict.warnings.items())
         ),
     )
-    timings["validation"] = time.perf_counter() - started
     if not verdict.good:
         reasons = ", ".join(r.name for r in silver.failed if r.critical) or "no records"
-        message = (
-            f"no row of {prepared.day.isoformat()} passed validation ({len(candidates)} "
-            f"evaluated, failed: {reasons}); silver unchanged, bronze run {prepared.run_id} "
-            "kept; see the quarantine table or the report"
+        run = replace(
+            run,
+            refusal=(
+                f"no row of {prepared.day.isoformat()} passed validation ({len(candidates)} "
+                f"evaluated, failed: {reasons}); silver unchanged, bronze run "
+                f"{prepared.run_id} kept; see the quarantine table or the report"
+            ),
         )
+    timings["validation"] = time.perf_counter() - started
+    return JudgedDay(prepared, run, verdict, timings)
+
+
+def validate_day(
+    prepared: PreparedDay,
+    context: JobContext,
+    *,
+    spark: Callable[[], SparkSession] | None = None,
+    tables: Mapping[str, Table] | None = None,
+) -> ValidatedDay:
+    """:func:`judge_day`, then what the load writes before silver: the report (or, for a
+    refused day, the whole run: report, quarantine, dq_results, since no load follows).
+
+    The run's quarantine and dq_results rows of a day that loads are not written here:
+    :func:`load_day` writes them once silver holds the load (see the module docstring).
+    ``spark`` (a factory) is called only when the day is large enough to validate on Spark.
+    ``tables``: the tables as just read, by name (not read again). Raises
+    :class:`BronzePartError` or :class:`NoValidRowsError` after recording the run.
+    """
+    tables = tables or {}
+    judged = judge_day(prepared, context, tables, spark=spark)
+    timings = dict(judged.timings)
+    if judged.refused:
         run = record_run(
             context.catalog,
-            replace(run, refusal=message),
+            judged.run,
             context.reports,
+            judged_rows=judged.verdict is not None,
             tag_retention_days=context.retention,
             tables=tables,
         )
-        raise NoValidRowsError(f"{message} ({run.report})")
+        error = judged.refusal_error(run.report)
+        assert error is not None
+        raise error
+    assert judged.verdict is not None  # a day that is not refused had its rows judged
     started = time.perf_counter()
-    run = _record_report(context, run, timings)
+    run = _record_report(context, judged.run, timings)
     timings["record"] = time.perf_counter() - started
     return ValidatedDay(
-        prepared=prepared, verdict=verdict, run=run, timings=timings, tables=dict(tables)
+        prepared=prepared, verdict=judged.verdict, run=run, timings=timings, tables=dict(tables)
     )
 
 

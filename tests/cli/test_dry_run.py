@@ -30,7 +30,8 @@ from catalog.bronze.local import LocalBronzeStore
 from catalog.iceberg.profiles import CATALOG_NAME
 from catalog.iceberg.tables import ARTISTS_SILVER, SILVER_BUSINESS_COLUMNS
 from catalog.paths import LakehousePaths
-from glue.dry_run import NOTHING_RECORDED, existing_tables
+from glue.dry_run import existing_tables
+from glue.transform import NOTHING_RECORDED
 from infra.local.pipeline import LocalPipeline
 from infra.local.spotify import SpotifyFetch
 from ingest.roster import Roster, demo_roster

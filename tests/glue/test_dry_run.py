@@ -24,7 +24,6 @@ from catalog.paths import LakehousePaths
 from expectations.frame import PreviousCount
 from expectations.suites import FOLLOWER_CHANGE_WITHIN_BOUND, QualitySettings
 from glue.dry_run import (
-    NOTHING_RECORDED,
     NoReports,
     _history_with,
     dry_run_context,
@@ -33,7 +32,7 @@ from glue.dry_run import (
 )
 from glue.history import read_history
 from glue.job import run_local_day
-from glue.transform import BronzePartError, NoValidRowsError
+from glue.transform import NOTHING_RECORDED, BronzePartError, NoValidRowsError
 from tests.bronze_days import artist, write_day
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
