@@ -613,10 +613,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = parse_arguments(sys.argv if argv is None else argv)
         outcome = run_glue(arguments) if arguments.catalog == "glue" else run_local(arguments)
     except LakehouseError as e:
-        # One line on stderr, as every command of the project: Glue keeps it in the run's
-        # error log, and the state machine shows the run's ErrorMessage beside it.
-        print(f"error: {e}", file=sys.stderr)
+        # Recorded first: writing the run row logs (the S3 and Glue clients), and the reason
+        # must stay the last line on stderr, as with every command of the project: Glue keeps
+        # it in the run's error log, and the state machine shows it as the ErrorMessage.
         record(e.exit_code, str(e))
+        print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except Exception as e:  # recorded, then raised as it came: Glue reports it
         record(1, f"{type(e).__name__}: {e}")
