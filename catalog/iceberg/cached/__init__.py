@@ -22,9 +22,10 @@ Both are removed here without changing what is read or written:
   The :class:`~catalog.iceberg.writes.OneCommitTransaction` uses the same function for its
   staged view of a transaction.
 
-:mod:`~catalog.iceberg.cached.sql` (the local SQLite catalog) and
-:mod:`~catalog.iceberg.cached.glue` (AWS Glue) each subclass pyiceberg's catalog; they are
-separate modules because each brings its client library (SQLAlchemy, boto3), which the
+:class:`MetadataCaching` holds both behaviours once; :mod:`~catalog.iceberg.cached.sql` (the
+local SQLite catalog) and :mod:`~catalog.iceberg.cached.glue` (AWS Glue) each mix it into
+pyiceberg's catalog and only say where their catalog keeps a table's metadata location. They
+are separate modules because each brings its client library (SQLAlchemy, boto3), which the
 other profile never needs. :func:`catalog.iceberg.profiles.local_catalog` and
 :func:`~catalog.iceberg.profiles.glue_catalog` return them. (The query path keeps its own
 parsed files, :mod:`views.tables`: it never opens a pyiceberg catalog, so as not to import
@@ -40,10 +41,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog, MetastoreCatalog
-    from pyiceberg.table import StagedTable, Table
+    from pyiceberg.table import CommitTableResponse, StagedTable, Table
     from pyiceberg.table.metadata import TableMetadata
     from pyiceberg.table.update import TableRequirement, TableUpdate
     from pyiceberg.typedef import Identifier
+
+    # mypy sees the mixin as the catalog it is mixed into; at run time it is a plain class
+    # placed before pyiceberg's catalog in the method resolution order.
+    _CatalogBase = MetastoreCatalog
+else:
+    _CatalogBase = object
 
 #: Metadata files kept parsed per catalog. A load touches four tables; a few versions each
 #: covers a commit racing a reader. Each entry is one table version (~1-2 MB of models at a
@@ -175,3 +182,45 @@ def stage_commit(
         io=catalog._load_file_io(properties=metadata.properties, location=location),
         catalog=catalog,
     )
+
+
+class MetadataCaching(_CatalogBase):
+    """What both cached catalogs add to pyiceberg's: a :class:`ParsedMetadata` per catalog,
+    commits remembered under their new location, and existing tables staged by
+    :func:`stage_commit`. Mixed in first (``class C(MetadataCaching, SqlCatalog)``); the
+    subclass calls :meth:`cached_table` where pyiceberg turns its catalog's row into a table.
+    """
+
+    def __init__(self, name: str, **properties: Any) -> None:
+        super().__init__(name, **properties)
+        self.parsed = ParsedMetadata()
+
+    def cached_table(
+        self, identifier: Identifier, location: str, load: Callable[[], Table]
+    ) -> Table:
+        """The table at ``location`` (:func:`table_from` over this catalog's parsed files)."""
+        return table_from(self, self.parsed, identifier, location, load)
+
+    def commit_table(
+        self,
+        table: Table,
+        requirements: tuple[TableRequirement, ...],
+        updates: tuple[TableUpdate, ...],
+    ) -> CommitTableResponse:
+        # The concrete catalog after this mixin (SqlCatalog, GlueCatalog) implements it.
+        response = super().commit_table(table, requirements, updates)  # type: ignore[safe-super]
+        self.parsed.put(response.metadata_location, response.metadata)
+        return response
+
+    def _update_and_stage_table(
+        self,
+        current_table: Table | None,
+        table_identifier: Identifier,
+        requirements: tuple[TableRequirement, ...],
+        updates: tuple[TableUpdate, ...],
+    ) -> StagedTable:
+        if current_table is None:
+            return super()._update_and_stage_table(
+                current_table, table_identifier, requirements, updates
+            )
+        return stage_commit(self, current_table, table_identifier, requirements, updates)
