@@ -13,6 +13,10 @@ the types. :func:`translate` gives it them and runs, on one parsed statement:
    does not coerce (DATE = VARCHAR) are refused.
 6. :func:`views.trino_rewrites.rewrite`: integer division, casts that round half away from
    zero, DATE-returning date functions, whole-unit ``date_diff``, array subscripts.
+7. :func:`push_below_windows`: a view of ``views/sql`` filtered on its date column (the
+   gold view's ``date``) is inlined with its table read narrowed to what the visible rows
+   need, exactly (:mod:`views.predicates`): DuckDB then skips the other days' row groups
+   instead of sorting a year of rows through the view's windows.
 
 NULL ordering needs no rewrite: both engines sort NULLs last in both directions, and
 :func:`views.sandbox.connect` pins DuckDB's ``default_null_order`` so a changed default
@@ -21,15 +25,18 @@ cannot creep in.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Final
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import NAMESPACE
 from views.errors import QueryError
+from views.predicates import date_bounds, date_windows, narrowed_source
 from views.trino_checks import check_tree, check_types, unresolved_column
 from views.trino_rewrites import rewrite
 from views.trino_types import ColumnTypes, TrinoTyped, mapping_schema
@@ -81,4 +88,67 @@ def translate(statement: exp.Expr, relations: Mapping[str, ColumnTypes]) -> exp.
         return tree
     tree = typed_tree(tree, relations)
     check_types(tree)
-    return rewrite(tree)
+    return push_below_windows(rewrite(tree), relations)
+
+
+#: Translated view bodies by (Athena DDL, relation types), most recent last: typing the gold
+#: view costs ~0.1 s of sqlglot, and a narrowed read needs its body for every query.
+_BODIES: OrderedDict[tuple[str, str], exp.Query] = OrderedDict()
+_BODIES_KEPT: Final = 32
+
+
+def _translated_body(
+    athena_sql: str, body: exp.Query, relations: Mapping[str, ColumnTypes]
+) -> exp.Query:
+    key = (athena_sql, repr(sorted(relations.items())))
+    cached = _BODIES.get(key)
+    if cached is None:
+        translated = translate(body, relations)
+        if not isinstance(translated, exp.Query):
+            raise QueryError("a view body did not stay a query after translation")
+        cached = _BODIES[key] = translated
+        while len(_BODIES) > _BODIES_KEPT:
+            _BODIES.popitem(last=False)
+    _BODIES.move_to_end(key)
+    return cached.copy()
+
+
+def push_below_windows(tree: exp.Expr, relations: Mapping[str, ColumnTypes]) -> exp.Expr:
+    """Inline each view reference filtered on its date column, its table read narrowed.
+
+    ``tree`` is typed and rewritten (DuckDB's meaning); the view's body is translated the
+    same way and its one table reference replaced by :func:`views.predicates.
+    narrowed_source`. The query's own ``WHERE`` stays: it drops the rows read only so
+    that the visible rows see their previous one. A view or filter of another shape is
+    left as it was.
+    """
+    from views.parsing import view_definitions
+
+    views = view_definitions()
+    for reference in list(tree.find_all(exp.Table)):
+        view = views.get(reference.name.lower())
+        if view is None or reference.db.lower() != NAMESPACE or reference.args.get("version"):
+            continue
+        for column, (lower, upper) in date_bounds(reference).items():
+            body = _translated_body(view.athena_sql, view.body, relations)
+            windows = date_windows(body, column)
+            if windows is None or not (lower or upper):
+                continue
+            tables = [t for t in body.find_all(exp.Table) if t.db]
+            if len(tables) != 1:
+                break
+            table = tables[0]
+            source = narrowed_source(
+                exp.table_(table.name, db=table.db, quoted=True),
+                windows,
+                lower[0] if lower else None,
+                upper,
+            )
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+            table.replace(exp.Subquery(this=source, alias=alias.copy()))
+            outer = reference.args.get("alias") or exp.TableAlias(
+                this=exp.to_identifier(reference.name)
+            )
+            reference.replace(exp.Subquery(this=body, alias=outer.copy()))
+            break
+    return tree

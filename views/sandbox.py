@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import NAMESPACE
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,6 +46,11 @@ def connect() -> duckdb.DuckDBPyConnection:
     )
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET default_null_order = 'nulls_last'")
+    # A query may read the same immutable files more than once (the narrowed gold view:
+    # the recent days, their keys, the older rows of a few keys); with footers cached they
+    # are parsed once per connection: top_5_most_followed_today 0.46 -> 0.38 CPU-s. (A
+    # parquet option: DuckDB refuses it in ``config`` before the extension is loaded.)
+    connection.execute("SET parquet_metadata_cache = true")
     connection.execute(f"CREATE SCHEMA {NAMESPACE}")
     connection.execute(f"SET search_path = '{NAMESPACE}'")
     return connection
