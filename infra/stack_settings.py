@@ -19,8 +19,7 @@ from typing import Final, Literal
 
 from catalog.bronze.layout import MANIFEST_NAME
 from catalog.bronze.s3 import DEFAULT_PREFIX
-from catalog.iceberg.profiles import CATALOG_NAME
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import CATALOG_NAME, NAMESPACE
 from catalog.iceberg.tags import DEFAULT_TAG_RETENTION_DAYS
 from ingest.retry import DEFAULT_MAX_RETRY_AFTER_S
 from views.sqlfiles import GOLD_VIEW as GOLD_VIEW_NAME

@@ -35,7 +35,7 @@ from pyathena.error import Error as PyAthenaError
 from pyathena.model import AthenaQueryExecution
 from pyiceberg.catalog import Catalog
 
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import NAMESPACE
 from catalog.iceberg.timetravel import resolve_as_of
 from views.engine import QueryEngine, QueryResult, TableRead
 from views.errors import AthenaQueryError, AthenaUnavailableError, ScanLimitExceededError

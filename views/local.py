@@ -4,11 +4,14 @@ How a query runs (:meth:`LocalEngine.execute`):
 
 1. :func:`views.plan.plan_query` parses it as Athena SQL and lists the Iceberg tables it
    reads, through the views of ``views/sql`` (sqlglot's scopes, :mod:`views.references`).
-2. Each table is loaded from the local pyiceberg catalog and its files planned
-   (:func:`views.scan.plan_read`): at the current snapshot, or with ``as_of`` at the
-   snapshot :func:`resolve_as_of` picks with ``snapshot_date <= D`` applied. The query's
-   own ``WHERE`` conjuncts that compare the table's columns with constants
-   (:mod:`views.pushdown`) prune partitions and files in that plan. Metadata tables
+2. Each table's current metadata location is read from ``catalog.db`` (sqlite3), and its
+   files planned (:func:`views.scan.plan_read`): at the current snapshot, or with ``as_of``
+   at the snapshot :func:`catalog.iceberg.timetravel.resolve_as_of` picks, with
+   ``snapshot_date <= D`` applied. The plan comes from :mod:`views.plan_cache` when it
+   holds that metadata file (then pyiceberg is not used at all), else pyiceberg plans
+   the snapshot's files once and the cache keeps them. The query's own ``WHERE``
+   conjuncts that compare the table's columns with constants (:mod:`views.predicates`)
+   prune files on their column bounds. Metadata tables
    (``"artists_silver$snapshots"`` ...) come from pyiceberg's ``table.inspect`` with
    Athena's column names.
 3. A fresh in-memory DuckDB (:mod:`views.sandbox`: UTC, schema ``spotify`` first on the
@@ -23,23 +26,17 @@ relation registered by an earlier query at another version.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import duckdb
-from pyiceberg.expressions import And
-from pyiceberg.table import Table
 
-from catalog.iceberg.tables import NAMESPACE
-from catalog.iceberg.timetravel import (
-    TimeTravelError,
-    resolve_as_of,
-    snapshot_at,
-    snapshot_for_version,
-)
+from catalog.iceberg.names import NAMESPACE
 from catalog.paths import LakehousePaths
-from views.engine import QueryEngine, QueryResult, TableRead
+from views import plan_cache
+from views.engine import AsOfRead, QueryEngine, QueryResult, ResolvedAsOf, TableRead
 from views.errors import AthenaRejectsError, QueryError, UnknownTableError
 from views.plan import (
     MetadataRead,
@@ -49,14 +46,17 @@ from views.plan import (
     generate,
     plan_query,
 )
-from views.pushdown import row_filter
+from views.plan_cache import CachedFile, TableEntry
+from views.predicates import Predicate
+from views.relations import remember, with_views
 from views.sandbox import connect, lock_down
-from views.scan import PlannedRead, plan_read, register_read
-from views.tables import ReadOnlyCatalog, TableSource, load_table
-from views.trino_types import ColumnTypes, arrow_columns, iceberg_columns
+from views.scan import PlannedRead, plan_read, register_read, table_entry
+from views.tables import ReadOnlyCatalog, TableSource, load_table, local_path
+from views.trino_types import ColumnTypes, arrow_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from pyiceberg.table import Table
 
 _LOAD_DATA: Final = "Check the name, or load data first (spotify-lakehouse run --date D)."
 
@@ -81,6 +81,7 @@ class LocalEngine(QueryEngine):
         self.paths = paths
         self._catalog = catalog
         self._tables: dict[str, Table] = {}
+        self._entries: dict[str, TableEntry] = {}
 
     @property
     def catalog(self) -> TableSource:
@@ -95,14 +96,12 @@ class LocalEngine(QueryEngine):
         return self._catalog
 
     def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
-        self._tables = {}
+        self._tables, self._entries = {}, {}
         plan = plan_query(sql)
         connection = connect()
         try:
             reads, planned = self._plan_tables(connection, plan, as_of)
-            relations: dict[str, ColumnTypes] = {
-                r.relation: iceberg_columns(r.schema) for r in planned
-            }
+            relations: dict[str, ColumnTypes] = {r.relation: r.athena_columns() for r in planned}
             metadata = [(m.relation, self._metadata(m)) for m in plan.metadata]
             relations.update({name: arrow_columns(table.schema) for name, table in metadata})
             for name, table in metadata:
@@ -110,9 +109,22 @@ class LocalEngine(QueryEngine):
             lock_down(connection, self._readable(plan))
             for read in planned:
                 _ddl(connection, read, f"reading {NAMESPACE}.{read.relation}")
+            typed = plan_cache.remembered(
+                self.paths, ["typed relations", relations], lambda: with_views(relations)
+            )
+            remember(relations, typed)
             for view in plan.views:
-                _ddl(connection, _view_ddl(view, relations), f"creating view {view.name}")
-            query = plan.to_sql("duckdb", relations)
+                ddl = plan_cache.remembered(
+                    self.paths,
+                    ["view ddl", view.athena_sql, relations],
+                    functools.partial(_view_ddl, view, relations),
+                )
+                _ddl(connection, ddl, f"creating view {view.name}")
+            query = plan_cache.remembered(
+                self.paths,
+                ["query", sql, relations],
+                functools.partial(plan.to_sql, "duckdb", relations),
+            )
             arrow = _run(connection, query, "running the query")
         finally:
             connection.close()
@@ -133,8 +145,8 @@ class LocalEngine(QueryEngine):
         try:
             relations: dict[str, ColumnTypes] = {}
             for name in plan.tables:
-                read = PlannedRead(name, self._load(name).schema())
-                relations[name] = iceberg_columns(read.schema)
+                read = PlannedRead(name, self._entry(name).columns)
+                relations[name] = read.athena_columns()
                 _ddl(connection, read, f"reading {NAMESPACE}.{name}")
             for needed in plan.views:
                 ddl = generate(needed.create, "duckdb", relations)
@@ -149,13 +161,45 @@ class LocalEngine(QueryEngine):
             self._tables[name] = load_table(self.catalog, name, hint=_LOAD_DATA)
         return self._tables[name]
 
+    def _entry(self, name: str) -> TableEntry:
+        """What the query needs of ``name``'s current metadata file: from the plan cache when
+        it holds that file (no pyiceberg), else from the table (then cached).
+
+        The location comes from the catalog (sqlite3) at each query, so a commit made since
+        the entry was written (a new metadata file) is never answered from it.
+        """
+        if name in self._entries:
+            return self._entries[name]
+        catalog = self.catalog
+        if isinstance(catalog, ReadOnlyCatalog):
+            location = catalog.metadata_location(name)
+        else:  # another catalog (SqlCatalog, Glue): its table names the metadata file
+            location = self._load(name).metadata_location
+        entry = _ENTRIES.get(location) if location is not None else None
+        if entry is None and location is not None:
+            entry = plan_cache.load(self.paths, location)
+        if entry is None:
+            entry = table_entry(self._load(name))
+            plan_cache.store(self.paths, entry)
+        if len(_ENTRIES) >= 64:
+            _ENTRIES.clear()
+        _ENTRIES[entry.metadata_location] = entry
+        self._entries[name] = entry
+        return entry
+
     def _readable(self, plan: QueryPlan) -> list[Path]:
-        """Directories DuckDB may read: the warehouse and each table's own location."""
+        """Directories DuckDB may read: the warehouse and each table's own location.
+
+        A plan-cache entry is not trusted to widen that: a location it names is used only
+        when it is the table's own metadata says (the entry was built from it) *and* local;
+        files outside the warehouse and that location are refused by DuckDB anyway.
+        """
         readable = [self.paths.warehouse]
         for name in plan.table_names:
-            location = self._load(name).location()
-            if location.startswith(("file://", "/")):
-                readable.append(Path(location.removeprefix("file://")))
+            location = self._entry(name).location
+            path = local_path(location)
+            if path is not None:
+                readable.append(Path(path))
         return readable
 
     def _plan_tables(
@@ -164,24 +208,50 @@ class LocalEngine(QueryEngine):
         reads: list[TableRead] = []
         planned: list[PlannedRead] = []
         for name in plan.tables:
-            table = self._load(name)
-            pushed = row_filter(connection, table, plan.pushable(name))
+            entry = self._entry(name)
+            references = plan.pushable(name)
+            resolved = None
             if as_of is None:
-                snapshot = table.current_snapshot()
-                snapshot_id = snapshot.snapshot_id if snapshot is not None else None
-                reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id))
-                planned.append(plan_read(table, name, snapshot_id, pushed))
+                snapshot_id = entry.current_snapshot_id
             else:
-                resolved = resolve_as_of(table, as_of)
-                combined = And(resolved.row_filter, pushed)
-                reads.append(TableRead(f"{NAMESPACE}.{name}", resolved.snapshot_id, resolved))
-                planned.append(plan_read(table, name, resolved.snapshot_id, combined, until=as_of))
+                resolved = self._as_of(name, entry, as_of)
+                snapshot_id = resolved.snapshot_id
+            known = snapshot_id is None or snapshot_id in entry.snapshots
+            table = None if known else self._load(name)
+
+            read = plan_read(
+                table,
+                name,
+                snapshot_id,
+                _pushed(connection, table, references),
+                until=as_of,
+                entry=entry,
+                prune=functools.partial(_prune, connection, entry, references, as_of),
+            )
+            if not known:
+                plan_cache.store(self.paths, entry)
+            planned.append(read)
+            reads.append(TableRead(f"{NAMESPACE}.{name}", snapshot_id, resolved))
         for versioned in plan.versioned:
             table = self._load(versioned.table)
             snapshot_id = _versioned_snapshot(connection, table, versioned)
             planned.append(plan_read(table, versioned.relation, snapshot_id))
             reads.append(TableRead(f"{NAMESPACE}.{versioned.table}", snapshot_id))
         return reads, planned
+
+    def _as_of(self, name: str, entry: TableEntry, day: date) -> ResolvedAsOf:
+        """The time-travel rule's answer for ``name`` as of ``day``.
+
+        From the entry's load tags (those :func:`resolve_as_of` admits, stored when the
+        entry was built) when one is at or before ``day``; otherwise pyiceberg applies the
+        rule itself and raises its error (never the current state).
+        """
+        chosen = entry.as_of(day)
+        if chosen is not None:
+            return AsOfRead(snapshot_id=chosen[1], tag_date=chosen[0], day=day)
+        from catalog.iceberg.timetravel import resolve_as_of
+
+        return resolve_as_of(self._load(name), day)
 
     def _metadata(self, read: MetadataRead) -> pa.Table:
         """A metadata table from ``table.inspect``, with Athena's column names."""
@@ -201,6 +271,34 @@ class LocalEngine(QueryEngine):
             list(_PARTITIONS_COLUMNS.values())
         )
 
+
+def _pushed(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table | None,
+    references: list[tuple[Predicate, ...]] | None,
+) -> object:
+    """What a read records as pushed: the pyiceberg row filter when pyiceberg planned the
+    files (it is loaded then anyway), the query's predicates on a cached plan."""
+    if table is None:
+        return tuple(references) if references is not None else None
+    from views.pushdown import row_filter
+
+    return row_filter(connection, table, references)
+
+
+def _prune(
+    connection: duckdb.DuckDBPyConnection,
+    entry: TableEntry,
+    references: list[tuple[Predicate, ...]] | None,
+    until: date | None,
+    files: tuple[CachedFile, ...],
+) -> tuple[str, ...]:
+    return plan_cache.prune(connection, entry, files, references, until)
+
+
+#: Plan-cache entries this process has read or built, by metadata location (immutable, so
+#: a later query of the same process, ``demo`` or the dashboard, re-reads nothing).
+_ENTRIES: dict[str, TableEntry] = {}
 
 #: Translated view DDL by (Athena DDL, the types of the relations it reads).
 _VIEW_DDL: dict[tuple[str, str], str] = {}
@@ -233,6 +331,8 @@ def _versioned_snapshot(
     connection: duckdb.DuckDBPyConnection, table: Table, read: VersionedRead
 ) -> int:
     """The snapshot id an explicit ``FOR VERSION|TIMESTAMP AS OF`` clause names."""
+    from catalog.iceberg.timetravel import TimeTravelError, snapshot_at, snapshot_for_version
+
     if read.version is not None:
         return snapshot_for_version(table, read.version).snapshot_id
     evaluated = _run(connection, f"SELECT CAST({read.timestamp_sql} AS TIMESTAMPTZ)", "AS OF")

@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import NAMESPACE
 from views.errors import QueryError
 from views.sqlfiles import load_sql, sql_names
 from views.trino_checks import check_tokens

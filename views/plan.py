@@ -28,8 +28,7 @@ from typing import Final, Literal, get_args
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from catalog.iceberg.tables import NAMESPACE
-from catalog.iceberg.timetravel import SNAPSHOT_DATE_COLUMN
+from catalog.iceberg.names import NAMESPACE
 from views.dialect import translate
 from views.errors import QueryError, UnknownTableError
 from views.parsing import ViewDefinition, parse_athena, view_definitions
@@ -250,6 +249,8 @@ def athena_as_of_sql(sql: str, versions: Mapping[str, tuple[int, date]]) -> str:
 
 def _pinned(table: str, snapshot_id: int, day: date) -> exp.Select:
     """``SELECT * FROM spotify.<table> FOR VERSION AS OF <id> WHERE snapshot_date <= D``."""
+    from catalog.iceberg.timetravel import SNAPSHOT_DATE_COLUMN  # pyiceberg: Athena's path only
+
     version = exp.Version(this="VERSION", kind="AS OF", expression=exp.Literal.number(snapshot_id))
     pinned = exp.table_(table, db=NAMESPACE)
     pinned.set("version", version)

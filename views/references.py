@@ -31,7 +31,7 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import NAMESPACE
 from views.errors import QueryError, UnknownTableError
 from views.parsing import ViewDefinition
 

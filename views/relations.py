@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
-from catalog.iceberg.tables import TABLES
 from views.dialect import typed_tree
 from views.errors import QueryError
 from views.parsing import ViewDefinition, view_definitions
@@ -24,6 +23,8 @@ from views.trino_types import ColumnTypes, iceberg_columns, projected_columns
 
 @functools.cache
 def _definition_tables() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    from catalog.iceberg.tables import TABLES  # pyiceberg schemas: imported when needed
+
     return tuple(
         (name, tuple(iceberg_columns(d.schema).items())) for name, d in sorted(TABLES.items())
     )
@@ -52,12 +53,34 @@ def _default_views() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     return tuple((name, tuple(typed[name].items())) for name in sorted(views))
 
 
+#: :func:`with_views` answers computed by an earlier process (:func:`remember`), by tables.
+_REMEMBERED: dict[str, dict[str, ColumnTypes]] = {}
+
+
+def _key(tables: Mapping[str, ColumnTypes]) -> str:
+    return repr(sorted((name, sorted(columns.items())) for name, columns in tables.items()))
+
+
+def remember(tables: Mapping[str, ColumnTypes], typed: Mapping[str, ColumnTypes]) -> None:
+    """Take ``typed`` as :func:`with_views`'s answer for ``tables`` in this process.
+
+    The local engine keeps that answer on disk (:func:`views.plan_cache.remembered`, keyed
+    by the translating code too): typing the views costs ~0.3 s of sqlglot, and importing
+    the table definitions it starts from costs pyiceberg.
+    """
+    if len(_REMEMBERED) >= 64:
+        _REMEMBERED.clear()
+    _REMEMBERED[_key(tables)] = {name: dict(columns) for name, columns in typed.items()}
+
+
 def with_views(tables: Mapping[str, ColumnTypes], *, cache: bool = True) -> dict[str, ColumnTypes]:
     """``tables`` plus every view of ``views/sql``, each typed against what precedes it.
 
     With the defined tables' own types (the usual case) the views' types are computed once
     per process; live schemas that differ get their views typed afresh.
     """
+    if cache and (known := _REMEMBERED.get(_key(tables))) is not None:
+        return {name: dict(columns) for name, columns in known.items()}
     relations: dict[str, ColumnTypes] = {**defined_tables(), **tables}
     if cache and all(relations.get(n) == c for n, c in defined_tables().items()):
         relations.update({name: dict(columns) for name, columns in _default_views()})

@@ -20,23 +20,27 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import NAMESPACE
 from views.errors import QueryError
+from views.plan_cache import CachedColumn, CachedFile, TableEntry
 from views.tables import local_path
 from views.trino_types import iceberg_type
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
     import pyarrow as pa
-    from pyiceberg.expressions import BooleanExpression
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
     from pyiceberg.types import IcebergType
+
+    from catalog.paths import LakehousePaths
 
 #: Planned files by (metadata file, snapshot, filter), most recent last. A snapshot's
 #: files never change (its manifests are immutable, and so is the metadata file naming
@@ -50,16 +54,109 @@ _PLANS_KEPT = 64
 class PlannedRead:
     """What DuckDB reads for one relation: files and their field-id column mapping.
 
-    ``arrow`` is set instead of ``files`` when the snapshot needs pyiceberg's reader.
-    ``until`` is the as-of day: rows after it are filtered out (``snapshot_date <= D``).
+    ``columns`` is the table's schema by field id (:func:`columns_of`), so a read planned
+    from the disk cache (:mod:`views.plan_cache`) needs no pyiceberg schema. ``arrow`` is set
+    instead of ``files`` when the snapshot needs pyiceberg's reader. ``until`` is the as-of
+    day: rows after it are filtered out (``snapshot_date <= D``). ``row_filter`` records
+    what was pushed: a pyiceberg expression, or the query's predicates on a cached plan.
     """
 
     relation: str
-    schema: Schema
+    columns: tuple[CachedColumn, ...]
     files: tuple[str, ...] = ()
     until: date | None = None
     arrow: pa.Table | None = None
-    row_filter: BooleanExpression | None = None
+    row_filter: object = None
+
+    def athena_columns(self) -> dict[str, str]:
+        """The relation's column types as Athena shows them (for the translator)."""
+        return {c.name.lower(): c.athena_type for c in self.columns}
+
+
+def columns_of(schema: Schema) -> tuple[CachedColumn, ...]:
+    """A pyiceberg schema as the reader needs it: field id, name, DuckDB and Athena types,
+    and whether the files' bounds of the column are exact enough to prune on."""
+    from pyiceberg.types import DateType, IntegerType, LongType
+
+    columns: list[CachedColumn] = []
+    for f in schema.fields:
+        kind = None
+        if isinstance(f.field_type, DateType):
+            kind = "date"
+        elif isinstance(f.field_type, IntegerType | LongType):
+            kind = "int"
+        columns.append(
+            CachedColumn(
+                f.field_id, f.name, duckdb_type(f.field_type), iceberg_type(f.field_type), kind
+            )
+        )
+    return tuple(columns)
+
+
+def table_entry(table: Table) -> TableEntry:
+    """What the plan cache keeps of ``table``'s metadata file (no data files planned yet).
+
+    The load tags are those the time-travel rule admits (in the main history, see
+    :func:`catalog.iceberg.timetravel.resolve_as_of`), so :meth:`TableEntry.as_of` picks
+    what it picks.
+    """
+    from catalog.iceberg.timetravel import SNAPSHOT_DATE_COLUMN, load_tags, main_history
+
+    columns = columns_of(table.schema())
+    tags: list[tuple[date, int]] = []
+    if any(c.name == SNAPSHOT_DATE_COLUMN for c in columns):
+        history = main_history(table)
+        for tag in load_tags(table):
+            snapshot = table.metadata.snapshot_by_id(tag.snapshot_id)
+            if snapshot is not None and history.contains(snapshot):
+                tags.append((tag.day, tag.snapshot_id))
+    current = table.current_snapshot()
+    return TableEntry(
+        metadata_location=table.metadata_location,
+        location=table.location(),
+        current_snapshot_id=current.snapshot_id if current is not None else None,
+        columns=columns,
+        load_tags=tuple(tags),
+    )
+
+
+def snapshot_files(table: Table, snapshot_id: int, relation: str) -> tuple[CachedFile, ...] | None:
+    """Every data file of ``snapshot_id`` with its exact bounds, or ``None`` when the
+    snapshot needs pyiceberg's Arrow reader (delete files, files off this machine)."""
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.types import PrimitiveType
+
+    scan = table.scan(snapshot_id=snapshot_id)
+    try:
+        tasks = list(scan.plan_files())
+    except (OSError, ValueError) as e:
+        raise _unreadable(relation, e) from e
+    schema = table.schema()
+    kinds = {c.field_id: c for c in columns_of(schema) if c.bound_kind is not None}
+    epoch = date(1970, 1, 1)
+    files: list[CachedFile] = []
+    for task in tasks:
+        path = local_path(task.file.file_path)
+        if path is None or task.delete_files:
+            return None
+        bounds: dict[str, tuple[object, object]] = {}
+        lower, upper = task.file.lower_bounds or {}, task.file.upper_bounds or {}
+        for field_id, column in kinds.items():
+            if field_id not in lower or field_id not in upper:
+                continue
+            field_type = schema.find_field(field_id).field_type
+            if not isinstance(field_type, PrimitiveType):
+                continue
+            low = from_bytes(field_type, lower[field_id])
+            high = from_bytes(field_type, upper[field_id])
+            if not isinstance(low, int) or not isinstance(high, int):
+                continue
+            if column.bound_kind == "date":  # Iceberg stores a date as days since the epoch
+                bounds[column.name] = (epoch + timedelta(days=low), epoch + timedelta(days=high))
+            else:
+                bounds[column.name] = (low, high)
+        files.append(CachedFile(path, task.file.record_count, bounds))
+    return tuple(files)
 
 
 def duckdb_type(field_type: IcebergType) -> str:
@@ -81,19 +178,67 @@ def _duckdb_spelling(trino_type: str) -> str:
 
 
 def plan_read(
-    table: Table,
+    table: Table | None,
     relation: str,
     snapshot_id: int | None,
-    row_filter: BooleanExpression | None = None,
+    row_filter: object = None,
     until: date | None = None,
+    *,
+    entry: TableEntry | None = None,
+    prune: Callable[[tuple[CachedFile, ...]], tuple[str, ...]] | None = None,
 ) -> PlannedRead:
-    """Plan the files of ``snapshot_id`` that ``row_filter`` may need (no snapshot: none)."""
-    from pyiceberg.expressions import AlwaysTrue
+    """Plan the files of ``snapshot_id`` that the query may need (no snapshot: none).
 
-    schema = table.schema()
+    With ``entry`` (the plan cache's view of the table's metadata file) and ``prune`` (the
+    query's predicates on the files' bounds, :func:`views.plan_cache.prune`), the snapshot's
+    files come from the entry, or are planned once with pyiceberg and added to it (the
+    caller stores it); ``table`` is needed only then, and for the Arrow path. Without them
+    (explicit ``FOR VERSION AS OF`` reads) pyiceberg plans with ``row_filter``.
+    """
+    if entry is not None and prune is not None:
+        return _from_entry(table, relation, snapshot_id, row_filter, until, entry, prune)
+    if table is None:
+        raise QueryError(f"{NAMESPACE}.{relation}: nothing to plan the read from")
+    return _with_pyiceberg(table, relation, snapshot_id, row_filter, until)
+
+
+def _from_entry(
+    table: Table | None,
+    relation: str,
+    snapshot_id: int | None,
+    row_filter: object,
+    until: date | None,
+    entry: TableEntry,
+    prune: Callable[[tuple[CachedFile, ...]], tuple[str, ...]],
+) -> PlannedRead:
+    columns = entry.columns
+    if snapshot_id is None:
+        return PlannedRead(relation, columns)
+    cached = entry.snapshots.get(snapshot_id)
+    if cached is None and table is not None:
+        cached = snapshot_files(table, snapshot_id, relation)
+        if cached is not None:
+            entry.snapshots[snapshot_id] = cached
+    if cached is not None:
+        return PlannedRead(
+            relation, columns, files=prune(cached), until=until, row_filter=row_filter
+        )
+    if table is None:
+        raise QueryError(f"{NAMESPACE}.{relation}: a cached plan without its table")
+    # the whole snapshot: ``until`` and the query's WHERE apply in DuckDB over it
+    arrow = _to_arrow(table.scan(snapshot_id=snapshot_id), relation)
+    return PlannedRead(relation, columns, until=until, arrow=arrow)
+
+
+def _with_pyiceberg(
+    table: Table, relation: str, snapshot_id: int | None, row_filter: object, until: date | None
+) -> PlannedRead:
+    from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+
+    schema = columns_of(table.schema())
     if snapshot_id is None:
         return PlannedRead(relation, schema)
-    chosen = row_filter if row_filter is not None else AlwaysTrue()
+    chosen = row_filter if isinstance(row_filter, BooleanExpression) else AlwaysTrue()
     key = (table.metadata_location, snapshot_id, repr(chosen))
     files = _PLANS.get(key)
     if files is not None:
@@ -107,11 +252,11 @@ def plan_read(
     paths = [local_path(t.file.file_path) for t in tasks]
     if None in paths or any(t.delete_files for t in tasks):
         return PlannedRead(relation, schema, until=until, arrow=_to_arrow(scan, relation))
-    files = tuple(path for path in paths if path is not None)
-    _PLANS[key] = files
+    planned = tuple(path for path in paths if path is not None)
+    _PLANS[key] = planned
     while len(_PLANS) > _PLANS_KEPT:
         _PLANS.popitem(last=False)
-    return PlannedRead(relation, schema, files=files, until=until, row_filter=chosen)
+    return PlannedRead(relation, schema, files=planned, until=until, row_filter=chosen)
 
 
 def _to_arrow(scan: object, relation: str) -> pa.Table:
@@ -141,19 +286,17 @@ def _identifier(name: str) -> str:
 
 def relation_sql(read: PlannedRead, arrow_name: str | None = None) -> str:
     """The ``SELECT`` that defines ``read.relation`` in DuckDB."""
-    fields = read.schema.fields
+    fields = read.columns
     if read.arrow is not None and arrow_name is not None:
         source = f"temp.main.{_identifier(arrow_name)}"
         columns = ", ".join(_identifier(f.name) for f in fields)
     elif not read.files:
-        casts = ", ".join(
-            f"CAST(NULL AS {duckdb_type(f.field_type)}) AS {_identifier(f.name)}" for f in fields
-        )
+        casts = ", ".join(f"CAST(NULL AS {f.duckdb_type}) AS {_identifier(f.name)}" for f in fields)
         return f"SELECT {casts} WHERE false"
     else:
         mapping = ", ".join(
             f"{f.field_id}: {{name: {_literal(f.name)}, type: "
-            f"{_literal(duckdb_type(f.field_type))}, default_value: NULL}}"
+            f"{_literal(f.duckdb_type)}, default_value: NULL}}"
             for f in fields
         )
         files = ", ".join(_literal(path) for path in read.files)
@@ -171,3 +314,21 @@ def register_read(connection: duckdb.DuckDBPyConnection, read: PlannedRead) -> N
         connection.register(arrow_name, read.arrow)
     sql = relation_sql(read, arrow_name)
     connection.execute(f"CREATE VIEW {NAMESPACE}.{_identifier(read.relation)} AS {sql}")
+
+
+def warm_plan(paths: LakehousePaths, table: Table) -> None:
+    """Write the plan cache's entry for ``table`` as committed now, with its current
+    snapshot's files, so the first query after a load plans nothing with pyiceberg.
+
+    For the writer to call after its last commit of a load (the tag included: the entry is
+    keyed by the metadata file that commit wrote). A snapshot that needs the Arrow path
+    (delete files) is left out, as :func:`plan_read` leaves it out.
+    """
+    from views import plan_cache
+
+    entry = table_entry(table)
+    if entry.current_snapshot_id is not None:
+        files = snapshot_files(table, entry.current_snapshot_id, table.name()[-1])
+        if files is not None:
+            entry.snapshots[entry.current_snapshot_id] = files
+    plan_cache.store(paths, entry)

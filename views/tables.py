@@ -11,7 +11,7 @@ budget is ~1.3x the bare imports of DuckDB, pyiceberg, sqlglot and pyarrow. So r
   opened read-only, filtered exactly as ``SqlCatalog.load_table`` filters (catalog name,
   namespace, table name, and only TABLE rows);
 * the metadata file parsed by pyiceberg (``FromInputFile``), the table built as
-  ``SqlCatalog`` builds it, with :class:`LocalFileIO` for local files.
+  ``SqlCatalog`` builds it, with :class:`views.iceberg_io.LocalFileIO` for local files.
 
 Writes never come here: they keep using ``local_catalog`` (commits need its locking).
 
@@ -22,29 +22,22 @@ on both: what exists, and what to do about it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from contextlib import closing
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
 
-from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
-from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
-
-from catalog.iceberg.profiles import CATALOG_NAME
-from catalog.iceberg.tables import NAMESPACE
+from catalog.iceberg.names import CATALOG_NAME, NAMESPACE
 from catalog.paths import LakehousePaths
 from views.errors import UnknownTableError
+from views.local_files import local_path
 from views.parsing import view_definitions
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
-    from pyiceberg.table.metadata import TableMetadata
     from pyiceberg.typedef import Identifier
 
-_FILE_SCHEME = "file"
+__all__ = ["ReadOnlyCatalog", "TableSource", "load_table", "local_path"]
 
 
 class TableSource(Protocol):
@@ -61,6 +54,8 @@ def load_table(catalog: TableSource, name: str, *, hint: str) -> Table:
     ``hint`` is the engine's way to make the table exist (load a day locally, deploy the
     tables on AWS).
     """
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
     try:
         return catalog.load_table((NAMESPACE, name))
     except NoSuchTableError as e:
@@ -72,56 +67,6 @@ def load_table(catalog: TableSource, name: str, *, hint: str) -> Table:
         raise UnknownTableError(
             f"no table or view {NAMESPACE}.{name}; known: {known}. {hint}"
         ) from e
-
-
-def local_path(location: str) -> str | None:
-    """The local path of an Iceberg file location, or ``None`` when it is not on this machine.
-
-    Both spellings of a file URI occur: ``file:///tmp/x`` (pyiceberg) and ``file:/tmp/x``
-    (Hadoop's ``Path``, which Spark's writers use); a bare absolute path is local too. The
-    path is taken as written, never percent-decoded: Iceberg records paths unencoded.
-    """
-    if location.startswith("/"):
-        return location
-    parts = urlsplit(location)
-    if parts.scheme == _FILE_SCHEME and parts.netloc in ("", "localhost"):
-        return parts.path
-    return None
-
-
-class _LocalInputFile(InputFile):
-    def __init__(self, location: str, path: str) -> None:
-        super().__init__(location)
-        self._path = path
-
-    def __len__(self) -> int:
-        return os.path.getsize(self._path)
-
-    def exists(self) -> bool:
-        return os.path.exists(self._path)
-
-    def open(self, seekable: bool = True) -> InputStream:
-        return open(self._path, "rb")  # the caller closes it (pyiceberg uses it as a context)
-
-
-class LocalFileIO(FileIO):
-    """Read-only FileIO over the local file system (``file://`` or absolute paths).
-
-    pyiceberg uses it to read metadata and manifests (and data files, on the Arrow path);
-    a query never writes, so ``new_output`` and ``delete`` refuse.
-    """
-
-    def new_input(self, location: str) -> InputFile:
-        path = local_path(location)
-        if path is None:
-            raise ValueError(f"not a local file: {location}")
-        return _LocalInputFile(location, path)
-
-    def new_output(self, location: str) -> OutputFile:
-        raise PermissionError(f"the local query engine does not write ({location})")
-
-    def delete(self, location: str | InputFile | OutputFile) -> None:
-        raise PermissionError(f"the local query engine does not delete ({location})")
 
 
 class ReadOnlyCatalog:
@@ -140,8 +85,21 @@ class ReadOnlyCatalog:
             query = sql + (typed if "iceberg_type" in columns else "")
             return list(connection.execute(query, (CATALOG_NAME, *parameters)))
 
+    def metadata_location(self, name: str) -> str | None:
+        """``spotify.<name>``'s current metadata file, with sqlite3 only (no pyiceberg):
+        what a query needs to find its plan in :mod:`views.plan_cache`."""
+        rows = self._rows(
+            "SELECT table_name, metadata_location FROM iceberg_tables WHERE catalog_name = ? "
+            "AND table_namespace = ? AND table_name = ?",
+            (NAMESPACE, name),
+        )
+        return rows[0][1] if rows and rows[0][1] else None
+
     def load_table(self, identifier: str | Identifier) -> Table:
         from pyiceberg.catalog import Catalog
+        from pyiceberg.exceptions import NoSuchTableError
+
+        from views.iceberg_io import table_at
 
         namespace = Catalog.namespace_to_string(Catalog.namespace_from(identifier))
         name = Catalog.table_name_from(identifier)
@@ -152,7 +110,7 @@ class ReadOnlyCatalog:
         )
         if not rows or not rows[0][1]:
             raise NoSuchTableError(f"Table does not exist: {namespace}.{name}")
-        return _table((*Catalog.identifier_to_tuple(namespace), name), rows[0][1])
+        return table_at((*Catalog.identifier_to_tuple(namespace), name), rows[0][1])
 
     def list_tables(self, namespace: str | Identifier) -> list[Identifier]:
         from pyiceberg.catalog import Catalog
@@ -164,41 +122,3 @@ class ReadOnlyCatalog:
             (text,),
         )
         return [(*Catalog.identifier_to_tuple(text), table) for table, _ in rows]
-
-
-#: One instance for every local table: it holds no state, and pyiceberg keys its manifest
-#: cache by FileIO, so sharing it lets later queries of a process reuse what it read.
-_LOCAL_IO = LocalFileIO()
-
-
-@lru_cache(maxsize=16)
-def _metadata(metadata_location: str) -> TableMetadata:
-    """A metadata file, parsed once per process: Iceberg never rewrites one (a commit writes
-    a new file and points the catalog at it), so the location is a sound cache key."""
-    from pyiceberg.serializers import FromInputFile
-
-    return FromInputFile.table_metadata(_LOCAL_IO.new_input(metadata_location))
-
-
-def _table(identifier: Identifier, metadata_location: str) -> Table:
-    """The table as ``SqlCatalog`` builds it; a non-local file gets pyiceberg's own FileIO."""
-    from pyiceberg.catalog.noop import NoopCatalog
-    from pyiceberg.io import load_file_io
-    from pyiceberg.serializers import FromInputFile
-    from pyiceberg.table import Table
-
-    if local_path(metadata_location) is not None:
-        metadata = _metadata(metadata_location)
-        local_data = local_path(metadata.location) is not None
-        table_io = _LOCAL_IO if local_data else load_file_io(location=metadata.location)
-    else:
-        io = load_file_io(location=metadata_location)
-        metadata = FromInputFile.table_metadata(io.new_input(metadata_location))
-        table_io = load_file_io(metadata.properties, location=metadata_location)
-    return Table(
-        identifier=identifier,
-        metadata=metadata,
-        metadata_location=metadata_location,
-        io=table_io,
-        catalog=NoopCatalog("read-only"),
-    )

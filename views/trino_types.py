@@ -165,7 +165,7 @@ def arrow_columns(schema: pa.Schema) -> ColumnTypes:
 
 def mapping_schema(relations: Mapping[str, ColumnTypes]) -> MappingSchema:
     """A sqlglot schema of the ``spotify`` database: relation -> column -> type."""
-    from catalog.iceberg.tables import NAMESPACE
+    from catalog.iceberg.names import NAMESPACE
 
     tables = {
         name: {column: exp.DataType.build(kind, dialect="trino") for column, kind in cols.items()}

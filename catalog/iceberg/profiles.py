@@ -17,10 +17,9 @@ from typing import Final
 from pyiceberg.catalog import Catalog
 from pyiceberg.io import S3_ENDPOINT, S3_FORCE_VIRTUAL_ADDRESSING, S3_REGION
 
+from catalog.iceberg.names import CATALOG_NAME as CATALOG_NAME  # re-exported: its owner is names
 from catalog.paths import LakehousePaths
 
-#: Catalog name shared by Spark and pyiceberg; rows in the SQLite catalog are keyed by it.
-CATALOG_NAME: Final = "lakehouse"
 #: The AWS SDKs' endpoint overrides for S3, most specific first (never set on AWS).
 S3_ENDPOINT_ENVIRONMENT: Final = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 

@@ -48,10 +48,8 @@ from pyiceberg.types import (
 )
 
 from catalog.errors import LakehouseError
+from catalog.iceberg.names import NAMESPACE as NAMESPACE  # re-exported: its owner is names
 from catalog.iceberg.tags.rule import DEFAULT_TAG_RETENTION_DAYS
-
-#: Glue database / Iceberg namespace of every table.
-NAMESPACE: Final = "spotify"
 
 #: Properties every table shares. Copy-on-write keeps readers simple and fast (no delete
 #: files for DuckDB or Athena to merge at read time); a daily MERGE of one day rewrites one

@@ -240,7 +240,7 @@ def maintenance_line(table: str, result: TableMaintenance | None) -> str:
     """What maintenance did to the table named ``table`` (unqualified, a key of
     :data:`catalog.iceberg.tables.TABLES`), or that it does not exist yet."""
     if result is None:
-        from catalog.iceberg.tables import NAMESPACE
+        from catalog.iceberg.names import NAMESPACE
 
         return f"{NAMESPACE}.{table}: not created yet, nothing to maintain"
     compacted = (

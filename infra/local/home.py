@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from catalog.errors import LakehouseError
-from catalog.iceberg.repair import require_known_tables
 from catalog.paths import HOME_ENV, LakehousePaths
 
 
@@ -42,6 +41,9 @@ def for_reading(paths: LakehousePaths) -> tuple[LakehousePaths, Callable[[], Non
     """
     db = paths.catalog_db
     if not db.exists():  # lost (``rm catalog.db*``) while the warehouse holds tables?
+        # Imported here: it brings pyiceberg, which a query over a present catalog never needs.
+        from catalog.iceberg.repair import require_known_tables
+
         require_known_tables(paths)
     if not db.is_file() or (os.access(paths.home, os.W_OK) and os.access(db, os.W_OK)):
         return paths, _nothing

@@ -18,8 +18,9 @@ from catalog.iceberg.profiles import local_catalog
 from catalog.iceberg.tables import ARTISTS_SILVER, NAMESPACE
 from catalog.paths import LakehousePaths
 from tests.views.conftest import Artist, SilverWriter
+from views.iceberg_io import LocalFileIO
 from views.local import LocalEngine
-from views.tables import LocalFileIO, ReadOnlyCatalog
+from views.tables import ReadOnlyCatalog
 
 D1, D2 = date(2026, 3, 1), date(2026, 3, 2)
 A = Artist("a" * 22, "Alpha")

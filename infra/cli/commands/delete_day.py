@@ -136,13 +136,17 @@ def delete_day_command(
     run = runs.begin(paths)  # from here on a run, recorded whatever its outcome
     if run is not None:
         run.day(day)
+    catalog = local_catalog(paths)
     with write_lease(paths, "write"):
         deletion = delete_day(
-            local_catalog(paths),
+            catalog,
             selection,
             reason=reason,
             run_id=run.run_id if run is not None else new_run_id(),
         )
+    from infra.local.plans import warm_query_plans
+
+    warm_query_plans(paths, catalog)
     if run is not None:
         run.tally.rows_deleted = len(deletion.silver.rows)
         run.tally.snapshot_id = deletion.silver.snapshot_id

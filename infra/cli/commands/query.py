@@ -164,6 +164,9 @@ def maintain(
             on_table=progress.table,
         )
         progress.finish(progress.summary())
+    from infra.local.plans import warm_query_plans
+
+    warm_query_plans(paths)  # maintain wrote new metadata files: the next query finds its plan
     columns = [
         "table",
         "dropped_tags",
