@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from pyiceberg.schema import Schema
 from pyiceberg.types import (
@@ -170,8 +170,14 @@ def change_per_day(
     Infinite for a count too large for a float (JSON integers have no bound): that record
     fails ``followers_in_range`` anyway, and the day must not crash on the division.
     """
-    followers = candidate.row.get("followers")
-    before = previous.get(candidate.artist_id or "")
+    return change_since(
+        candidate.row.get("followers"), previous.get(candidate.artist_id or ""), day
+    )
+
+
+def change_since(followers: object, before: PreviousCount | None, day: date) -> float | None:
+    """The rule of :func:`change_per_day` for one count and its previous count (the
+    column-wise cross-day summary, :mod:`expectations.cross_day`, applies it too)."""
     if before is None or not isinstance(followers, int) or before.snapshot_date >= day:
         return None
     days = (day - before.snapshot_date).days
@@ -181,18 +187,34 @@ def change_per_day(
         return math.inf
 
 
+@runtime_checkable
+class ColumnWiseHistory(Protocol):
+    """Artists' histories that compute the check frame's cross-day values for many rows at
+    once (:class:`expectations.cross_day.ArtistColumns`; named here, not imported: that
+    module builds on this one)."""
+
+    def check_values(
+        self, artist_ids: Sequence[str | None], followers: Sequence[object], day: date
+    ) -> tuple[list[float | None], list[float | None], list[int | None]]: ...
+
+
 def silver_check_rows(
     candidates: Sequence[Candidate],
     *,
     day: date,
-    previous: Mapping[str, PreviousCount],
+    previous: Mapping[str, PreviousCount] | None = None,
     backdated: bool,
     history: SilverHistory | None = None,
 ) -> list[tuple[Any, ...]]:
     """The validation rows, in :data:`SILVER_CHECK_COLUMNS` order.
 
-    ``history`` (:func:`glue.history.read_history`) gives the cross-day columns; without it
-    they are ``None`` and the per-artist cross-day checks hold for every row.
+    ``history`` (:class:`glue.history.HistoryWindow`, :func:`glue.history.read_history`)
+    gives the cross-day columns and, without ``previous``, the previous counts
+    ``followers_change_per_day`` compares with. A history summarized from silver holds its
+    artists as columns (:class:`ColumnWiseHistory`): the three values are then computed for
+    all candidates at once, the same values a row at a time would give (~0.03 s of Python
+    per 10,000 rows saved, and no cost that grows with the history). Without history the
+    cross-day columns are ``None`` and the per-artist cross-day checks hold for every row.
 
     An integer too large for its column's type is clamped to the type's bound, so the frame
     can hold it (Spark refuses it otherwise) and it still fails the same range check; the
@@ -202,25 +224,41 @@ def silver_check_rows(
     """
     names = ARTISTS_SILVER.column_names
     known = history.artists if history is not None else {}
+    columns = None
+    if isinstance(known, ColumnWiseHistory):
+        columns = known.check_values(
+            [c.artist_id for c in candidates], [c.row.get("followers") for c in candidates], day
+        )
+    # The history's own previous counts: the column-wise change, unless others are given.
+    own_previous = previous is None and columns is not None
+    if previous is None:
+        previous = history.previous if history is not None and columns is None else {}
     rows: list[tuple[Any, ...]] = []
-    for c in candidates:
-        artist = known.get(c.artist_id or "")
+    for position, c in enumerate(candidates):
         row, unstorable = storable_values(c.row)
         values = [row.get(name) for name in names]
         for index, (low, high) in _SILVER_INTEGERS:
             value = values[index]
             if isinstance(value, int) and not low <= value <= high:
                 values[index] = low if value < low else high
+        if columns is not None:
+            ratio, gap = columns[1][position], columns[2][position]
+            change = columns[0][position] if own_previous else change_per_day(c, day, previous)
+        else:
+            artist = known.get(c.artist_id or "")
+            change = change_per_day(c, day, previous)
+            ratio = artist.gain_to_trailing_median(c.row.get("followers"), day) if artist else None
+            gap = artist.days_since_previous(day) if artist else None
         rows.append(
             (
                 c.row_id,
                 *values,
                 c.followers_json_type,
-                change_per_day(c, day, previous),
+                change,
                 backdated,
                 ",".join(dict.fromkeys((*c.unstorable_fields, *unstorable))) or None,
-                artist.gain_to_trailing_median(c.row.get("followers"), day) if artist else None,
-                artist.days_since_previous(day) if artist else None,
+                ratio,
+                gap,
             )
         )
     return rows

@@ -32,12 +32,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from catalog.bronze.layout import BronzeError, BronzeStore
 from catalog.errors import LakehouseError
 from catalog.iceberg.compaction import compact_month, ends_a_month
 from catalog.iceberg.tables import TableDefinition
+from glue.history import HistoryWindow
 from glue.transform import JobContext, TransformResult, spark_table_name, transform_day
 
 if TYPE_CHECKING:
@@ -51,11 +52,19 @@ DayStatus = Literal["loaded", "skipped", "failed"]
 #: never happens here: such errors propagate (the run fails with its traceback).
 FAILED_EXIT: Final = 1
 
-#: The one transform, replaceable in tests: ``(spark, store, day, context) -> result``.
-Transform = Callable[
-    ["SparkSession | Callable[[], SparkSession]", BronzeStore, date, JobContext],
-    TransformResult,
-]
+
+class Transform(Protocol):
+    """The one transform (:func:`glue.transform.transform_day`), replaceable in tests."""
+
+    def __call__(
+        self,
+        spark: SparkSession | Callable[[], SparkSession],
+        store: BronzeStore,
+        day: date,
+        context: JobContext,
+        *,
+        history: HistoryWindow | None = None,
+    ) -> TransformResult: ...
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -254,7 +263,9 @@ def load_range(
     fails (see the module docstring).
 
     ``spark`` may be a factory (called once, when the first day has rows to load); the one
-    session and ``context`` (its Great Expectations context included) serve every day.
+    session and ``context`` (its Great Expectations context included) serve every day, and
+    so does one :class:`glue.history.HistoryWindow`: silver's history window is read once
+    and carried from day to day.
     """
     if not days:
         raise ValueError("a range needs at least one day")
@@ -266,6 +277,7 @@ def load_range(
         return session[0]
 
     done = tagged_load_runs(context.catalog, context.definition)
+    history = HistoryWindow()
     outcomes: list[DayOutcome] = []
     with collector_settled() as settle:
         for day in days:
@@ -277,7 +289,8 @@ def load_range(
                     log.info("%s: already loaded from bronze run %s, skipped", day, run_id)
                     outcomes.append(DayOutcome(day, "skipped", run_id, seconds=clock() - started))
                     continue
-                result = compact_after(shared, day, transform(shared, store, day, context), context)
+                loaded = transform(shared, store, day, context, history=history)
+                result = compact_after(shared, day, loaded, context)
             except LakehouseError as e:
                 log.error("%s: %s; the range stops here", day, e)
                 outcomes.append(

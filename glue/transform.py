@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from catalog.bronze.layout import BronzeError, BronzeStore, Manifest, sha256_hex
@@ -55,7 +55,7 @@ from catalog.iceberg.tags.with_pyiceberg import LoadTagPlans, load_tag_plans
 from catalog.iceberg.writes import commit_with_tags, day_has_files
 from catalog.runtime.spark import spark_schema
 from expectations.cross_day import SilverHistory, summarize_history
-from expectations.frame import PartCheck, PreviousCount, silver_check_rows
+from expectations.frame import PartCheck, silver_check_rows
 from expectations.persist import append_results, record_run, replace_quarantine
 from expectations.quarantine import Verdict, judge
 from expectations.report import render_report
@@ -66,10 +66,9 @@ from expectations.suites import (
     BRONZE_PART_PARSES,
     BRONZE_RECORDS_MATCH,
     BRONZE_SHA256_MATCHES,
-    PREVIOUS_SNAPSHOT_LOOKBACK_DAYS,
     QualitySettings,
 )
-from glue.history import read_history
+from glue.history import HistoryWindow
 from glue.merge import (
     SUMMARY_DELETED,
     SUMMARY_INSERTED,
@@ -84,10 +83,9 @@ from glue.merge import (
 from glue.rows import DayRows, MalformedPartError, fetch_order, part_records, records_to_rows
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Mapping
 
     from pyiceberg.catalog import Catalog
-    from pyiceberg.expressions import BooleanExpression
     from pyiceberg.table import Table
     from pyspark.sql import SparkSession
 
@@ -179,7 +177,8 @@ class TransformResult:
     repaired_tags: list[str] = field(default_factory=list)
     #: Seconds per stage: what the run spent where. ``bronze_read`` (manifest and parts),
     #: ``tables`` (each table read once), ``bronze_checks`` (bronze suite),
-    #: ``previous_counts`` and ``validation`` (silver suite, the former included),
+    #: ``history`` (silver's history window: carried in a range, else read) and
+    #: ``validation`` (silver suite, the former included),
     #: ``record`` (= ``report`` + ``quarantine`` + ``dq_results``, the last two written
     #: after silver's load and tag), and ``merge``: silver's
     #: whole load (= ``silver_check``, the metadata check for rows of the day, + ``write``,
@@ -307,55 +306,6 @@ def _new_run(prepared: PreparedDay, outcomes: tuple[SuiteOutcome, ...]) -> Quali
     )
 
 
-def previous_counts(
-    catalog: Catalog,
-    definition: TableDefinition,
-    day: date,
-    *,
-    table: Table | None = None,
-    artists: Collection[str] | None = None,
-) -> dict[str, PreviousCount]:
-    """Each artist's latest silver count within the lookback before ``day`` (pyiceberg).
-
-    With ``artists`` (the day's candidates), the day before is read first: an artist found
-    there has its latest count there (no earlier day can be later), so when every one of
-    them is, that is the whole answer, read from one day's files instead of a month's.
-    Otherwise the whole lookback window is read. ``table``: silver as just read.
-    """
-    from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThan, Reference
-    from pyiceberg.expressions.literals import literal
-
-    table = table if table is not None else catalog.load_table(definition.identifier)
-    day_column = Reference("snapshot_date")
-    fields = ("artist_id", "snapshot_date", "followers")
-
-    def latest_of(row_filter: BooleanExpression) -> dict[str, PreviousCount]:
-        rows = table.scan(row_filter=row_filter, selected_fields=fields).to_arrow().to_pylist()
-        latest: dict[str, PreviousCount] = {}
-        for row in rows:
-            if row["followers"] is None:
-                continue
-            known = latest.get(row["artist_id"])
-            if known is None or row["snapshot_date"] > known.snapshot_date:
-                latest[row["artist_id"]] = PreviousCount(
-                    row["snapshot_date"], int(row["followers"])
-                )
-        return latest
-
-    if artists:
-        before = day - timedelta(days=1)
-        latest = latest_of(EqualTo(term=day_column, value=literal(before.isoformat())))
-        if all(a in latest for a in artists):
-            return latest
-    start = day - timedelta(days=PREVIOUS_SNAPSHOT_LOOKBACK_DAYS)
-    return latest_of(
-        And(
-            LessThan(term=day_column, value=literal(day.isoformat())),
-            GreaterThanOrEqual(term=day_column, value=literal(start.isoformat())),
-        )
-    )
-
-
 @dataclass(frozen=True)
 class ValidatedDay:
     """A day judged, its report written: the rows to load and the run that judged them (its
@@ -404,14 +354,15 @@ def judge_day(
     tables: Mapping[str, Table],
     *,
     spark: Callable[[], SparkSession] | None = None,
-    history: SilverHistory | None = None,
+    history: SilverHistory | HistoryWindow | None = None,
 ) -> JudgedDay:
     """Judge ``prepared``: what :func:`validate_day` (the load) and the dry run
     (:mod:`glue.dry_run`) both decide with, writing nothing.
 
     Bronze suite; if it fails, the run with the load's refusal sentence. Otherwise the
-    history (``history``, else read from silver as ``tables`` hold it, as the load reads
-    it: the previous counts and the cross-day checks' window), the silver suite
+    history (``history`` as given; from the range's carried :class:`glue.history.
+    HistoryWindow`; else read from silver as ``tables`` hold it: the previous counts and
+    the cross-day checks' window), the silver suite
     (on Spark only when ``spark`` is given and the day is larger than ``pandas_max_rows``),
     the quarantine verdict, the artists that keep their loaded row, and the refusal when no
     row passes. ``tables``: the tables as just read, by name; a table missing from it does
@@ -431,25 +382,18 @@ def judge_day(
     started = time.perf_counter()
     candidates = prepared.rows.candidates
     silver_table = tables.get(context.definition.name)
-    if history is None:
-        history = (
-            read_history(
-                context.catalog,
-                prepared.day,
-                definition=context.definition,
-                table=silver_table,
-                min_gains=context.settings.cross_day.min_gain_history,
-            )
-            if silver_table is not None
-            else summarize_history(
-                (), prepared.day, min_gains=context.settings.cross_day.min_gain_history
-            )
-        )
-    timings["previous_counts"] = time.perf_counter() - started
+    min_gains = context.settings.cross_day.min_gain_history
+    if isinstance(history, SilverHistory):
+        pass  # given as it is (the dry run's would-be history)
+    elif silver_table is None:  # no silver yet: nothing to compare with
+        history = summarize_history((), prepared.day, min_gains=min_gains)
+    else:
+        window = history if history is not None else HistoryWindow()
+        history = window.history(silver_table, prepared.day, min_gains=min_gains)
+    timings["history"] = time.perf_counter() - started
     check_rows = silver_check_rows(
         candidates,
         day=prepared.day,
-        previous=history.previous,
         backdated=prepared.manifest.backdated,
         history=history,
     )
@@ -495,6 +439,7 @@ def validate_day(
     *,
     spark: Callable[[], SparkSession] | None = None,
     tables: Mapping[str, Table] | None = None,
+    history: HistoryWindow | None = None,
 ) -> ValidatedDay:
     """:func:`judge_day`, then what the load writes before silver: the report (or, for a
     refused day, the whole run: report, quarantine, dq_results, since no load follows).
@@ -502,11 +447,12 @@ def validate_day(
     The run's quarantine and dq_results rows of a day that loads are not written here:
     :func:`load_day` writes them once silver holds the load (see the module docstring).
     ``spark`` (a factory) is called only when the day is large enough to validate on Spark.
-    ``tables``: the tables as just read, by name (not read again). Raises
+    ``tables``: the tables as just read, by name (not read again); ``history``: the
+    range's carried history window (None: read silver's). Raises
     :class:`BronzePartError` or :class:`NoValidRowsError` after recording the run.
     """
     tables = tables or {}
-    judged = judge_day(prepared, context, tables, spark=spark)
+    judged = judge_day(prepared, context, tables, spark=spark, history=history)
     timings = dict(judged.timings)
     if judged.refused:
         run = record_run(
@@ -652,6 +598,7 @@ def load_day(
     context: JobContext,
     *,
     table: Table | None = None,
+    history: HistoryWindow | None = None,
 ) -> TransformResult:
     """Load the rows that passed into silver, tag the load, then write the run's quarantine
     and dq_results rows (:func:`_record_outcome`). No change, no silver commit (the run is
@@ -667,7 +614,9 @@ def load_day(
     A commit conflict (another writer committed first) redoes the load from the new table
     state, a bounded number of times (:func:`catalog.iceberg.commits.retry_on_conflict`),
     deciding again between append and MERGE; a commit of unknown state is looked up by its
-    load id first. ``table``: silver as just read, used by the first attempt.
+    load id first. ``table``: silver as just read, used by the first attempt. ``history``:
+    the range's carried window, told of a first load's rows (any other outcome it sees
+    for itself: silver's snapshot is not the one it carries).
     """
     prepared, definition, catalog = validated.prepared, context.definition, context.catalog
     day, name = prepared.day, spark_table_name(definition)
@@ -736,6 +685,8 @@ def load_day(
         return _landed_load(catalog.load_table(definition.identifier), load_ids[-1])
 
     outcome = retry_on_conflict(attempt, what=f"load of {day} into {name}", landed=landed)
+    if history is not None and outcome.appended:
+        history.loaded(day, rows, outcome.snapshot_id)
     if outcome.appended and decided:
         tagged = decided[-1]  # in the append's own commit
     else:
@@ -786,12 +737,15 @@ def transform_day(
     store: BronzeStore,
     day: date,
     context: JobContext,
+    *,
+    history: HistoryWindow | None = None,
 ) -> TransformResult:
     """Validate and load ``day`` from ``store``. Safe to re-run: nothing changed, no commit.
 
     ``spark`` may be a factory: it is called only when a re-load MERGEs (or the day is large
     enough to be validated on Spark), so a refused day, and a first load, never wait for a
-    JVM.
+    JVM. ``history``: the silver history window a range carries from day to day (None:
+    this day reads its own).
     """
     from catalog.iceberg.tables import ensure_tables
 
@@ -802,6 +756,8 @@ def transform_day(
     started = time.perf_counter()
     context, tables = settle_retention(context, ensure_tables(context.catalog))
     opened = time.perf_counter() - started
-    validated = validate_day(prepared, context, spark=factory, tables=tables)
+    validated = validate_day(prepared, context, spark=factory, tables=tables, history=history)
     validated.timings.update(bronze_read=read, tables=opened)
-    return load_day(factory, validated, context, table=tables.get(context.definition.name))
+    return load_day(
+        factory, validated, context, table=tables.get(context.definition.name), history=history
+    )

@@ -318,11 +318,13 @@ def append_runs(
     unique = list({r.run_id: r for r in records}.values())
     if not unique:
         return None
-    ensure_table(catalog, PIPELINE_RUNS)
+    # The table as ensure_table just read (or created) it serves the first attempt; a retry
+    # (a conflict: someone committed in between) reads it again.
+    fresh: list[Table] = [ensure_table(catalog, PIPELINE_RUNS)]
     commit_id = uuid.uuid4().hex
 
     def attempt() -> int | None:
-        table = catalog.load_table(PIPELINE_RUNS.identifier)
+        table = fresh.pop() if fresh else catalog.load_table(PIPELINE_RUNS.identifier)
         todo = unique
         if skip_known:
             known = known_run_ids(table)

@@ -33,8 +33,10 @@ from catalog.iceberg.lease import write_lease
 from catalog.iceberg.repair import require_known_tables
 from catalog.paths import LakehousePaths
 from glue.days import collector_settled, compact_after
+from glue.history import HistoryWindow
 from glue.transform import JobContext, TransformResult, transform_day
 from infra.local import runs
+from infra.local.plans import warm_query_plans
 from infra.local.spotify import SpotifyFetch, open_connection
 from ingest.pipeline import IngestResult, ingest_day
 
@@ -141,6 +143,8 @@ class LocalPipeline:
         self.run_log = runs.begin(paths)
         #: Whether the warehouse was checked for tables the catalog lost (once per life).
         self._tables_known = False
+        #: Whether a load of this pipeline committed to silver (then the query plan is warmed).
+        self._committed = False
 
     def __enter__(self) -> LocalPipeline:
         return self
@@ -204,11 +208,13 @@ class LocalPipeline:
         if self.fetch is not None:
             self._connect(self.fetch)  # first: a Spotify that cannot be reached fails no day
         done: list[DayRun] = []
+        history = HistoryWindow()  # silver's history window, carried from day to day
         with collector_settled() as settle:
             for day in sorted(days):
                 try:
                     fetched = self.ingest(day) if self.fetch is not None else None
-                    result = compact_after(lambda: self.spark, day, self._load(day), self.context)
+                    loaded = self._load(day, history)
+                    result = compact_after(lambda: self.spark, day, loaded, self.context)
                 except Exception as e:
                     raise BackfillStoppedError(day, e, [d.transform for d in done]) from e
                 done.append(DayRun(day, fetched, result))
@@ -217,8 +223,11 @@ class LocalPipeline:
         return BackfillResult(tuple(done))
 
     def close(self) -> None:
-        """Close the Spotify connection, then stop the SparkSession if this pipeline began it."""
+        """Close the Spotify connection, then stop the SparkSession if this pipeline began it;
+        after a commit, write silver's query plan first (:mod:`infra.local.plans`)."""
         try:
+            if self._committed and self._context is not None:
+                warm_query_plans(self.paths, self._context.catalog)
             self._open.close()
         finally:
             self._connection = None
@@ -257,11 +266,12 @@ class LocalPipeline:
         return self._context
 
     def _loaded(self, result: TransformResult) -> None:
+        self._committed = self._committed or result.committed
         if self.run_log is not None:
             self.run_log.loaded(result)
         self.progress.loaded(result)
 
-    def _load(self, day: date) -> TransformResult:
+    def _load(self, day: date, history: HistoryWindow | None = None) -> TransformResult:
         if self.run_log is not None:
             self.run_log.day(day)
         # A lost catalog (``rm catalog.db*``) would make this load start a new history
@@ -273,7 +283,11 @@ class LocalPipeline:
             self._tables_known = True
         with write_lease(self.paths, "write"):
             return transform_day(
-                lambda: self.spark, LocalBronzeStore(self.paths.bronze), day, self.context
+                lambda: self.spark,
+                LocalBronzeStore(self.paths.bronze),
+                day,
+                self.context,
+                history=history,
             )
 
     def _fetch(self) -> SpotifyFetch:

@@ -86,7 +86,7 @@ def test_the_tally_adds_days_and_its_stages_add_up_to_the_run() -> None:
         snapshot_id=11,
         bronze_run_id="b2",
         timings={"bronze_read": 0.1, "tables": 0.2, "bronze_checks": 0.3, "validation": 0.4,
-                 "previous_counts": 0.05, "merge": 1.0, "write": 0.9, "record": 0.5},
+                 "history": 0.05, "merge": 1.0, "write": 0.9, "record": 0.5},
     )  # fmt: skip
     tally.day(D3)  # reached, then failed: no load
     failed = tally.record(
@@ -106,7 +106,7 @@ def test_the_tally_adds_days_and_its_stages_add_up_to_the_run() -> None:
     )
     assert (failed.rows_fetched, failed.rows_inserted, failed.rows_quarantined) == (20, 20, 1)
     assert (failed.snapshot_id, failed.bronze_run_id, failed.api_requests) == (11, "b2", 2)
-    # previous_counts is part of validation; write is part of merge: not counted twice.
+    # history is part of validation; write is part of merge: not counted twice.
     assert failed.read_seconds == pytest.approx(0.3)
     assert failed.validate_seconds == pytest.approx(0.7)
     assert failed.merge_seconds == pytest.approx(1.0)

@@ -19,11 +19,12 @@ import pytest
 
 from catalog.errors import LakehouseError
 from expectations.cross_day import (
-    TRAILING_GAIN_DAYS,
     ArtistHistory,
+    HistoryMatrix,
     PreviousLoad,
     SilverHistory,
     summarize_history,
+    summarize_matrix,
     window_start,
     with_basis,
 )
@@ -62,6 +63,7 @@ from expectations.suites import (
     ROSTER_SHRINK_SEVERITY_ENV,
     ROW_COUNT_NEAR_PREVIOUS_LOAD,
     SILVER_SUITE,
+    TRAILING_GAIN_DAYS,
     CrossDaySettings,
     QualitySettings,
     QualitySettingsError,
@@ -617,3 +619,121 @@ def test_the_column_wise_history_is_the_row_by_row_rule(seed: int) -> None:
         min_gains = rnd.randint(1, 8)
         expected = row_by_row(rows, day, min_gains=min_gains)
         assert summarize_history(rows, day, min_gains=min_gains) == expected
+
+
+def _random_window_rows(rnd: random.Random, day: date, artists: int) -> list[dict[str, Any]]:
+    """Rows of silver around ``day``'s window: gaps, null counts, repeated days, rows out of
+    the window, a null artist now and then."""
+    rows: list[dict[str, Any]] = []
+    for artist in range(artists):
+        for _ in range(rnd.randint(0, 40)):
+            rows.append(
+                {
+                    "artist_id": None if rnd.random() < 0.02 else f"a{artist}",
+                    "snapshot_date": day - timedelta(days=rnd.randint(-3, 40)),
+                    "followers": None
+                    if rnd.random() < 0.1
+                    else rnd.choice([rnd.randint(0, 10 ** rnd.randint(1, 12)), 2**52, 2**62]),
+                }
+            )
+    rnd.shuffle(rows)
+    return rows
+
+
+def _random_count(rnd: random.Random) -> object:
+    """A count as a record may carry it: mostly a plain integer, sometimes at or past the
+    bounds the column-wise path takes, sometimes no integer at all."""
+    return rnd.choice(
+        [
+            rnd.randint(0, 10**9),
+            rnd.randint(0, 10**9),
+            rnd.randint(0, 10**9),
+            -rnd.randint(1, 10**6),
+            2**52,
+            2**52 + 1,
+            -(2**52) - 1,
+            2**63 + 5,
+            10**400,
+            True,
+            False,
+            None,
+            1.5,
+            "12",
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_column_wise_check_values_are_the_row_by_row_ones(seed: int) -> None:
+    """The check frame's cross-day columns (and the day-over-day change) from the history's
+    columns equal what each artist's :class:`ArtistHistory` gives one row at a time, for
+    random histories and counts of every kind (unknown artists, no artist, huge, negative,
+    boolean, non-integer counts)."""
+    rnd = random.Random(seed)
+    day = date(2026, 6, 15)
+    for _ in range(5):
+        rows = _random_window_rows(rnd, day, rnd.randint(0, 10))
+        history = summarize_history(rows, day, min_gains=rnd.randint(1, 8))
+        one_at_a_time = replace(history, artists=dict(history.artists))
+        candidates = [
+            candidate(n, 0, artist_id=rnd.choice([f"a{rnd.randint(0, 12)}", None]))
+            for n in range(rnd.randint(0, 30))
+        ]
+        for c in candidates:
+            c.row["followers"] = _random_count(rnd)
+        columns = silver_check_rows(candidates, day=day, backdated=False, history=history)
+        rows_by_row = silver_check_rows(candidates, day=day, backdated=False, history=one_at_a_time)
+        assert columns == rows_by_row
+        # The previous counts given explicitly win over the history's own.
+        given = silver_check_rows(
+            candidates, day=day, previous=one_at_a_time.previous, backdated=False, history=history
+        )
+        assert given == rows_by_row
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_carried_matrix_summarizes_as_the_rows_read_again(seed: int) -> None:
+    """Day by day, the window read once and then carried (each day's rows added with
+    :meth:`HistoryMatrix.with_day`, the days that left dropped with ``since``) gives the
+    history the rows of silver would give read afresh, through roster changes (artists
+    leaving, joining, a day's counts missing)."""
+    rnd = random.Random(seed)
+    first = date(2026, 5, 1)
+    silver: list[dict[str, Any]] = []
+    artists = [f"a{i}" for i in range(rnd.randint(0, 8))]
+    for n in range(45):
+        when = first + timedelta(days=n)
+        if rnd.random() < 0.15:
+            artists = [a for a in artists if rnd.random() < 0.8] + [f"b{n}"]
+        silver.extend(
+            {
+                "artist_id": None if rnd.random() < 0.02 else a,
+                "snapshot_date": when,
+                "followers": None if rnd.random() < 0.05 else rnd.randint(0, 10**8),
+            }
+            for a in artists
+            if rnd.random() < 0.95
+        )
+    read_on = first + timedelta(days=rnd.randint(0, 20))
+    min_gains = rnd.randint(1, 8)
+    start = window_start(read_on)
+    matrix = HistoryMatrix.from_table(summarize_history_rows_table(silver), start, read_on)
+    for n in range((read_on - first).days, 45):
+        day = first + timedelta(days=n)
+        matrix = matrix.since(window_start(day))
+        carried = summarize_matrix(matrix, day, min_gains=min_gains)
+        assert carried == summarize_history(silver, day, min_gains=min_gains), day
+        of_day = [r for r in silver if r["snapshot_date"] == day]
+        matrix = matrix.with_day(
+            day, [r["artist_id"] for r in of_day], [r["followers"] for r in of_day]
+        )
+
+
+def summarize_history_rows_table(rows: list[dict[str, Any]]) -> Any:
+    """``rows`` as the Arrow table a scan of silver's history columns returns."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [("artist_id", pa.string()), ("snapshot_date", pa.date32()), ("followers", pa.int64())]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)

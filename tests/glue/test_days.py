@@ -53,8 +53,13 @@ class Transform:
     calls: list[date] = field(default_factory=list)
     sessions: list[Any] = field(default_factory=list)
 
-    def __call__(self, spark: Any, store: Store, day: date, context: JobContext) -> TransformResult:
+    histories: list[Any] = field(default_factory=list)
+
+    def __call__(
+        self, spark: Any, store: Store, day: date, context: JobContext, *, history: Any = None
+    ) -> TransformResult:
         self.calls.append(day)
+        self.histories.append(history)
         self.sessions.append(spark() if callable(spark) else spark)
         if day in self.fails:
             raise self.fails[day]
@@ -105,7 +110,7 @@ def test_days_loaded_from_their_current_bronze_run_are_skipped(
     store = Store({d: f"run-{d.day}" for d in DAYS})
     _tagged(monkeypatch, {DAYS[0]: "run-1", DAYS[1]: "run-2", DAYS[2]: "an-older-run"})
     transform = Transform()
-    outcome = load_range(lambda: "s", store, DAYS, _context(), transform=transform)  # type: ignore[arg-type]
+    outcome = load_range(lambda: "s", store, DAYS, _context(), transform=transform)  # type: ignore[arg-type, return-value]
     assert outcome.skipped == DAYS[:2]
     assert outcome.loaded == DAYS[2:]
     assert transform.calls == DAYS[2:]
@@ -137,7 +142,7 @@ def test_the_range_stops_at_the_first_failed_day(
     _tagged(monkeypatch, {})
     store = Store({d: f"run-{d.day}" for d in DAYS})
     transform = Transform(fails={DAYS[2]: error, DAYS[4]: error})
-    outcome = load_range(lambda: "s", store, DAYS, _context(), transform=transform)  # type: ignore[arg-type]
+    outcome = load_range(lambda: "s", store, DAYS, _context(), transform=transform)  # type: ignore[arg-type, return-value]
     assert transform.calls == DAYS[:3]  # nothing after the failed day
     assert outcome.loaded == DAYS[:2]
     failed = outcome.failed
@@ -158,7 +163,7 @@ def test_an_unreadable_manifest_is_left_to_the_transform_to_refuse(
     store = Store({d: f"run-{d.day}" for d in DAYS}, broken={DAYS[0]})
     refusal = LakehouseError("bronze manifest of 2026-01-01 is not JSON")
     transform = Transform(fails={DAYS[0]: refusal})
-    outcome = load_range(lambda: "s", store, DAYS, _context(), transform=transform)  # type: ignore[arg-type]
+    outcome = load_range(lambda: "s", store, DAYS, _context(), transform=transform)  # type: ignore[arg-type, return-value]
     assert transform.calls == [DAYS[0]]
     assert outcome.failed is not None
     assert outcome.failed.run_id is None
@@ -167,7 +172,7 @@ def test_an_unreadable_manifest_is_left_to_the_transform_to_refuse(
 
 def test_a_range_needs_a_day() -> None:
     with pytest.raises(ValueError, match="at least one day"):
-        load_range(lambda: "s", Store({}), [], _context())  # type: ignore[arg-type]
+        load_range(lambda: "s", Store({}), [], _context())  # type: ignore[arg-type, return-value]
 
 
 # --- the job's range arguments (parsed by AWS's own getResolvedOptions) -------------------
