@@ -12,43 +12,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from catalog.iceberg.tags.rule import ChosenTag
     from views.parsing import ViewDefinition
 
 #: The engines ``query --engine`` and ``views deploy --engine`` choose between.
 EngineName = Literal["local", "athena"]
-
-
-class ResolvedAsOf(Protocol):
-    """What an as-of read resolved to: :class:`catalog.iceberg.timetravel.AsOf`, or
-    :class:`AsOfRead` when the local engine took the answer from its plan cache."""
-
-    @property
-    def snapshot_id(self) -> int: ...
-
-    @property
-    def tag_date(self) -> date: ...
-
-    @property
-    def day(self) -> date: ...
-
-
-@dataclass(frozen=True)
-class AsOfRead:
-    """The time-travel rule's answer as the plan cache holds it (no pyiceberg needed):
-    ``tag_date`` is d*, ``snapshot_id`` the snapshot its tag points at, ``day`` the asked D."""
-
-    snapshot_id: int
-    tag_date: date
-    day: date
-
-    @property
-    def tag(self) -> str:
-        from catalog.iceberg.tags.rule import tag_name
-
-        return tag_name(self.tag_date)
 
 
 @dataclass(frozen=True)
@@ -61,7 +32,7 @@ class TableRead:
 
     table: str
     snapshot_id: int | None
-    as_of: ResolvedAsOf | None = None
+    as_of: ChosenTag | None = None
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Final
 import duckdb
 
 from catalog.iceberg.names import NAMESPACE
+from catalog.iceberg.tags.rule import ChosenTag
 from catalog.paths import LakehousePaths
 from views import plan_cache
-from views.engine import AsOfRead, QueryEngine, QueryResult, ResolvedAsOf, TableRead
+from views.engine import QueryEngine, QueryResult, TableRead
 from views.errors import AthenaRejectsError, QueryError, UnknownTableError
 from views.plan import (
     MetadataRead,
@@ -239,7 +240,7 @@ class LocalEngine(QueryEngine):
             reads.append(TableRead(f"{NAMESPACE}.{versioned.table}", snapshot_id))
         return reads, planned
 
-    def _as_of(self, name: str, entry: TableEntry, day: date) -> ResolvedAsOf:
+    def _as_of(self, name: str, entry: TableEntry, day: date) -> ChosenTag:
         """The time-travel rule's answer for ``name`` as of ``day``.
 
         From the entry's load tags (those :func:`resolve_as_of` admits, stored when the
@@ -248,7 +249,7 @@ class LocalEngine(QueryEngine):
         """
         chosen = entry.as_of(day)
         if chosen is not None:
-            return AsOfRead(snapshot_id=chosen[1], tag_date=chosen[0], day=day)
+            return ChosenTag(snapshot_id=chosen[1], tag_date=chosen[0], day=day)
         from catalog.iceberg.timetravel import resolve_as_of
 
         return resolve_as_of(self._load(name), day)

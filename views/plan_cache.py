@@ -98,11 +98,15 @@ class TableEntry:
         """``(d*, snapshot id)``: the latest main-history load tag at or before ``day``.
 
         The tags stored are those :func:`catalog.iceberg.timetravel.resolve_as_of` keeps
-        (:func:`main_history_tags`), so this is its rule; ``None`` (no tag) sends the read
-        to pyiceberg, which raises the rule's own error.
+        (:func:`~catalog.iceberg.timetravel.main_history_tags`), chosen by the rule's own
+        :func:`~catalog.iceberg.tags.as_of_tag`; ``None`` (no tag) sends the read to
+        pyiceberg, which raises the rule's own error.
         """
-        chosen = [t for t in self.load_tags if t[0] <= day]
-        return max(chosen, key=lambda t: t[0]) if chosen else None
+        from catalog.iceberg.tags.rule import LoadTag, as_of_tag, tag_name
+
+        stored = (LoadTag(tag_name(d), d, snapshot_id, None) for d, snapshot_id in self.load_tags)
+        chosen = as_of_tag(stored, day)
+        return (chosen.day, chosen.snapshot_id) if chosen is not None else None
 
     def athena_columns(self) -> dict[str, str]:
         return {c.name.lower(): c.athena_type for c in self.columns}

@@ -100,16 +100,12 @@ def table_entry(table: Table) -> TableEntry:
     :func:`catalog.iceberg.timetravel.resolve_as_of`), so :meth:`TableEntry.as_of` picks
     what it picks.
     """
-    from catalog.iceberg.timetravel import SNAPSHOT_DATE_COLUMN, load_tags, main_history
+    from catalog.iceberg.timetravel import SNAPSHOT_DATE_COLUMN, main_history_tags
 
     columns = columns_of(table.schema())
     tags: list[tuple[date, int]] = []
     if any(c.name == SNAPSHOT_DATE_COLUMN for c in columns):
-        history = main_history(table)
-        for tag in load_tags(table):
-            snapshot = table.metadata.snapshot_by_id(tag.snapshot_id)
-            if snapshot is not None and history.contains(snapshot):
-                tags.append((tag.day, tag.snapshot_id))
+        tags = [(t.day, t.snapshot_id) for t in main_history_tags(table)]
     current = table.current_snapshot()
     return TableEntry(
         metadata_location=table.metadata_location,

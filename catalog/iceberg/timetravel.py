@@ -35,11 +35,11 @@ from catalog.iceberg.tags import (
     SUMMARY_RUN_ID,
     SUMMARY_SNAPSHOT_DATE,
     TAG_PREFIX,
+    ChosenTag,
     LoadTag,
     as_of_tag,
     load_tag_date,
     retention_days_of,
-    tag_name,
 )
 
 # Re-exported: callers outside catalog (tests/views, tests/perf) import it from here.
@@ -118,20 +118,10 @@ class LoadSnapshot:
 
 
 @dataclass(frozen=True)
-class AsOf:
-    """What an as-of read of one table resolved to.
-
-    ``day`` is the asked date D, ``tag_date`` the d* whose tag was chosen, ``snapshot_id``
-    the snapshot that tag points at. Read it with :attr:`row_filter` applied.
+class AsOf(ChosenTag):
+    """What an as-of read of one table resolved to (:class:`~catalog.iceberg.tags.ChosenTag`:
+    ``day`` D, ``tag_date`` d*, ``snapshot_id``). Read it with :attr:`row_filter` applied.
     """
-
-    snapshot_id: int
-    tag_date: date
-    day: date
-
-    @property
-    def tag(self) -> str:
-        return tag_name(self.tag_date)
 
     @property
     def row_filter(self) -> BooleanExpression:
@@ -312,22 +302,29 @@ def load_snapshots(table: Table) -> list[LoadSnapshot]:
     return loads
 
 
+def main_history_tags(table: Table, tags: list[LoadTag] | None = None) -> list[LoadTag]:
+    """The load tags (``tags``, else the table's) the as-of rule may choose: those whose
+    snapshot is in the table's main history (a tag left on a rolled-back line never answers).
+    The query's plan cache stores exactly these (:func:`views.scan.table_entry`)."""
+    history = main_history(table)
+    admitted: list[LoadTag] = []
+    for load_tag in load_tags(table) if tags is None else tags:
+        snapshot = table.metadata.snapshot_by_id(load_tag.snapshot_id)
+        if snapshot is not None and history.contains(snapshot):
+            admitted.append(load_tag)
+    return admitted
+
+
 def resolve_as_of(table: Table, day: date) -> AsOf:
     """Apply the as-of rule to one table; raise :class:`NoSnapshotAsOfError` if it has none.
 
     Each table resolves its own tags: two tables loaded on different days each answer with
     their own latest load at or before ``day``.
     """
-    history = main_history(table)
     tags = load_tags(table)
-    on_main: list[LoadTag] = []
-    skipped: list[str] = []
-    for load_tag in tags:
-        snapshot = table.metadata.snapshot_by_id(load_tag.snapshot_id)
-        if snapshot is not None and history.contains(snapshot):
-            on_main.append(load_tag)
-        elif load_tag.day <= day:
-            skipped.append(load_tag.name)
+    on_main = main_history_tags(table, tags)
+    admitted = {t.name for t in on_main}
+    skipped = [t.name for t in tags if t.name not in admitted and t.day <= day]
     chosen = as_of_tag(on_main, day)
     if chosen is None:
         earliest = on_main[0].day if on_main else None

@@ -269,3 +269,22 @@ def as_of_tag(tags: Iterable[LoadTag], day: date) -> LoadTag | None:
     """d*: the load tag of the latest day at or before ``day`` among ``tags`` (the table's
     tags in its main history), or ``None``: then nothing answers, never the current state."""
     return max((t for t in tags if t.day <= day), key=lambda t: t.day, default=None)
+
+
+@dataclass(frozen=True)
+class ChosenTag:
+    """The as-of rule's answer for one table: ``day`` is the asked date D, ``tag_date`` the
+    d* whose tag :func:`as_of_tag` chose, ``snapshot_id`` the snapshot that tag points at.
+
+    Pure, so a reader without pyiceberg (the query's plan cache, :mod:`views.plan_cache`)
+    holds the same answer :func:`catalog.iceberg.timetravel.resolve_as_of` gives (its
+    :class:`~catalog.iceberg.timetravel.AsOf` adds the row filter).
+    """
+
+    snapshot_id: int
+    tag_date: date
+    day: date
+
+    @property
+    def tag(self) -> str:
+        return tag_name(self.tag_date)
