@@ -39,25 +39,18 @@ from catalog.paths import LakehousePaths
 from views import plan_cache
 from views.engine import QueryEngine, QueryResult, TableRead
 from views.errors import AthenaRejectsError, QueryError, UnknownTableError
-from views.plan import (
-    MetadataRead,
-    QueryPlan,
-    VersionedRead,
-    ViewDefinition,
-    generate,
-    plan_query,
-)
+from views.outline import MetadataRead, QueryOutline, ScanPredicate, VersionedRead, ViewRead
 from views.plan_cache import CachedFile, TableEntry
-from views.predicates import Predicate
-from views.relations import remember, with_views
 from views.sandbox import connect, lock_down
 from views.scan import PlannedRead, plan_read, register_read, table_entry
 from views.tables import ReadOnlyCatalog, TableSource, load_table, local_path
-from views.trino_types import ColumnTypes, arrow_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import Table
+
+    from views.plan import QueryPlan, ViewDefinition
+    from views.trino_types import ColumnTypes
 
 _LOAD_DATA: Final = "Check the name, or load data first (spotify-lakehouse run --date D)."
 
@@ -98,33 +91,36 @@ class LocalEngine(QueryEngine):
 
     def execute(self, sql: str, *, as_of: date | None = None) -> QueryResult:
         self._tables, self._entries = {}, {}
-        plan = plan_query(sql)
+        parsed = _Parsed(sql)
+        outline = self._outline(parsed)
         connection = connect()
         try:
-            reads, planned = self._plan_tables(connection, plan, as_of)
+            reads, planned = self._plan_tables(connection, outline, as_of)
             relations: dict[str, ColumnTypes] = {r.relation: r.athena_columns() for r in planned}
-            metadata = [(m.relation, self._metadata(m)) for m in plan.metadata]
-            relations.update({name: arrow_columns(table.schema) for name, table in metadata})
+            metadata = [(m.relation, self._metadata(m)) for m in outline.metadata]
+            if metadata:
+                from views.trino_types import arrow_columns
+
+                relations.update({name: arrow_columns(table.schema) for name, table in metadata})
             for name, table in metadata:
                 _register_arrow(connection, name, table)
-            lock_down(connection, self._readable(plan))
+            lock_down(connection, self._readable(outline))
             for read in planned:
                 _ddl(connection, read, f"reading {NAMESPACE}.{read.relation}")
-            typed = plan_cache.remembered(
-                self.paths, ["typed relations", relations], lambda: with_views(relations)
+            typed: dict[str, ColumnTypes] = plan_cache.remembered(
+                self.paths, ["typed relations", relations], functools.partial(_typed, relations)
             )
-            remember(relations, typed)
-            for view in plan.views:
+            for view in outline.views:
                 ddl = plan_cache.remembered(
                     self.paths,
                     ["view ddl", view.athena_sql, relations],
-                    functools.partial(_view_ddl, view, relations),
+                    functools.partial(_view_ddl, view, relations, typed),
                 )
                 _ddl(connection, ddl, f"creating view {view.name}")
             query = plan_cache.remembered(
                 self.paths,
                 ["query", sql, relations],
-                functools.partial(plan.to_sql, "duckdb", relations),
+                functools.partial(_query_sql, parsed, relations, typed),
             )
             arrow = _run(connection, query, "running the query")
         finally:
@@ -134,6 +130,18 @@ class LocalEngine(QueryEngine):
         rows = tuple(zip(*values, strict=True)) if values else ()
         return QueryResult(columns=columns, rows=rows, reads=tuple(reads))
 
+    def _outline(self, parsed: _Parsed) -> QueryOutline:
+        """What the query reads: remembered on disk by its text and the planning code
+        (:mod:`views.outline`), so a repeated query is neither parsed nor scoped. A query
+        either engine refuses is never remembered: it raises while being planned."""
+        value = plan_cache.remembered(
+            self.paths, ["outline", parsed.sql], lambda: parsed.plan.outline().to_json()
+        )
+        try:
+            return QueryOutline.from_json(value)
+        except ValueError:  # not what this code writes: plan it again
+            return parsed.plan.outline()
+
     def deploy_view(self, view: ViewDefinition) -> None:
         """Check the view's DDL against the live tables (nothing is stored locally).
 
@@ -141,6 +149,8 @@ class LocalEngine(QueryEngine):
         translating the same file, creating it over empty relations of the tables it reads
         and selecting from it: a broken view fails here, not in the first query.
         """
+        from views.plan import generate, plan_query
+
         plan = plan_query(f"SELECT * FROM {view.qualified_name}")
         connection = connect()
         try:
@@ -188,7 +198,7 @@ class LocalEngine(QueryEngine):
         self._entries[name] = entry
         return entry
 
-    def _readable(self, plan: QueryPlan) -> list[Path]:
+    def _readable(self, plan: QueryOutline) -> list[Path]:
         """Directories DuckDB may read: the warehouse and each table's own location.
 
         A plan-cache entry is not trusted to widen that: a location it names is used only
@@ -204,7 +214,7 @@ class LocalEngine(QueryEngine):
         return readable
 
     def _plan_tables(
-        self, connection: duckdb.DuckDBPyConnection, plan: QueryPlan, as_of: date | None
+        self, connection: duckdb.DuckDBPyConnection, plan: QueryOutline, as_of: date | None
     ) -> tuple[list[TableRead], list[PlannedRead]]:
         reads: list[TableRead] = []
         planned: list[PlannedRead] = []
@@ -276,7 +286,7 @@ class LocalEngine(QueryEngine):
 def _pushed(
     connection: duckdb.DuckDBPyConnection,
     table: Table | None,
-    references: list[tuple[Predicate, ...]] | None,
+    references: list[tuple[ScanPredicate, ...]] | None,
 ) -> object:
     """What a read records as pushed: the pyiceberg row filter when pyiceberg planned the
     files (it is loaded then anyway), the query's predicates on a cached plan."""
@@ -290,7 +300,7 @@ def _pushed(
 def _prune(
     connection: duckdb.DuckDBPyConnection,
     entry: TableEntry,
-    references: list[tuple[Predicate, ...]] | None,
+    references: list[tuple[ScanPredicate, ...]] | None,
     until: date | None,
     files: tuple[CachedFile, ...],
 ) -> tuple[str, ...]:
@@ -301,11 +311,49 @@ def _prune(
 #: a later query of the same process, ``demo`` or the dashboard, re-reads nothing).
 _ENTRIES: dict[str, TableEntry] = {}
 
+
+class _Parsed:
+    """A query's text and, parsed only when something must be planned or translated, its
+    :class:`views.plan.QueryPlan` (sqlglot is imported then, not before)."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+
+    @functools.cached_property
+    def plan(self) -> QueryPlan:
+        from views.plan import plan_query
+
+        return plan_query(self.sql)
+
+
+def _typed(relations: dict[str, ColumnTypes]) -> dict[str, ColumnTypes]:
+    from views.relations import with_views
+
+    return with_views(relations)
+
+
+def _translating(relations: dict[str, ColumnTypes], typed: dict[str, ColumnTypes]) -> None:
+    """Before translating: the views' types are ``typed`` (remembered on disk), not typed
+    again by :func:`views.relations.with_views`."""
+    from views.relations import remember
+
+    remember(relations, typed)
+
+
+def _query_sql(
+    parsed: _Parsed, relations: dict[str, ColumnTypes], typed: dict[str, ColumnTypes]
+) -> str:
+    _translating(relations, typed)
+    return parsed.plan.to_sql("duckdb", relations)
+
+
 #: Translated view DDL by (Athena DDL, the types of the relations it reads).
 _VIEW_DDL: dict[tuple[str, str], str] = {}
 
 
-def _view_ddl(view: ViewDefinition, relations: dict[str, ColumnTypes]) -> str:
+def _view_ddl(
+    view: ViewRead, relations: dict[str, ColumnTypes], typed: dict[str, ColumnTypes]
+) -> str:
     """A view's DuckDB DDL, translated once per process for the same table schemas.
 
     Typing and rewriting the gold view costs ~0.1 s of sqlglot per query; the result
@@ -314,9 +362,13 @@ def _view_ddl(view: ViewDefinition, relations: dict[str, ColumnTypes]) -> str:
     """
     key = (view.athena_sql, repr(sorted(relations.items())))
     if key not in _VIEW_DDL:
+        from views.parsing import view_definitions
+        from views.plan import generate
+
+        _translating(relations, typed)
         if len(_VIEW_DDL) >= 64:
             _VIEW_DDL.clear()
-        _VIEW_DDL[key] = generate(view.create, "duckdb", relations)
+        _VIEW_DDL[key] = generate(view_definitions()[view.name].create, "duckdb", relations)
     return _VIEW_DDL[key]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Literal, get_args
+from typing import get_args
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
@@ -31,12 +31,23 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from catalog.iceberg.names import NAMESPACE
 from views.dialect import translate
 from views.errors import QueryError, UnknownTableError
+from views.outline import (
+    METADATA_KINDS,
+    MetadataKind,
+    MetadataRead,
+    QueryOutline,
+    ScanPredicate,
+    VersionedRead,
+    ViewRead,
+)
 from views.parsing import ViewDefinition, parse_athena, view_definitions
 from views.predicates import Predicate, PredicateOp, pushable_predicates
 from views.references import Reference, expand, point_at
 from views.trino_types import ColumnTypes
 
 __all__ = [
+    "METADATA_KINDS",
+    "MetadataKind",
     "MetadataRead",
     "Predicate",
     "PredicateOp",
@@ -49,34 +60,6 @@ __all__ = [
     "plan_query",
     "view_definitions",
 ]
-
-#: Iceberg metadata tables, as Athena names them: ``"<table>$<kind>"``.
-MetadataKind = Literal["snapshots", "history", "partitions", "files", "manifests", "refs"]
-METADATA_KINDS: Final[tuple[str, ...]] = get_args(MetadataKind)
-
-
-@dataclass(frozen=True)
-class VersionedRead:
-    """A table read with an explicit ``FOR VERSION|TIMESTAMP AS OF`` clause.
-
-    ``relation`` is the name it is registered under in the ``spotify`` schema;
-    ``version`` is a snapshot id or ref name, ``timestamp_sql`` a DuckDB expression for the
-    moment (exactly one of them is set).
-    """
-
-    relation: str
-    table: str
-    version: int | str | None = None
-    timestamp_sql: str | None = None
-
-
-@dataclass(frozen=True)
-class MetadataRead:
-    """A read of an Iceberg metadata table, ``"<table>$<kind>"`` (current metadata)."""
-
-    relation: str
-    table: str
-    kind: MetadataKind
 
 
 @dataclass
@@ -115,6 +98,32 @@ class QueryPlan:
         ``relations`` types the relations it reads (by default the defined tables and views).
         """
         return generate(self.statement, dialect, relations)
+
+    def outline(self) -> QueryOutline:
+        """What the query reads, as plain data (:mod:`views.outline`): the predicates'
+        constants translated to DuckDB SQL now, those that cannot be dropped (which only
+        widens a scan)."""
+        return QueryOutline(
+            tables=dict(self.tables),
+            views=[ViewRead(v.name, v.athena_sql) for v in self.views],
+            versioned=list(self.versioned),
+            metadata=list(self.metadata),
+            filters={
+                name: [_scan_predicates(reference) for reference in references]
+                for name, references in self.filters.items()
+            },
+        )
+
+
+def _scan_predicates(predicates: tuple[Predicate, ...]) -> tuple[ScanPredicate, ...]:
+    kept: list[ScanPredicate] = []
+    for predicate in predicates:
+        try:
+            constants = tuple(generate(value, "duckdb") for value in predicate.values)
+        except QueryError:
+            continue
+        kept.append(ScanPredicate(predicate.column, predicate.op, constants))
+    return tuple(kept)
 
 
 def generate(

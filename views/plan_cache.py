@@ -38,7 +38,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from views.predicates import Predicate
+from views.outline import ScanPredicate
 
 if TYPE_CHECKING:
     import duckdb
@@ -59,7 +59,9 @@ FORMAT: Final = 1
 
 #: Bound kinds stored per column: exact for dates and integers (strings are truncated in
 #: Iceberg's metrics, so they are never used to prune).
-_DATE, _INT = "date", "int"
+DATE, INT = "date", "int"
+#: A constant's kind for a string column (:func:`typed_constant`; never a bound kind).
+STRING: Final = "string"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class CachedColumn:
     name: str
     duckdb_type: str
     athena_type: str
-    bound_kind: str | None = None  # _DATE or _INT when bounds of it are stored
+    bound_kind: str | None = None  # DATE or INT when bounds of it are stored
 
 
 @dataclass(frozen=True)
@@ -120,12 +122,13 @@ def enabled() -> bool:
 
 
 def cache_dirs(paths: LakehousePaths) -> list[Path]:
-    """Folders to look in, the one to write first: the home's, else the user's."""
+    """Folders to look in, the one to write first: the home's, else the user's. A home
+    that does not exist is never created by a read (the user's folder is used)."""
     home_dir = paths.home / HOME_CACHE_DIR
     base = os.environ.get(USER_CACHE_ENV) or str(Path.home() / ".cache")
     digest = hashlib.sha256(str(paths.home).encode()).hexdigest()[:16]
     user_dir = Path(base) / USER_CACHE_APP / "query-plans" / digest
-    if _writable(home_dir):
+    if paths.home.is_dir() and _writable(home_dir):
         return [home_dir]
     return [user_dir, home_dir]
 
@@ -221,7 +224,7 @@ def _trim(folder: Path) -> None:
 
 
 def _encode_bound(kind: str | None, value: Any) -> Any:
-    return value.isoformat() if kind == _DATE and isinstance(value, date) else value
+    return value.isoformat() if kind == DATE and isinstance(value, date) else value
 
 
 def _encode(entry: TableEntry) -> dict[str, Any]:
@@ -257,16 +260,16 @@ def _encode(entry: TableEntry) -> dict[str, Any]:
 def _decode_bound(kind: str | None, value: Any) -> Any:
     if value is None:
         return None
-    if kind == _DATE:
+    if kind == DATE:
         return date.fromisoformat(value)
-    if kind == _INT and type(value) is int:
+    if kind == INT and type(value) is int:
         return value
     raise ValueError(f"bound {value!r} does not fit {kind}")
 
 
 def _decode(payload: Mapping[str, Any]) -> TableEntry:
     columns = tuple(
-        CachedColumn(int(i), str(n), str(d), str(a), k if k in (_DATE, _INT) else None)
+        CachedColumn(int(i), str(n), str(d), str(a), k if k in (DATE, INT) else None)
         for i, n, d, a, k in payload["columns"]
     )
     kinds = {c.name: c.bound_kind for c in columns}
@@ -301,7 +304,7 @@ def prune(
     connection: duckdb.DuckDBPyConnection,
     entry: TableEntry,
     files: Iterable[CachedFile],
-    references: list[tuple[Predicate, ...]] | None,
+    references: list[tuple[ScanPredicate, ...]] | None,
     until: date | None,
 ) -> tuple[str, ...]:
     """The files that may hold rows the query keeps: by ``snapshot_date <= until`` and by
@@ -355,7 +358,7 @@ def _may_match(cached: CachedFile, term: tuple[str, str, list[Any]]) -> bool:
 def _term(
     connection: duckdb.DuckDBPyConnection,
     kinds: Mapping[str, tuple[str, str | None]],
-    predicate: Predicate,
+    predicate: ScanPredicate,
 ) -> tuple[str, str, list[Any]] | None:
     if predicate.column not in kinds:
         return None
@@ -363,28 +366,28 @@ def _term(
     if kind is None:
         return None
     values: list[Any] = []
-    for expression in predicate.values:
-        constant = _constant(connection, expression, kind)
+    for expression in predicate.constants:
+        constant = typed_constant(connection, expression, kind)
         if constant is None:
             return None
         values.append(constant)
     return (name, predicate.op, values)
 
 
-def _constant(connection: duckdb.DuckDBPyConnection, expression: Any, kind: str) -> Any:
-    """A constant evaluated by DuckDB (UTC, Athena's meaning), kept only if it types exactly
-    as the column: the same rule as :mod:`views.pushdown`, without pyiceberg literals."""
+def typed_constant(connection: duckdb.DuckDBPyConnection, expression: str, kind: str) -> Any:
+    """A scan predicate's constant evaluated by DuckDB (UTC; ``expression`` was translated
+    with Athena's meaning when the query was planned), or None unless it types exactly as a
+    column of ``kind`` (``"date"``, ``"int"`` or ``"string"``). The one rule for both read
+    paths: the cached plan's bounds here, pyiceberg's row filter in :mod:`views.pushdown`.
+    A timestamp at midnight UTC compares with a date column exactly as that date does."""
     import duckdb
 
-    from views.errors import QueryError
-    from views.plan import generate
-
     try:
-        rows = connection.sql(f"SELECT {generate(expression, 'duckdb')} AS v").fetchall()
-    except (QueryError, duckdb.Error):
+        rows = connection.sql(f"SELECT {expression} AS v").fetchall()
+    except duckdb.Error:
         return None
     constant = rows[0][0] if len(rows) == 1 else None
-    if kind == _DATE:
+    if kind == DATE:
         if isinstance(constant, str):
             try:
                 return date.fromisoformat(constant)
@@ -394,6 +397,8 @@ def _constant(connection: duckdb.DuckDBPyConnection, expression: Any, kind: str)
             midnight = constant.time() == time() and constant.utcoffset() in (None, timedelta())
             return constant.date() if midnight else None
         return constant if isinstance(constant, date) else None
+    if kind == STRING:
+        return constant if isinstance(constant, str) else None
     return constant if type(constant) is int else None
 
 
@@ -404,6 +409,7 @@ def _constant(connection: duckdb.DuckDBPyConnection, expression: Any, kind: str)
 _TRANSLATING_MODULES: Final = (
     "capabilities",
     "dialect",
+    "outline",
     "parsing",
     "plan",
     "predicates",
@@ -418,9 +424,7 @@ _TRANSLATING_MODULES: Final = (
 def _code_fingerprint() -> str:
     global _FINGERPRINT
     if _FINGERPRINT is None:
-        import sqlglot
-
-        digest = hashlib.sha256(str(getattr(sqlglot, "__version__", "")).encode())
+        digest = hashlib.sha256(_sqlglot_version().encode())
         folder = Path(__file__).parent
         sources = [folder / f"{name}.py" for name in _TRANSLATING_MODULES]
         sources += sorted((folder / "sql").glob("*.sql"))  # the views a query expands
@@ -434,6 +438,20 @@ def _code_fingerprint() -> str:
 
 
 _FINGERPRINT: str | None = None
+
+
+def _sqlglot_version() -> str:
+    """sqlglot's version from its ``_version.py``, found without importing sqlglot: a query
+    whose translations are all remembered never needs sqlglot (75 ms to import)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("sqlglot")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        try:
+            return (Path(folder) / "_version.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+    return os.urandom(16).hex()  # no version to compare with: never a stale hit
 
 
 def remembered(paths: LakehousePaths, key: object, compute: Any) -> Any:

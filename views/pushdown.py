@@ -10,7 +10,6 @@ applies the full ``WHERE`` afterwards anyway.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
@@ -32,17 +31,15 @@ from pyiceberg.expressions.literals import Literal as IcebergLiteral
 from pyiceberg.expressions.literals import literal
 from pyiceberg.table import Table
 from pyiceberg.types import DateType, IcebergType, IntegerType, LongType, StringType
-from sqlglot import exp
 
-from views.errors import QueryError
-from views.plan import generate
-from views.predicates import Predicate
+from views.outline import ScanPredicate
+from views.plan_cache import DATE, INT, STRING, typed_constant
 
 
 def row_filter(
     connection: duckdb.DuckDBPyConnection,
     table: Table,
-    references: list[tuple[Predicate, ...]] | None,
+    references: list[tuple[ScanPredicate, ...]] | None,
 ) -> BooleanExpression:
     """The pyiceberg row filter implied by every reference's pushable predicates.
 
@@ -65,13 +62,13 @@ def row_filter(
 def _term(
     connection: duckdb.DuckDBPyConnection,
     types: dict[str, tuple[str, IcebergType]],
-    predicate: Predicate,
+    predicate: ScanPredicate,
 ) -> BooleanExpression | None:
     if predicate.column not in types:
         return None
     name, field_type = types[predicate.column]
     values: list[IcebergLiteral[Any]] = []
-    for expression in predicate.values:
+    for expression in predicate.constants:
         constant = _typed_constant(connection, expression, field_type)
         if constant is None:
             return None
@@ -92,27 +89,17 @@ def _term(
 
 
 def _typed_constant(
-    connection: duckdb.DuckDBPyConnection, expression: exp.Expr, field_type: IcebergType
+    connection: duckdb.DuckDBPyConnection, expression: str, field_type: IcebergType
 ) -> IcebergLiteral[Any] | None:
-    """Evaluate a constant (DuckDB, UTC) and keep it only if it types exactly as the column."""
-    try:
-        rows = connection.sql(f"SELECT {generate(expression, 'duckdb')} AS v").fetchall()
-    except (QueryError, duckdb.Error):
-        return None
-    constant = rows[0][0] if len(rows) == 1 else None
+    """Evaluate a constant (:func:`views.plan_cache.typed_constant`, DuckDB, UTC) and keep
+    it only if it types exactly as the column."""
     if isinstance(field_type, DateType):
-        if isinstance(constant, str):
-            try:
-                return literal(date.fromisoformat(constant))
-            except ValueError:
-                return None
-        if isinstance(constant, datetime):
-            # a timestamp at midnight compares with a date column exactly as that date does
-            midnight = constant.time() == time() and constant.utcoffset() in (None, timedelta())
-            return literal(constant.date()) if midnight else None
-        return literal(constant) if isinstance(constant, date) else None
-    if isinstance(field_type, StringType) and isinstance(constant, str):
-        return literal(constant)
-    if isinstance(field_type, IntegerType | LongType) and type(constant) is int:
-        return literal(constant)
-    return None
+        kind = DATE
+    elif isinstance(field_type, IntegerType | LongType):
+        kind = INT
+    elif isinstance(field_type, StringType):
+        kind = STRING
+    else:
+        return None
+    constant = typed_constant(connection, expression, kind)
+    return None if constant is None else literal(constant)

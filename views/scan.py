@@ -23,13 +23,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
 from catalog.iceberg.names import NAMESPACE
 from views.errors import QueryError
-from views.plan_cache import CachedColumn, CachedFile, TableEntry
+from views.plan_cache import DATE, INT, CachedColumn, CachedFile, TableEntry
 from views.tables import local_path
-from views.trino_types import iceberg_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,13 +75,15 @@ def columns_of(schema: Schema) -> tuple[CachedColumn, ...]:
     and whether the files' bounds of the column are exact enough to prune on."""
     from pyiceberg.types import DateType, IntegerType, LongType
 
+    from views.trino_types import iceberg_type  # sqlglot: only when pyiceberg plans
+
     columns: list[CachedColumn] = []
     for f in schema.fields:
         kind = None
         if isinstance(f.field_type, DateType):
-            kind = "date"
+            kind = DATE
         elif isinstance(f.field_type, IntegerType | LongType):
-            kind = "int"
+            kind = INT
         columns.append(
             CachedColumn(
                 f.field_id, f.name, duckdb_type(f.field_type), iceberg_type(f.field_type), kind
@@ -162,11 +161,15 @@ def duckdb_type(field_type: IcebergType) -> str:
     sqlglot translates that type to DuckDB as it translates the queries: a nested type is
     spelled once, not once per engine.
     """
+    from views.trino_types import iceberg_type
+
     return _duckdb_spelling(iceberg_type(field_type))
 
 
 @functools.cache
 def _duckdb_spelling(trino_type: str) -> str:
+    from sqlglot import exp
+
     parsed = exp.DataType.build(trino_type, dialect="trino")
     if any(node.this == exp.DType.UNKNOWN for node in parsed.find_all(exp.DataType)):
         raise QueryError(f"the local engine cannot read Iceberg type {trino_type}: use Athena")

@@ -31,7 +31,6 @@ from catalog.iceberg.names import CATALOG_NAME, NAMESPACE
 from catalog.paths import LakehousePaths
 from views.errors import UnknownTableError
 from views.local_files import local_path
-from views.parsing import view_definitions
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -63,6 +62,8 @@ def load_table(catalog: TableSource, name: str, *, hint: str) -> Table:
             tables = [identifier[-1] for identifier in catalog.list_tables(NAMESPACE)]
         except NoSuchNamespaceError:
             tables = []
+        from views.parsing import view_definitions  # sqlglot: only on this error
+
         known = ", ".join(sorted({*tables, *view_definitions()}))
         raise UnknownTableError(
             f"no table or view {NAMESPACE}.{name}; known: {known}. {hint}"

@@ -221,8 +221,9 @@ def test_a_cached_query_process_loads_no_pyiceberg_reader(
     home: LakehousePaths, silver: SilverWriter
 ) -> None:
     """In a fresh process, as the CLI runs: with its plan cached, a query imports no
-    pyiceberg module at all (so it parses no metadata file and reads no manifest); the
-    first query, which had no plan yet, planned with pyiceberg."""
+    pyiceberg module at all (so it parses no metadata file and reads no manifest), and
+    with its outline and translations remembered no sqlglot module and no pydantic (so it
+    parses no SQL); the first query, which had none of them yet, used both."""
     silver.load(D1, {A: 10, B: 20})
     script = textwrap.dedent(
         f"""
@@ -236,6 +237,8 @@ def test_a_cached_query_process_loads_no_pyiceberg_reader(
             assert not e.code, e.code
         added = sorted(m for m in sys.modules if m.startswith("pyiceberg"))
         print("ADDED", ",".join(added), file=sys.stderr)
+        parsing = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlglot", "pydantic"))
+        print("PARSING", ",".join(parsing), file=sys.stderr)
         """
     )
     environment = {**os.environ, "PYTHONPATH": str(Path.cwd())}
@@ -243,7 +246,9 @@ def test_a_cached_query_process_loads_no_pyiceberg_reader(
     first = subprocess.run(run, capture_output=True, text=True, env=environment, check=False)
     assert first.returncode == 0, first.stderr
     assert "pyiceberg.catalog.noop" in first.stderr  # the first one planned with pyiceberg
+    assert "sqlglot.optimizer.scope" in first.stderr  # ... and parsed the query
     second = subprocess.run(run, capture_output=True, text=True, env=environment, check=False)
     assert second.returncode == 0, second.stderr
-    assert "ADDED \n" in second.stderr or second.stderr.rstrip().endswith("ADDED"), second.stderr
+    assert "ADDED \n" in second.stderr, second.stderr
+    assert second.stderr.rstrip().endswith("PARSING"), second.stderr
     assert json.loads(second.stdout) == json.loads(first.stdout)
