@@ -265,3 +265,40 @@ def test_a_range_freezes_what_its_first_day_set_up_and_unfreezes_it_at_the_end(
     with collector_settled():
         pass
     assert gc.get_freeze_count() == 0
+
+
+def test_a_range_makes_its_full_collections_between_days_and_restores_the_thresholds() -> None:
+    import gc
+    import weakref
+
+    import glue.days
+    from glue.days import collector_settled
+
+    before = gc.get_threshold()
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    def a_later_day_leaves_a_cycle() -> weakref.ref[Node]:
+        node = Node()
+        gc.collect(1)  # old (generation 2) when its day ends, as a day's survivors are
+        return weakref.ref(node)
+
+    def a_range_whose_third_day_fails() -> None:
+        with collector_settled() as settle:
+            settle()  # day 1: collected, and what survived frozen
+            left = a_later_day_leaves_a_cycle()
+            assert left() is not None
+            settle()  # day 2
+            assert left() is None, "a later day's old garbage is freed between days"
+            assert gc.get_threshold() == (
+                before[0],
+                before[1],
+                glue.days.NO_AUTOMATIC_FULL_COLLECTION,
+            ), "young collections as usual, no automatic full one"
+            raise RuntimeError("a day failed")
+
+    with pytest.raises(RuntimeError):
+        a_range_whose_third_day_fails()
+    assert gc.get_threshold() == before, "the thresholds are put back, however the range ends"
