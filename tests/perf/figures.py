@@ -33,3 +33,14 @@ def write_figures(out_dir: Path, name: str, figures: dict[str, Any]) -> Path:
     path.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return path
+
+
+def own_peak_rss_mb() -> float:
+    """This process's own peak resident memory, in MB: the high-water mark of its address
+    space (``VmHWM``), not ``ru_maxrss``. Linux keeps ``ru_maxrss`` across ``execve`` and a
+    forked child's address space starts as a copy of its parent's, so a spawned measuring
+    process reported its parent's memory (every figure of one bench run read 764 MB)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status: peak memory cannot be measured here")

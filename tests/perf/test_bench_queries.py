@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,7 @@ from catalog.iceberg.profiles import local_catalog
 from catalog.iceberg.tables import ARTISTS_SILVER, ensure_table
 from catalog.iceberg.tags import SUMMARY_RUN_ID, SUMMARY_SNAPSHOT_DATE, tag_name, tag_retention_ms
 from catalog.paths import LakehousePaths
+from tests.perf.figures import own_peak_rss_mb
 
 ARTISTS = 10_000
 DAYS = 365
@@ -228,7 +228,7 @@ def _measure(kind: str, home: str, sql: str, as_of: str | None, queue: Any) -> N
             times.append(time.perf_counter() - started)
     if kind == "engine" and rows == 0:
         raise AssertionError(f"the engine answered no rows to {sql[:80]!r}")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_rss_mb()
     queue.put(
         {
             "cold_s": times[0],
