@@ -122,12 +122,10 @@ class LocalEngine(QueryEngine):
                 ["query", sql, relations],
                 functools.partial(_query_sql, parsed, relations, typed),
             )
-            arrow = _run(connection, query, "running the query")
+            names, rows = _run(connection, query, "running the query")
         finally:
             connection.close()
-        columns = tuple(name.lower() for name in arrow.column_names)
-        values = [column.to_pylist() for column in arrow.columns]
-        rows = tuple(zip(*values, strict=True)) if values else ()
+        columns = tuple(name.lower() for name in names)
         return QueryResult(columns=columns, rows=rows, reads=tuple(reads))
 
     def _outline(self, parsed: _Parsed) -> QueryOutline:
@@ -388,19 +386,36 @@ def _versioned_snapshot(
 
     if read.version is not None:
         return snapshot_for_version(table, read.version).snapshot_id
-    evaluated = _run(connection, f"SELECT CAST({read.timestamp_sql} AS TIMESTAMPTZ)", "AS OF")
-    moment = evaluated.column(0)[0].as_py()
+    _, evaluated = _run(connection, f"SELECT CAST({read.timestamp_sql} AS TIMESTAMPTZ)", "AS OF")
+    moment = evaluated[0][0]
     if not isinstance(moment, datetime):
         raise TimeTravelError(f"FOR TIMESTAMP AS OF on {read.table} is not a timestamp")
     return snapshot_at(table, moment).snapshot_id
 
 
-def _run(connection: duckdb.DuckDBPyConnection, sql: str, doing: str) -> pa.Table:
-    """Run a query and fetch it as Arrow (no pytz needed for timestamptz, unlike fetchall).
+#: DuckDB result types whose Python values are the same fetched as rows or through Arrow
+#: (ints, floats, strings, booleans, dates, decimals). A result of only these is fetched as
+#: rows, without importing pyarrow (~0.06 s of a 0.4 s ``query`` process); any other type
+#: (timestamps with a zone need pytz as rows, maps and intervals convert differently) is
+#: fetched through Arrow, as before.
+_ROW_SAFE_TYPES: Final = frozenset(
+    {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "VARCHAR", "DATE"}
+)
+
+
+def _row_safe(kind: str) -> bool:
+    return kind in _ROW_SAFE_TYPES or kind.startswith("DECIMAL(")
+
+
+def _run(
+    connection: duckdb.DuckDBPyConnection, sql: str, doing: str
+) -> tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]:
+    """Run a query; its column names and rows.
 
     DuckDB sums integers into HUGEINT (128 bits) where Trino keeps BIGINT; those columns
     are cast back to BIGINT, so ``sum(followers_gained)`` is an int on both engines (an
-    overflow fails, as it does on Athena).
+    overflow fails, as it does on Athena). Rows come through Arrow unless every column is
+    of a type whose values are the same either way (:data:`_ROW_SAFE_TYPES`).
     """
     try:
         relation = connection.sql(sql)
@@ -416,10 +431,13 @@ def _run(connection: duckdb.DuckDBPyConnection, sql: str, doing: str) -> pa.Tabl
                     for name, kind in zip(relation.columns, types, strict=True)
                 )
             )
-        result: pa.Table = relation.to_arrow_table()
+        if all(_row_safe(kind) for kind in types):
+            return tuple(relation.columns), tuple(relation.fetchall())
+        arrow: pa.Table = relation.to_arrow_table()
     except duckdb.Error as e:
         raise _duckdb_error(e, sql, doing) from e
-    return result
+    values = [column.to_pylist() for column in arrow.columns]
+    return tuple(arrow.column_names), tuple(zip(*values, strict=True)) if values else ()
 
 
 def _quoted(name: str) -> str:
