@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,18 @@ def days() -> tuple[date, date, date]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[date, date, date]]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, tuple[date, date, date]]]:
+    """The home, with a SQLite connection held open on its catalog until the module ends.
+
+    SQLite checkpoints the WAL into ``catalog.db`` and deletes it when the LAST connection
+    closes. Once the pipeline has stopped Spark, the last one is a pyiceberg engine nobody
+    disposes of, closed whenever the garbage collector reaches it: between the build and a
+    test's copy or not, depending on what this process ran before (seen under pytest-xdist,
+    where a worker runs other files first). Held open from inside the pipeline's block,
+    this connection keeps the WAL (and the un-checkpointed commits in it) on disk.
+    """
     root = tmp_path_factory.mktemp("dry-run")
     paths = LakehousePaths.resolve(root / "home")
     d1, d2, d3 = days()
@@ -59,7 +71,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[date, d
         p.run(d1)
         p.run(d2)
         p.ingest(d3)
-    return paths.home, (d1, d2, d3)
+        keeper = sqlite3.connect(paths.catalog_db)
+        keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()  # joins the WAL
+    try:
+        yield paths.home, (d1, d2, d3)
+    finally:
+        keeper.close()
 
 
 @pytest.fixture
