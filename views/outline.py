@@ -20,14 +20,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
-#: Comparison operators a scan predicate carries (``in`` holds several values).
+#: Comparison operators a predicate carries (``in`` holds several values): the parsed
+#: :class:`views.predicates.Predicate` and the plain :class:`ScanPredicate` alike.
 PredicateOp = Literal["=", "<", "<=", ">", ">=", "in"]
 _OPS: Final[dict[str, PredicateOp]] = {op: op for op in get_args(PredicateOp)}
 
 #: Iceberg metadata tables, as Athena names them: ``"<table>$<kind>"``.
 MetadataKind = Literal["snapshots", "history", "partitions", "files", "manifests", "refs"]
 METADATA_KINDS: Final[tuple[str, ...]] = get_args(MetadataKind)
-_KINDS: Final[dict[str, MetadataKind]] = {kind: kind for kind in get_args(MetadataKind)}
+#: Each kind by its name, typed (parsing ``"<table>$<kind>"`` and reading an outline back).
+METADATA_KIND_OF: Final[dict[str, MetadataKind]] = {kind: kind for kind in get_args(MetadataKind)}
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class QueryOutline:
                     for relation, table, version, timestamp_sql in value["versioned"]
                 ],
                 metadata=[
-                    MetadataRead(str(relation), str(table), _KINDS[kind])
+                    MetadataRead(str(relation), str(table), METADATA_KIND_OF[kind])
                     for relation, table, kind in value["metadata"]
                 ],
                 filters={

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import get_args
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
@@ -32,16 +31,18 @@ from catalog.iceberg.names import NAMESPACE
 from views.dialect import translate
 from views.errors import QueryError, UnknownTableError
 from views.outline import (
+    METADATA_KIND_OF,
     METADATA_KINDS,
     MetadataKind,
     MetadataRead,
+    PredicateOp,
     QueryOutline,
     ScanPredicate,
     VersionedRead,
     ViewRead,
 )
 from views.parsing import ViewDefinition, parse_athena, view_definitions
-from views.predicates import Predicate, PredicateOp, pushable_predicates
+from views.predicates import Predicate, pushable_predicates
 from views.references import Reference, expand, point_at
 from views.trino_types import ColumnTypes
 
@@ -69,8 +70,8 @@ class QueryPlan:
     ``tables`` maps each Iceberg table (plain reads, including those behind views) to the
     columns the query needs from it, ``None`` meaning all (a ``*`` over the table).
     ``views`` lists the views to create, dependencies first. ``filters`` holds, per plain
-    table, one tuple of pushable predicates per reference to it; a reference with an empty
-    tuple needs every row, so a reader may only filter when every reference has some.
+    table, one tuple of pushable predicates per reference to it. What a reader does with
+    them is :class:`views.outline.QueryOutline`'s (:meth:`outline`), the form it reads.
     """
 
     statement: exp.Query
@@ -79,18 +80,6 @@ class QueryPlan:
     versioned: list[VersionedRead] = field(default_factory=list)
     metadata: list[MetadataRead] = field(default_factory=list)
     filters: dict[str, list[tuple[Predicate, ...]]] = field(default_factory=dict)
-
-    @property
-    def table_names(self) -> list[str]:
-        """Every Iceberg table the query reads data of, plain or versioned, sorted."""
-        return sorted(set(self.tables) | {v.table for v in self.versioned})
-
-    def pushable(self, table: str) -> list[tuple[Predicate, ...]] | None:
-        """The per-reference predicates of ``table``, or ``None`` if some reference has none."""
-        references = self.filters.get(table, [])
-        if not references or any(not conjuncts for conjuncts in references):
-            return None
-        return references
 
     def to_sql(self, dialect: str, relations: Mapping[str, ColumnTypes] | None = None) -> str:
         """The rewritten query in ``dialect``; unsupported constructs raise QueryError.
@@ -226,14 +215,13 @@ def metadata_read(name: str) -> MetadataRead:
         raise UnknownTableError(
             f"unknown Iceberg metadata table {name!r}: use {table}${' or $'.join(METADATA_KINDS)}"
         )
-    kinds: dict[str, MetadataKind] = {k: k for k in get_args(MetadataKind)}
-    return MetadataRead(relation=f"{table}${kind}", table=table, kind=kinds[kind])
+    return MetadataRead(relation=f"{table}${kind}", table=table, kind=METADATA_KIND_OF[kind])
 
 
 def athena_as_of_sql(sql: str, versions: Mapping[str, tuple[int, date]]) -> str:
     """Rewrite a query for Athena so it reads each Iceberg table at a pinned snapshot.
 
-    ``versions`` maps each table of :attr:`QueryPlan.table_names` to ``(snapshot id, D)``.
+    ``versions`` maps each table of :attr:`QueryPlan.tables` to ``(snapshot id, D)``.
     Views are inlined (recursively) as subqueries under their own name, because Athena
     cannot apply ``FOR VERSION AS OF`` to a view; every plain table reference becomes
     ``(SELECT * FROM spotify.t FOR VERSION AS OF id WHERE snapshot_date <= DATE 'D') AS t``

@@ -17,13 +17,13 @@ groups of the other days (``top_5_most_followed_today`` over 3.65 M rows: 4.2 ->
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, build_scope
 
-#: Comparison operators a :class:`Predicate` carries (``in`` holds several values).
-PredicateOp = Literal["=", "<", "<=", ">", ">=", "in"]
+from views.outline import PredicateOp
+
 _COMPARISONS: Final[dict[type[exp.Expr], PredicateOp]] = {
     exp.EQ: "=",
     exp.LT: "<",

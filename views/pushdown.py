@@ -30,10 +30,11 @@ from pyiceberg.expressions import (
 from pyiceberg.expressions.literals import Literal as IcebergLiteral
 from pyiceberg.expressions.literals import literal
 from pyiceberg.table import Table
-from pyiceberg.types import DateType, IcebergType, IntegerType, LongType, StringType
+from pyiceberg.types import IcebergType
 
 from views.outline import ScanPredicate
-from views.plan_cache import DATE, INT, STRING, typed_constant
+from views.plan_cache import typed_constant
+from views.scan import constant_kind
 
 
 def row_filter(
@@ -93,13 +94,6 @@ def _typed_constant(
 ) -> IcebergLiteral[Any] | None:
     """Evaluate a constant (:func:`views.plan_cache.typed_constant`, DuckDB, UTC) and keep
     it only if it types exactly as the column."""
-    if isinstance(field_type, DateType):
-        kind = DATE
-    elif isinstance(field_type, IntegerType | LongType):
-        kind = INT
-    elif isinstance(field_type, StringType):
-        kind = STRING
-    else:
-        return None
-    constant = typed_constant(connection, expression, kind)
+    kind = constant_kind(field_type)
+    constant = None if kind is None else typed_constant(connection, expression, kind)
     return None if constant is None else literal(constant)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from catalog.iceberg.names import NAMESPACE
 from views.errors import QueryError
-from views.plan_cache import DATE, INT, CachedColumn, CachedFile, TableEntry
+from views.plan_cache import DATE, INT, STRING, CachedColumn, CachedFile, TableEntry
 from views.tables import local_path
 
 if TYPE_CHECKING:
@@ -70,23 +70,37 @@ class PlannedRead:
         return {c.name.lower(): c.athena_type for c in self.columns}
 
 
+def constant_kind(field_type: IcebergType) -> str | None:
+    """The kind of constant (:func:`views.plan_cache.typed_constant`) a column of
+    ``field_type`` compares with exactly: ``date``, ``int``, ``string``, or None (no
+    predicate on it is pushed)."""
+    from pyiceberg.types import DateType, IntegerType, LongType, StringType
+
+    if isinstance(field_type, DateType):
+        return DATE
+    if isinstance(field_type, IntegerType | LongType):
+        return INT
+    if isinstance(field_type, StringType):
+        return STRING
+    return None
+
+
 def columns_of(schema: Schema) -> tuple[CachedColumn, ...]:
     """A pyiceberg schema as the reader needs it: field id, name, DuckDB and Athena types,
-    and whether the files' bounds of the column are exact enough to prune on."""
-    from pyiceberg.types import DateType, IntegerType, LongType
-
+    and whether the files' bounds of the column are exact enough to prune on (dates and
+    integers; Iceberg truncates string bounds)."""
     from views.trino_types import iceberg_type  # sqlglot: only when pyiceberg plans
 
     columns: list[CachedColumn] = []
     for f in schema.fields:
-        kind = None
-        if isinstance(f.field_type, DateType):
-            kind = DATE
-        elif isinstance(f.field_type, IntegerType | LongType):
-            kind = INT
+        kind = constant_kind(f.field_type)
         columns.append(
             CachedColumn(
-                f.field_id, f.name, duckdb_type(f.field_type), iceberg_type(f.field_type), kind
+                f.field_id,
+                f.name,
+                duckdb_type(f.field_type),
+                iceberg_type(f.field_type),
+                kind if kind in (DATE, INT) else None,
             )
         )
     return tuple(columns)
